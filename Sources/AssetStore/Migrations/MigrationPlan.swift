@@ -1,0 +1,213 @@
+import AssetDedupCore
+
+/// The ordered history of the schema, replaying how the seed system really evolved.
+public enum MigrationPlan {
+    /// Every migration, in version order.
+    public static let all: [Migration] = [
+        legacySchema,
+        fixSHA256PerUserDedup,
+        providerUploadsTable,
+        usersAndTokens,
+        duplicateReviews,
+    ]
+
+    /// The newest version this binary knows.
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    static let now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+    // MARK: 1. legacy schema
+
+    /// The seed system's schema: a global UNIQUE on sha256 and a JSON provider map per asset.
+    static let legacySchema = Migration(
+        version: 1, name: "legacy_schema",
+        up: [
+            .sql(
+                """
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL DEFAULT (\(now))
+                );
+                CREATE TABLE assets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES users(id),
+                    sha256 TEXT UNIQUE,
+                    size INTEGER NOT NULL DEFAULT 0,
+                    mime_type TEXT,
+                    original_filename TEXT,
+                    provider_id TEXT,
+                    providers_json TEXT NOT NULL DEFAULT '{}',
+                    storage_path TEXT,
+                    created_at TEXT NOT NULL DEFAULT (\(now)),
+                    last_accessed_at TEXT
+                );
+                CREATE INDEX idx_assets_user ON assets(user_id);
+                """)
+        ],
+        down: [.sql("DROP TABLE assets; DROP TABLE users;")],
+        isAlreadyApplied: { db in try db.tableExists("assets") && db.tableExists("users") }
+    )
+
+    // MARK: 2. per-user dedup
+
+    /// Columns of `assets` while the provider map is still JSON (versions 1 and 2).
+    static let assetColumnsV2 =
+        "id, user_id, sha256, size, mime_type, original_filename, provider_id, providers_json, storage_path, created_at, last_accessed_at"
+
+    static func assetsTableV2(name: String, globalUnique: Bool) -> String {
+        """
+        CREATE TABLE \(name) (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            sha256 TEXT\(globalUnique ? " UNIQUE" : ""),
+            size INTEGER NOT NULL DEFAULT 0,
+            mime_type TEXT,
+            original_filename TEXT,
+            provider_id TEXT,
+            providers_json TEXT NOT NULL DEFAULT '{}',
+            storage_path TEXT,
+            created_at TEXT NOT NULL DEFAULT (\(now)),
+            last_accessed_at TEXT
+        );
+        """
+    }
+
+    /// Drops the global unique, normalises hashes, merges same-user collisions that
+    /// normalisation reveals, and creates the per-user partial unique index.
+    static let fixSHA256PerUserDedup = Migration(
+        version: 2, name: "fix_sha256_per_user_dedup",
+        up: [
+            .sql(
+                """
+                \(assetsTableV2(name: "assets_new", globalUnique: false))
+                INSERT INTO assets_new (\(assetColumnsV2))
+                    SELECT id, user_id,
+                        CASE WHEN length(trim(sha256)) = 64 AND lower(trim(sha256)) NOT GLOB '*[^0-9a-f]*'
+                             THEN lower(trim(sha256)) END,
+                        size, mime_type, original_filename, provider_id, providers_json, storage_path,
+                        created_at, last_accessed_at
+                    FROM assets;
+                DROP TABLE assets;
+                ALTER TABLE assets_new RENAME TO assets;
+                CREATE INDEX idx_assets_user ON assets(user_id);
+                CREATE TABLE asset_merges (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    kept_asset_id INTEGER NOT NULL,
+                    merged_asset_id INTEGER NOT NULL,
+                    merged_original_filename TEXT,
+                    merged_providers TEXT NOT NULL DEFAULT '{}',
+                    source TEXT NOT NULL,
+                    merged_at TEXT NOT NULL DEFAULT (\(now))
+                );
+                """),
+            .swift("merge_same_user_collisions_v1", LegacyMerge.mergeJSONCollisions),
+            .sql(
+                "CREATE UNIQUE INDEX idx_asset_user_sha256 ON assets(user_id, sha256) WHERE sha256 IS NOT NULL;"
+            ),
+        ],
+        down: [
+            .swift("refuse_cross_user_collisions_v1", LegacyMerge.refuseCrossUserCollisions),
+            .sql(
+                """
+                DROP INDEX idx_asset_user_sha256;
+                \(assetsTableV2(name: "assets_old", globalUnique: true))
+                INSERT INTO assets_old (\(assetColumnsV2)) SELECT \(assetColumnsV2) FROM assets;
+                DROP TABLE assets;
+                ALTER TABLE assets_old RENAME TO assets;
+                CREATE INDEX idx_assets_user ON assets(user_id);
+                DROP TABLE asset_merges;
+                """),
+        ],
+        isAlreadyApplied: { db in try db.indexExists("idx_asset_user_sha256") }
+    )
+
+    // MARK: 3. provider uploads table
+
+    /// Moves the JSON provider map into rows, one per (asset, provider).
+    static let providerUploadsTable = Migration(
+        version: 3, name: "provider_uploads_table",
+        up: [
+            .swift("refuse_malformed_provider_json_v1", LegacyMerge.refuseMalformedProviderJSON),
+            .sql(
+                """
+                CREATE TABLE provider_uploads (
+                    asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+                    provider_id TEXT NOT NULL,
+                    provider_asset_id TEXT NOT NULL,
+                    uploaded_at TEXT NOT NULL DEFAULT (\(now)),
+                    PRIMARY KEY (asset_id, provider_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX idx_provider_uploads_provider ON provider_uploads(provider_id, asset_id);
+                INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id, uploaded_at)
+                    SELECT a.id, j.key, CAST(j.value AS TEXT), a.created_at
+                    FROM assets a, json_each(a.providers_json) j;
+                ALTER TABLE assets DROP COLUMN providers_json;
+                """)
+        ],
+        down: [
+            .sql(
+                """
+                ALTER TABLE assets ADD COLUMN providers_json TEXT NOT NULL DEFAULT '{}';
+                UPDATE assets SET providers_json = (
+                    SELECT json_group_object(provider_id, provider_asset_id)
+                    FROM (SELECT provider_id, provider_asset_id FROM provider_uploads p
+                          WHERE p.asset_id = assets.id ORDER BY provider_id)
+                ) WHERE EXISTS (SELECT 1 FROM provider_uploads p WHERE p.asset_id = assets.id);
+                DROP TABLE provider_uploads;
+                """)
+        ],
+        isAlreadyApplied: { db in try db.tableExists("provider_uploads") }
+    )
+
+    // MARK: 4. users and tokens
+
+    /// Admin flag and API tokens (only each token's SHA-256 is stored).
+    static let usersAndTokens = Migration(
+        version: 4, name: "users_and_tokens",
+        up: [
+            .sql(
+                """
+                ALTER TABLE users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE api_tokens (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    token_sha256 TEXT NOT NULL UNIQUE,
+                    label TEXT,
+                    created_at TEXT NOT NULL DEFAULT (\(now)),
+                    last_used_at TEXT,
+                    revoked_at TEXT
+                );
+                CREATE INDEX idx_api_tokens_user ON api_tokens(user_id);
+                """)
+        ],
+        down: [.sql("DROP TABLE api_tokens; ALTER TABLE users DROP COLUMN is_admin;")],
+        isAlreadyApplied: { db in try db.tableExists("api_tokens") }
+    )
+
+    // MARK: 5. duplicate reviews
+
+    /// Admin decisions on duplicate groups, shown by the reports.
+    static let duplicateReviews = Migration(
+        version: 5, name: "duplicate_reviews",
+        up: [
+            .sql(
+                """
+                CREATE TABLE duplicate_reviews (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    group_sha256 TEXT NOT NULL,
+                    decision TEXT NOT NULL CHECK (decision IN ('keep', 'ignore', 'merged')),
+                    keep_asset_id INTEGER,
+                    note TEXT,
+                    reviewed_by TEXT NOT NULL,
+                    reviewed_at TEXT NOT NULL DEFAULT (\(now))
+                );
+                CREATE INDEX idx_duplicate_reviews_group ON duplicate_reviews(group_sha256, id);
+                """)
+        ],
+        down: [.sql("DROP TABLE duplicate_reviews;")],
+        isAlreadyApplied: { db in try db.tableExists("duplicate_reviews") }
+    )
+}

@@ -1,0 +1,128 @@
+import AssetDedupCore
+
+/// What the store needs to create an asset row.
+public struct NewAsset: Sendable {
+    public var userID: UserID
+    public var sha256: SHA256Digest?
+    public var size: Int64
+    public var mimeType: String?
+    public var originalFilename: String?
+    public var providerID: ProviderID?
+    /// Legacy rows only: where the file lived before the content-addressed blob store.
+    public var storagePath: String?
+    public var createdAt: String?
+
+    public init(
+        userID: UserID, sha256: SHA256Digest?, size: Int64, mimeType: String? = nil, originalFilename: String? = nil,
+        providerID: ProviderID? = nil, storagePath: String? = nil, createdAt: String? = nil
+    ) {
+        self.userID = userID
+        self.sha256 = sha256
+        self.size = size
+        self.mimeType = mimeType
+        self.originalFilename = originalFilename
+        self.providerID = providerID
+        self.storagePath = storagePath
+        self.createdAt = createdAt
+    }
+}
+
+extension SQLiteStore {
+    static let assetColumns =
+        "id, user_id, sha256, size, mime_type, original_filename, provider_id, created_at, last_accessed_at"
+
+    /// The caller's asset with this content, or nil. Read-only: touches no column.
+    public func findAsset(user: UserID, sha256: SHA256Digest) throws -> Asset? {
+        guard
+            var asset = try db.queryFirst(
+                "SELECT \(Self.assetColumns) FROM assets WHERE user_id = ? AND sha256 = ?",
+                [user.rawValue, sha256.hex], row: Self.asset)
+        else { return nil }
+        asset.uploads = try uploads(of: asset.id)
+        return asset
+    }
+
+    /// The asset if it belongs to `user`; another user's asset is nil, exactly like a missing one.
+    public func asset(id: AssetID, user: UserID) throws -> Asset? {
+        guard
+            var asset = try db.queryFirst(
+                "SELECT \(Self.assetColumns) FROM assets WHERE id = ? AND user_id = ?",
+                [id.rawValue, user.rawValue], row: Self.asset)
+        else { return nil }
+        asset.uploads = try uploads(of: asset.id)
+        return asset
+    }
+
+    /// One page of the user's assets in id order, starting after `after` (keyset pagination).
+    public func listAssets(user: UserID, after: AssetID?, limit: Int) throws -> [Asset] {
+        var assets = try db.query(
+            "SELECT \(Self.assetColumns) FROM assets WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+            [user.rawValue, after?.rawValue ?? 0, limit], row: Self.asset)
+        for index in assets.indices {
+            assets[index].uploads = try uploads(of: assets[index].id)
+        }
+        return assets
+    }
+
+    /// Provider id -> provider asset id for one asset.
+    public func uploads(of asset: AssetID) throws -> [ProviderID: String] {
+        let pairs = try db.query(
+            "SELECT provider_id, provider_asset_id FROM provider_uploads WHERE asset_id = ?", [asset.rawValue]
+        ) { (try? ProviderID(parsing: $0.text(0)), $0.text(1)) }
+        var uploads: [ProviderID: String] = [:]
+        for case let (provider?, id) in pairs { uploads[provider] = id }
+        return uploads
+    }
+
+    /// Inserts the asset unless the user already has one with that hash; returns the asset and
+    /// whether it was created. Safe against concurrent callers: `BEGIN IMMEDIATE` serialises
+    /// writers, and the unique index is the backstop across processes.
+    public func findOrCreateAsset(_ new: NewAsset) throws -> (asset: Asset, created: Bool) {
+        try db.writeTransaction {
+            if let sha256 = new.sha256, let existing = try findAsset(user: new.userID, sha256: sha256) {
+                return (existing, false)
+            }
+            let id = try insertAsset(new)
+            return (try asset(id: id, user: new.userID)!, true)
+        }
+    }
+
+    /// Inserts a row as given. A second row for one user's content is `StoreError.duplicateAsset`.
+    @discardableResult
+    public func insertAsset(_ new: NewAsset) throws -> AssetID {
+        do {
+            try db.run(
+                """
+                INSERT INTO assets (user_id, sha256, size, mime_type, original_filename, provider_id, storage_path, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, \(Self.now)))
+                """,
+                [
+                    new.userID.rawValue, new.sha256?.hex, new.size, new.mimeType, new.originalFilename,
+                    new.providerID?.rawValue, new.storagePath, new.createdAt,
+                ])
+            return AssetID(db.lastInsertRowID)
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            throw StoreError.duplicateAsset(user: new.userID, sha256: new.sha256!)
+        }
+    }
+
+    /// Records that the asset is on `provider` as `providerAssetID`; a second record for the
+    /// same pair keeps the first (the provider already has the content).
+    @discardableResult
+    public func recordUpload(asset: AssetID, provider: ProviderID, providerAssetID: String) throws -> Bool {
+        try db.run(
+            """
+            INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, ?, ?)
+            ON CONFLICT (asset_id, provider_id) DO NOTHING
+            """, [asset.rawValue, provider.rawValue, providerAssetID]) == 1
+    }
+
+    static func asset(_ row: Row) -> Asset {
+        Asset(
+            id: AssetID(row.int(0)), userID: UserID(row.int(1)),
+            sha256: row.optionalText(2).flatMap { try? SHA256Digest(parsing: $0) }, size: row.int(3),
+            mimeType: row.optionalText(4), originalFilename: row.optionalText(5),
+            providerID: row.optionalText(6).flatMap { try? ProviderID(parsing: $0) }, createdAt: row.text(7),
+            lastAccessedAt: row.optionalText(8))
+    }
+}

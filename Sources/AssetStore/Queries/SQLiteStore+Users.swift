@@ -1,0 +1,47 @@
+import AssetDedupCore
+
+/// A user as the CLI and API see it.
+public struct User: Equatable, Sendable {
+    public let id: UserID
+    public let name: String
+    public let isAdmin: Bool
+    public let createdAt: String
+}
+
+extension SQLiteStore {
+    /// Creates a user; a taken name is `StoreError.userExists`.
+    @discardableResult
+    public func addUser(name: String, isAdmin: Bool = false) throws -> User {
+        let name = try UserName.validate(name)
+        do {
+            return try db.writeTransaction {
+                try db.run("INSERT INTO users (name, is_admin) VALUES (?, ?)", [name, isAdmin])
+                return try user(id: UserID(db.lastInsertRowID))!
+            }
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            throw StoreError.userExists(name)
+        }
+    }
+
+    public func user(id: UserID) throws -> User? {
+        try db.queryFirst("SELECT id, name, is_admin, created_at FROM users WHERE id = ?", [id.rawValue], row: Self.user)
+    }
+
+    public func user(named name: String) throws -> User? {
+        try db.queryFirst("SELECT id, name, is_admin, created_at FROM users WHERE name = ?", [name], row: Self.user)
+    }
+
+    /// The named user, or `StoreError.unknownUser`.
+    public func requireUser(named name: String) throws -> User {
+        guard let user = try user(named: name) else { throw StoreError.unknownUser(name) }
+        return user
+    }
+
+    public func listUsers() throws -> [User] {
+        try db.query("SELECT id, name, is_admin, created_at FROM users ORDER BY id", row: Self.user)
+    }
+
+    static func user(_ row: Row) -> User {
+        User(id: UserID(row.int(0)), name: row.text(1), isAdmin: row.int(2) != 0, createdAt: row.text(3))
+    }
+}

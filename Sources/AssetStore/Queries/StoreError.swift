@@ -1,0 +1,19 @@
+import AssetDedupCore
+
+/// Domain-level failures of the store, mapped from SQLite results where they have a meaning.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case userExists(String)
+    case unknownUser(String)
+    case unknownToken(Int64)
+    /// The per-user unique index refused a second row for the same content.
+    case duplicateAsset(user: UserID, sha256: SHA256Digest)
+
+    public var description: String {
+        switch self {
+        case .userExists(let name): "user '\(name)' already exists"
+        case .unknownUser(let name): "no user named '\(name)'"
+        case .unknownToken(let id): "no token with id \(id)"
+        case .duplicateAsset(let user, let sha256): "user \(user) already has an asset with sha256 \(sha256)"
+        }
+    }
+}

@@ -1,0 +1,20 @@
+/// Schema introspection used by migration guards and the migrations report.
+extension Database {
+    public func tableExists(_ name: String) throws -> Bool {
+        try queryFirst("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", [name]) { _ in true } ?? false
+    }
+
+    public func indexExists(_ name: String) throws -> Bool {
+        try queryFirst("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?", [name]) { _ in true } ?? false
+    }
+
+    /// The `CREATE ...` text of a schema object, as SQLite stored it.
+    public func schemaSQL(_ name: String) throws -> String? {
+        try queryFirst("SELECT sql FROM sqlite_schema WHERE name = ?", [name]) { $0.optionalText(0) } ?? nil
+    }
+
+    /// `PRAGMA integrity_check` returns the single row "ok" on a sound file.
+    public func integrityCheck() throws -> [String] {
+        try query("PRAGMA integrity_check", cached: false) { $0.text(0) }
+    }
+}

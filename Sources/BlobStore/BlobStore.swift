@@ -1,0 +1,117 @@
+import AssetDedupCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Content-addressed files: one blob per content for all users, at
+/// `<data>/blobs/sha256/ab/cd/<hex>`, written through `<data>/tmp` and published by rename.
+public struct BlobStore: Sendable {
+    public let dataDirectory: String
+    public var blobsDirectory: String { dataDirectory + "/blobs" }
+    public var tempDirectory: String { dataDirectory + "/tmp" }
+
+    /// Creates the blob and temp folders if needed.
+    public init(dataDirectory: String) throws {
+        self.dataDirectory = dataDirectory
+        try Self.makeDirectories(dataDirectory + "/blobs/sha256")
+        try Self.makeDirectories(dataDirectory + "/tmp")
+    }
+
+    /// Where the blob for `digest` lives (whether or not it exists yet).
+    public func path(for digest: SHA256Digest) -> String {
+        let hex = digest.hex
+        return "\(blobsDirectory)/sha256/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
+    }
+
+    public func contains(_ digest: SHA256Digest) -> Bool {
+        access(path(for: digest), F_OK) == 0
+    }
+
+    /// A new temp file under `tmp/`, named so the startup sweep can recognise it.
+    public func makeTempWriter() throws -> HashingFileWriter {
+        var generator = SystemRandomNumberGenerator()
+        let name = "upload-\(getpid())-\(UInt64.random(in: 0 ... .max, using: &generator)).part"
+        return try HashingFileWriter(path: "\(tempDirectory)/\(name)")
+    }
+
+    /// Publishes a finished temp file as the blob for `digest` (rename, then fsync the folder).
+    /// If the blob already exists the temp file is simply dropped: same content, same bytes.
+    @discardableResult
+    public func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws -> String {
+        let target = path(for: digest)
+        let folder = String(target[..<target.lastIndex(of: "/")!])
+        try Self.makeDirectories(folder)
+        if contains(digest) { return target }  // writer's deinit unlinks the temp file
+        try sys("rename", writer.path) { Int(rename(writer.path, target)) }
+        writer.markKept()
+        try Self.syncDirectory(folder)
+        return target
+    }
+
+    /// Brings an existing file (a legacy upload) into the store by hard link, or by copy when
+    /// it lives on another file system. Returns the digest and size.
+    @discardableResult
+    public func ingest(existingFile source: String) throws -> (digest: SHA256Digest, size: Int64) {
+        let (digest, size) = try FileHasher.sha256(path: source)
+        guard !contains(digest) else { return (digest, size) }
+        let target = path(for: digest)
+        let folder = String(target[..<target.lastIndex(of: "/")!])
+        try Self.makeDirectories(folder)
+        if link(source, target) == 0 || errno == EEXIST {
+            try Self.syncDirectory(folder)
+            return (digest, size)
+        }
+        let writer = try makeTempWriter()
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path: source) }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try sys("read", source) { read(fd, buffer.baseAddress, buffer.count) }
+            if count == 0 { break }
+            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        let copied = try writer.finish()
+        guard copied == digest else { throw FileError("copy (file changed while copying)", path: source, errno: EIO) }
+        try commit(writer, as: digest)
+        return (digest, size)
+    }
+
+    /// Removes temp files left by a crash; returns how many were removed. Run at startup,
+    /// before any request can create a new temp file.
+    @discardableResult
+    public func sweepTempFiles() throws -> Int {
+        guard let dir = opendir(tempDirectory) else { throw FileError("opendir", path: tempDirectory) }
+        defer { closedir(dir) }
+        var removed = 0
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard name.hasSuffix(".part") else { continue }
+            if unlink("\(tempDirectory)/\(name)") == 0 { removed += 1 }
+        }
+        return removed
+    }
+
+    /// `mkdir -p`.
+    static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/\(component)"
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw FileError("mkdir", path: current)
+            }
+        }
+    }
+
+    /// fsync on a folder makes a rename inside it durable.
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path: path) }
+        defer { close(fd) }
+        try sys("fsync", path) { Int(fsync(fd)) }
+    }
+}

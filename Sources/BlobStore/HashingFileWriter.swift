@@ -1,0 +1,80 @@
+import AssetDedupCore
+import struct Crypto.SHA256
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes a stream of chunks to a new temp file while hashing it, in constant memory.
+///
+/// The owner either `finish()`es (fsync, digest) and hands the file to `BlobStore.commit`, or
+/// lets it go: `deinit` closes and unlinks a file that was not committed, so an aborted upload
+/// leaves nothing behind.
+public final class HashingFileWriter {
+    public let path: String
+    private var fd: Int32
+    private var hasher = SHA256()
+    public private(set) var size: Int64 = 0
+    private var kept = false
+
+    /// Creates the file exclusively (`O_EXCL`): a temp name is never shared.
+    public init(path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileError("create", path: path) }
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+        if !kept { unlink(path) }
+    }
+
+    /// Hashes and writes one chunk.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        hasher.update(bufferPointer: bytes)
+        var offset = 0
+        while offset < bytes.count {
+            let written = try sys("write", path) { Glibc.write(fd, base + offset, bytes.count - offset) }
+            offset += written
+        }
+        size += Int64(bytes.count)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { (raw) throws in try write(raw) }
+    }
+
+    /// Flushes the data to disk and returns the content's digest. The file stays until it is
+    /// committed into a `BlobStore` or this writer is released.
+    public func finish() throws -> SHA256Digest {
+        try sys("fsync", path) { Int(fdatasync(fd)) }
+        close(fd)
+        fd = -1
+        return SHA256Digest(bytes: hasher.finalize())
+    }
+
+    /// Marks the file as moved elsewhere so `deinit` does not unlink it.
+    func markKept() { kept = true }
+}
+
+/// Streams a whole file through SHA-256 in 1 MiB reads.
+public enum FileHasher {
+    public static func sha256(path: String) throws -> (digest: SHA256Digest, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path: path) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try sys("read", path) { read(fd, buffer.baseAddress, buffer.count) }
+            if count == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            size += Int64(count)
+        }
+        return (SHA256Digest(bytes: hasher.finalize()), size)
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import AssetStore
+
+/// `assetdedup migrate up|down|status`.
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply, revert or list schema migrations.",
+        subcommands: [Up.self, Down.self, Status.self])
+
+    struct Up: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply pending migrations (up to --to N).")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "Stop after this version.") var to: Int?
+
+        func validate() throws {
+            if let to, to < 1 { throw ValidationError("--to must be a migration version >= 1, got \(to)") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let store = try options.openStore(mustExist: false)
+                let migrator = try Migrator(db: store.db)
+                let applied = try migrator.up(to: to) { print($0) }
+                print("schema at version \(try migrator.currentVersion()) (\(applied.count) applied)")
+            }
+        }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revert migrations down to version N (0 = empty).")
+        @OptionGroup var options: StoreOptions
+        @Option(help: "Target version.") var to: Int
+
+        func validate() throws {
+            if to < 0 { throw ValidationError("--to must be >= 0, got \(to)") }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let store = try options.openStore()
+                let migrator = try Migrator(db: store.db)
+                let reverted = try migrator.down(to: to) { print($0) }
+                print("schema at version \(try migrator.currentVersion()) (\(reverted.count) reverted)")
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List applied, pending and drifted migrations.")
+        @OptionGroup var options: StoreOptions
+
+        func run() throws {
+            try reportingErrors {
+                let store = try options.openStore()
+                for line in try Migrator(db: store.db).status() {
+                    let state: String
+                    switch line.state {
+                    case .applied(let at): state = "applied  \(at)"
+                    case .pending: state = "pending"
+                    case .drifted(let at, _): state = "DRIFTED  \(at) (checksum changed since it was applied)"
+                    case .unknown(let at): state = "UNKNOWN  \(at) (not in this binary)"
+                    }
+                    print("\(String(line.version).padding(toLength: 4, withPad: " ", startingAt: 0))\(line.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(state)")
+                }
+            }
+        }
+    }
+}
