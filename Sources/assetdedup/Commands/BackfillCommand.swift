@@ -23,19 +23,17 @@ struct BackfillCommand: ParsableCommand {
                 let path = stored.hasPrefix("/") ? stored : "\(files)/\(stored)"
                 return try blobs.ingest(existingFile: path)
             }
+            // Unbuffered writes: a cron log or a watching process sees each line as it happens.
+            let out = FileHandle.standardOutput
             let isTTY = isatty(STDOUT_FILENO) == 1
             let summary = try job.run { progress in
                 let line = "backfill: \(progress.done)/\(progress.total) rows, \(progress.bytes) bytes hashed"
-                if isTTY {
-                    print("\r\(line)", terminator: "")
-                    fflush(nil)
-                } else {
-                    print(line)
-                }
+                out.write(Data((isTTY ? "\r\(line)" : "\(line)\n").utf8))
             }
-            if isTTY { print() }
-            print("backfill: \(summary.hashed) hashed, \(summary.merged) merged, \(summary.failed.count) failed")
-            for (asset, reason) in summary.failed { print("  asset \(asset): \(reason)") }
+            if isTTY { out.write(Data("\n".utf8)) }
+            var report = "backfill: \(summary.hashed) hashed, \(summary.merged) merged, \(summary.failed.count) failed\n"
+            for (asset, reason) in summary.failed { report += "  asset \(asset): \(reason)\n" }
+            out.write(Data(report.utf8))
             if !summary.failed.isEmpty { throw ExitCode.failure }
         }
     }

@@ -1,0 +1,151 @@
+"""The admin CLI as operators and cron use it: exit codes, one-line errors, and data safety."""
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+from conftest import BIN, run_cli
+
+
+def test_migrate_status_lists_every_migration(db):
+    out = run_cli("migrate", "status", db=db).stdout
+    for name in ["legacy_schema", "fix_sha256_per_user_dedup", "provider_uploads_table", "users_and_tokens"]:
+        assert name in out
+    assert "pending" not in out
+
+
+def test_migrate_down_and_up_via_cli(db):
+    out = run_cli("migrate", "down", "--to", "1", db=db).stdout
+    assert "schema at version 1" in out
+    assert "pending" in run_cli("migrate", "status", db=db).stdout
+    assert "schema at version 5" in run_cli("migrate", "up", db=db).stdout
+
+
+def test_bad_migration_target_is_a_one_line_error(db):
+    result = run_cli("migrate", "up", "--to", "42", db=db, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == ["error: unknown migration version 42 (known: 1-5)"]
+
+
+def test_refused_downgrade_names_the_shared_hash_and_keeps_data(db):
+    run_cli("user", "add", "alice", db=db)
+    run_cli("user", "add", "bob", db=db)
+    shared = "ab" * 32
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, 1), (2, ?, 1)", (shared, shared))
+    before = sqlite3.connect(db).execute("SELECT * FROM assets ORDER BY id").fetchall()
+    result = run_cli("migrate", "down", "--to", "1", db=db, check=False)
+    assert result.returncode == 1
+    assert shared in result.stderr and "users 1, 2" in result.stderr
+    assert sqlite3.connect(db).execute("SELECT * FROM assets ORDER BY id").fetchall() == before
+    assert "schema at version 5" in run_cli("migrate", "up", db=db).stdout
+
+
+def test_users_and_tokens(db):
+    assert "admin" in run_cli("user", "add", "root", "--admin", db=db).stdout
+    out = run_cli("token", "issue", "root", "--label", "ci", db=db).stdout
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("adt_") and len(token) == 68
+    stored = sqlite3.connect(db).execute("SELECT token_sha256 FROM api_tokens").fetchone()[0]
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    listing = run_cli("token", "list", "root", db=db).stdout
+    assert "ci" in listing and token not in listing
+    run_cli("token", "revoke", "1", db=db)
+    assert "revoked" in run_cli("token", "list", "root", db=db).stdout
+
+
+def test_cli_errors_are_one_line_and_write_nothing(db, tmp_path):
+    cases = [
+        (["user", "add", "alice"], None),
+        (["user", "add", "alice"], "error: user 'alice' already exists"),
+        (["user", "add", "bad name"], "error: invalid_user_name"),
+        (["token", "issue", "nobody"], "error: no user named 'nobody'"),
+        (["token", "revoke", "77"], "error: no token with id 77"),
+    ]
+    for args, expected in cases:
+        result = run_cli(*args, db=db, check=expected is None)
+        if expected:
+            assert result.returncode == 1, args
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+            assert result.stderr.startswith(expected), result.stderr
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0] == 1
+    missing = run_cli("user", "list", "--db", str(tmp_path / "nope.sqlite"), check=False)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_locked_database_is_a_clear_error(db):
+    holder = sqlite3.connect(db, timeout=0, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        result = run_cli("user", "add", "carol", db=db, check=False, timeout=60)
+        assert result.returncode == 1
+        assert "locked" in result.stderr
+        assert time.monotonic() - started < 30
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def seed_legacy(db, files, rows):
+    """Rows of (user, content) as legacy assets without hashes, each with its own file."""
+    run_cli("user", "add", "alice", db=db)
+    run_cli("user", "add", "bob", db=db)
+    (files / "legacy").mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db) as conn:
+        for index, (user, content) in enumerate(rows, start=1):
+            path = f"legacy/{index}.bin"
+            (files / path).write_bytes(content)
+            conn.execute(
+                "INSERT INTO assets (id, user_id, sha256, size, storage_path, created_at) VALUES (?, ?, NULL, 0, ?, ?)",
+                (index, user, path, f"2024-01-01T00:00:{index:02d}Z"),
+            )
+            conn.execute(
+                "INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, 'pixverse', ?)",
+                (index, f"pv-{index}"),
+            )
+
+
+def test_backfill_is_resumable_after_kill_9(db, tmp_path):
+    files = tmp_path / "files"
+    # 60 rows of 2 MiB in triples of one user; the third of each triple repeats the second.
+    rows = []
+    for i in range(60):
+        user = 1 + (i // 3) % 2
+        rows.append((user, rows[i - 1][1] if i % 3 == 2 else os.urandom(2 << 20)))
+    seed_legacy(db, files, rows)
+    data = tmp_path / "data"
+    cmd = [BIN, "backfill", "--db", str(db), "--data", str(data), "--files", str(files)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    # Kill it for real once it has reported some progress.
+    for line in proc.stdout:
+        if line.startswith("backfill: 10/"):
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    conn = sqlite3.connect(db)
+    left = conn.execute("SELECT count(*) FROM assets WHERE sha256 IS NULL").fetchone()[0]
+    assert 0 < left < 60
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    result = run_cli("backfill", "--data", str(data), "--files", str(files), db=db)
+    assert "0 failed" in result.stdout
+    assert conn.execute("SELECT count(*) FROM assets WHERE sha256 IS NULL").fetchone()[0] == 0
+
+    # Every row's hash is its file's, duplicates are merged per user, no provider upload lost.
+    expected = {}
+    for index, (user, content) in enumerate(rows, start=1):
+        expected.setdefault((user, hashlib.sha256(content).hexdigest()), set()).add(f"pv-{index}")
+    assets = conn.execute("SELECT id, user_id, sha256 FROM assets").fetchall()
+    assert {(u, h) for _, u, h in assets} == set(expected)
+    assert len(assets) == len(expected)
+    for asset_id, user, sha in assets:
+        ids = {r[0] for r in conn.execute("SELECT provider_asset_id FROM provider_uploads WHERE asset_id = ?", (asset_id,))}
+        merged = {r[0] for r in conn.execute("SELECT json_extract(merged_providers, '$.pixverse') FROM asset_merges WHERE kept_asset_id = ?", (asset_id,))}
+        assert ids | merged == expected[(user, sha)]
+        blob = data / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
+        assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha
