@@ -41,6 +41,9 @@ let package = Package(
             ]
         ),
 
+        // Provider adapters: where assets are pushed (directory, http, ...).
+        .target(name: "Providers", dependencies: ["AssetDedupCore"]),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -48,6 +51,7 @@ let package = Package(
                 "AssetDedupCore",
                 "AssetStore",
                 "BlobStore",
+                "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
