@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "AssetDedup",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "assetdedup", targets: ["assetdedup"])
     ],
@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // C libraries, one system-library target each; exactly one Swift target imports each.
@@ -19,6 +21,15 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+
+        .systemLibrary(
+            name: "CFastCGI",
+            pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]
+        ),
+
+        // libfcgi accept loop on N threads; no domain knowledge.
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI"]),
 
         // Pure domain: digests, ids, the dedup decision. No I/O, no C.
         .target(name: "AssetDedupCore"),
@@ -44,6 +55,16 @@ let package = Package(
         // Provider adapters: where assets are pushed (directory, http, ...).
         .target(name: "Providers", dependencies: ["AssetDedupCore"]),
 
+        // HTTP API: router and handlers as request values -> response values; auth; uploads.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "AssetDedupCore", "AssetStore", "BlobStore", "Providers",
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -52,6 +73,9 @@ let package = Package(
                 "AssetStore",
                 "BlobStore",
                 "Providers",
+                "FastCGIServer",
+                "HTTPAPI",
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
