@@ -34,9 +34,8 @@ public final class FastCGIServer: Sendable {
         guard fd >= 0 else {
             throw ServerError("cannot listen on \(address): \(String(cString: strerror(errno)))")
         }
-        // nginx workers may run as another user (nobody, when the master is root): let them
-        // connect. The app trusts no FastCGI param for authorization; every request needs a token.
-        if case .unix(let path) = address { chmod(path, 0o666) }
+        // Owner and group only: nginx runs as the same user (see templates/nginx.conf.mustache).
+        if case .unix(let path) = address { chmod(path, 0o660) }
         self.listenFD = fd
     }
 
@@ -80,8 +79,9 @@ public final class FastCGIServer: Sendable {
 
     /// Stops accepting: `shutdown` on the listening socket wakes every thread blocked in accept().
     public func stop() {
+        // Not FCGX_ShutdownPending(): libfcgi then fails every read, cutting off the bodies of
+        // requests in flight, which are exactly the ones a graceful stop must let finish.
         stopping.store(true, ordering: .sequentiallyConsistent)
-        FCGX_ShutdownPending()
         shutdown(listenFD, Int32(SHUT_RDWR))
     }
 

@@ -11,6 +11,12 @@ struct AssetPage: Encodable {
         case assets
         case nextAfter = "next_after"
     }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(assets, forKey: .assets)
+        try container.encode(nextAfter, forKey: .nextAfter)  // null on the last page, not missing
+    }
 }
 
 /// `GET /health`.

@@ -37,6 +37,7 @@ struct NginxConfigCommand: ParsableCommand {
             let context: [String: Any] = [
                 "listen": listen, "fastcgi": upstream, "www": Self.absolute(www), "prefix": prefix,
                 "maxBodySize": maxBodySize, "workers": workers, "accessLog": accessLog ?? "\(prefix)/access.log",
+                "userDirective": geteuid() == 0 ? "root root" : "",
             ]
             print(try MustacheTemplate(string: text).render(context), terminator: "")
         }
