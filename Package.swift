@@ -83,6 +83,14 @@ let package = Package(
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
         .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "AssetStoreTests",
             dependencies: [
                 "AssetStore", "AssetDedupCore", "BlobStore",

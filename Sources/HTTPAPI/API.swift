@@ -16,6 +16,8 @@ public final class API {
     let uploadLocks: UploadLocks
     let limits: APILimits
     let logger: Logger
+    /// One decoder per worker: decoders are not free to make, and this one is never shared.
+    private let decoder = JSONDecoder()
     /// When this worker last stamped each token's `last_used_at` (at most once a minute).
     private var tokenTouches: [Int64: Date] = [:]
 
@@ -105,18 +107,26 @@ public final class API {
     }
 
     /// `Bearer <token>`, or HTTP Basic with the token as password (what a browser sends for
-    /// the admin reports behind nginx `auth_request`).
+    /// the admin reports behind nginx `auth_request`). Byte-level: this runs on every request.
     static func bearerToken(_ header: String) -> String? {
-        if header.count > 7, header.prefix(7).lowercased() == "bearer " {
-            let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-            return token.isEmpty ? nil : token
+        let bytes = Array(header.utf8)
+        func hasScheme(_ scheme: String) -> Bool {
+            let name = Array(scheme.utf8)
+            guard bytes.count > name.count, bytes[name.count] == UInt8(ascii: " ") else { return false }
+            return zip(bytes, name).allSatisfy { $0 | 0x20 == $1 }
         }
-        if header.count > 6, header.prefix(6).lowercased() == "basic ",
-            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-            let pair = String(data: data, encoding: .utf8), let colon = pair.firstIndex(of: ":")
+        func value(after count: Int) -> [UInt8] {
+            Array(bytes[count...].drop { $0 == UInt8(ascii: " ") }.reversed().drop { $0 == UInt8(ascii: " ") }.reversed())
+        }
+        if hasScheme("bearer") {
+            let token = value(after: 7)
+            return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+        }
+        if hasScheme("basic"), let data = Data(base64Encoded: Data(value(after: 6))),
+            let colon = data.firstIndex(of: UInt8(ascii: ":"))
         {
-            let token = String(pair[pair.index(after: colon)...])
-            return token.isEmpty ? nil : token
+            let token = data[data.index(after: colon)...]
+            return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
         }
         return nil
     }
@@ -157,7 +167,7 @@ public final class API {
             }
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            return try decoder.decode(T.self, from: Data(bytes))
         } catch DecodingError.keyNotFound(let key, _) {
             throw APIError.badRequest("missing_field", "missing field '\(key.stringValue)'")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {

@@ -15,7 +15,8 @@ public struct HTTPResponse: Sendable {
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // No .sortedKeys: sorting costs ~a third of the encoding time on the hot path.
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()
 
