@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // C libraries, one system-library target each; exactly one Swift target imports each.
@@ -18,6 +19,11 @@ let package = Package(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCmark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]
         ),
 
         // Pure domain: digests, ids, the dedup decision. No I/O, no C.
@@ -44,6 +50,18 @@ let package = Package(
         // Provider adapters: where assets are pushed (directory, http, ...).
         .target(name: "Providers", dependencies: ["AssetDedupCore"]),
 
+        // CommonMark to HTML (libcmark) plus pipe tables; the only importer of CCmark.
+        .target(name: "Markdown", dependencies: ["CCmark"]),
+
+        // Nightly reports: store queries -> page models -> Mustache Markdown -> HTML, published atomically.
+        .target(
+            name: "Reports",
+            dependencies: [
+                "AssetStore", "AssetDedupCore", "Markdown",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -52,6 +70,7 @@ let package = Package(
                 "AssetStore",
                 "BlobStore",
                 "Providers",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,6 +83,12 @@ let package = Package(
                 "AssetStore", "AssetDedupCore", "BlobStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],
+            exclude: ["Golden"]
         ),
     ]
 )
