@@ -108,6 +108,6 @@ public struct AssetIndexFacts: Equatable, Sendable {
     public var perUserIndexUnique: Bool
     public var perUserIndexPartial: Bool
     public var perUserIndexColumns: [String]
-    /// Unique indexes (or UNIQUE constraints) on assets that cover sha256 without user_id.
+    /// Unique indexes (or `UNIQUE` column constraints) on `assets(sha256)` alone: a global unique.
     public var globalUniqueOnSHA256: [String]
 }

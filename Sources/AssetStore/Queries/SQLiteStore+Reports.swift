@@ -162,7 +162,7 @@ extension SQLiteStore {
              columns: row.text(3).split(separator: ",").map(String.init))
         }
         let perUser = indexes.first { $0.name == "idx_asset_user_sha256" }
-        let global = indexes.filter { $0.unique && $0.columns.contains("sha256") && !$0.columns.contains("user_id") }
+        let global = indexes.filter { $0.unique && $0.columns == ["sha256"] }
         return AssetIndexFacts(
             perUserIndexExists: perUser != nil, perUserIndexUnique: perUser?.unique ?? false,
             perUserIndexPartial: perUser?.partial ?? false, perUserIndexColumns: perUser?.columns ?? [],
