@@ -20,7 +20,7 @@ public enum MarkdownEscaping {
             let atStart = index == 0
             switch character {
             case "\r\n", "\n", "\r", "\u{2028}", "\u{2029}", "\u{85}":
-                out += "\u{2424}"  // SYMBOL FOR NEWLINE: the break stays visible, the row stays whole
+                out += "\u{21B5}"  // DOWNWARDS ARROW WITH CORNER LEFTWARDS: the break stays visible, the row stays whole
             case "\t":
                 out += " "
             case _ where character.unicodeScalars.contains(where: isControl):

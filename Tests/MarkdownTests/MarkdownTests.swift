@@ -71,7 +71,7 @@ import Testing
         #expect(MarkdownEscaping.escape("holiday-photo_2024.png") == "holiday-photo_2024.png")
         #expect(MarkdownEscaping.escape("1.5 KiB") == "1.5 KiB")
         #expect(MarkdownEscaping.escape("a|b") == "a\\|b")
-        #expect(MarkdownEscaping.escape("x\ny") == "x\u{2424}y")
+        #expect(MarkdownEscaping.escape("x\ny") == "x\u{21B5}y")
     }
 }
 
@@ -80,7 +80,7 @@ extension String {
         var out = ""
         for character in self {
             switch character {
-            case "\n": out += "\u{2424}"
+            case "\n": out += "\u{21B5}"
             case "\t": out += " "
             default: out.append(character)
             }

@@ -33,12 +33,12 @@ import Testing
             let markdown = try ReportFixture.read("\(out)/coverage.md")
             let row = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| 8 |") })
             #expect(
-                row == "| 8 | bob | \\<script\\>alert(1)\\</script\\> \\| a \\& b \\`x\\`\u{2424}line2 \\<img src=x onerror=y\\> | 100 B | 1 |")
+                row == "| 8 | bob | \\<script\\>alert(1)\\</script\\> \\| a \\& b \\`x\\`\u{21B5}line2 \\<img src=x onerror=y\\> | 100 B | 1 |")
             let html = try ReportFixture.read("\(out)/coverage.html")
             #expect(!html.contains("<script") && !html.contains("<img"))
             #expect(
                 html.contains(
-                    "<td>&lt;script&gt;alert(1)&lt;/script&gt; | a &amp; b `x`\u{2424}line2 &lt;img src=x onerror=y&gt;</td>"))
+                    "<td>&lt;script&gt;alert(1)&lt;/script&gt; | a &amp; b `x`\u{21B5}line2 &lt;img src=x onerror=y&gt;</td>"))
             let check = XHTMLCheck.parse(html)
             #expect(check.error == nil)
             // Exports keep the name as it is, properly quoted.

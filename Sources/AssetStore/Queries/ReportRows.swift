@@ -67,29 +67,14 @@ public struct MergeRecord: Equatable, Sendable {
     public var mergedAt: String
 }
 
-/// A count with its bytes, keyed by whatever the query groups on.
-public struct CountAndBytes: Equatable, Sendable {
-    public var key: String
-    public var assets: Int64
-    public var bytes: Int64
-}
-
-/// Assets of one user on one provider.
-public struct UserProviderCount: Equatable, Sendable {
+/// Assets of one user whose provider set is `combination` (`a+b`, `""` for none).
+public struct UserCombination: Equatable, Sendable {
     public var userID: Int64
     public var userName: String
-    public var providerID: String
+    public var combination: String
     public var assets: Int64
     public var bytes: Int64
-}
-
-/// Assets and bytes of one user, with how many still wait for a hash.
-public struct UserTotals: Equatable, Sendable {
-    public var userID: Int64
-    public var userName: String
-    public var assets: Int64
-    public var bytes: Int64
-    public var unhashedAssets: Int64
+    public var hashedAssets: Int64
 }
 
 /// An asset held by fewer providers than the configured minimum.

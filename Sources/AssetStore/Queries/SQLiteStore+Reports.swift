@@ -29,26 +29,17 @@ extension SQLiteStore {
             m.source, m.merged_at
         FROM asset_merges m LEFT JOIN users u ON u.id = m.user_id ORDER BY m.user_id, m.sha256, m.id
         """
-    static let userTotalsSQL = """
-        SELECT a.user_id, coalesce(u.name, ''), count(*), coalesce(sum(a.size), 0), count(*) - count(a.sha256)
-        FROM assets a LEFT JOIN users u ON u.id = a.user_id GROUP BY a.user_id ORDER BY a.user_id
-        """
-    static let providerTotalsSQL = """
-        SELECT p.provider_id, count(*), coalesce(sum(a.size), 0)
-        FROM provider_uploads p JOIN assets a ON a.id = p.asset_id GROUP BY p.provider_id ORDER BY p.provider_id
-        """
-    static let userProviderSQL = """
-        SELECT a.user_id, coalesce(u.name, ''), p.provider_id, count(*), coalesce(sum(a.size), 0)
-        FROM provider_uploads p JOIN assets a ON a.id = p.asset_id LEFT JOIN users u ON u.id = a.user_id
-        GROUP BY a.user_id, p.provider_id ORDER BY a.user_id, p.provider_id
-        """
-    /// The provider set of each asset, as `a+b` in provider order (the primary key's order).
-    static let providerCombinationsSQL = """
-        SELECT combo, count(*), coalesce(sum(size), 0) FROM (
-            SELECT a.size AS size, coalesce(
-                (SELECT group_concat(p.provider_id, '+') FROM provider_uploads p WHERE p.asset_id = a.id), '') AS combo
-            FROM assets a)
-        GROUP BY combo ORDER BY combo
+    /// Assets per user and provider set in one pass: each asset's providers are gathered in
+    /// primary-key order (assets by id, uploads by (asset_id, provider_id): both sequential),
+    /// so per-user, per-provider and per-combination numbers all follow from these rows.
+    static let userCombinationsSQL = """
+        SELECT g.user_id, coalesce(u.name, ''), g.combo, g.assets, g.bytes, g.hashed FROM (
+            SELECT user_id, combo, count(*) AS assets, coalesce(sum(size), 0) AS bytes, count(sha256) AS hashed
+            FROM (SELECT a.user_id AS user_id, a.size AS size, a.sha256 AS sha256,
+                      coalesce(group_concat(p.provider_id, '+'), '') AS combo
+                  FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id GROUP BY a.id)
+            GROUP BY user_id, combo) AS g
+        LEFT JOIN users u ON u.id = g.user_id ORDER BY g.user_id, g.combo
         """
     /// `minProviders` and `limit` are `?` when run, literals in `reportSQL`.
     static func underCoveredSQL(minProviders: String = "?", limit: String = "?") -> String {
@@ -69,8 +60,7 @@ extension SQLiteStore {
     /// The aggregate queries of one report, with parameters inlined, for the benchmark's floor.
     public static func reportSQL(minProviders: Int, listLimit: Int) -> [String] {
         [
-            totalsSQL, uniqueContentSQL, duplicateMembersSQL, latestReviewsSQL, mergeRecordsSQL, userTotalsSQL,
-            providerTotalsSQL, userProviderSQL, providerCombinationsSQL,
+            totalsSQL, uniqueContentSQL, duplicateMembersSQL, latestReviewsSQL, mergeRecordsSQL, userCombinationsSQL,
             underCoveredSQL(minProviders: String(minProviders), limit: String(listLimit)),
             indexListSQL,
         ]
@@ -116,33 +106,13 @@ extension SQLiteStore {
         }
     }
 
-    public func userTotals() throws -> [UserTotals] {
-        try db.query(Self.userTotalsSQL, cached: false) { row in
-            UserTotals(
-                userID: row.int(0), userName: row.text(1), assets: row.int(2), bytes: row.int(3),
-                unhashedAssets: row.int(4))
-        }
-    }
-
-    /// Assets and bytes per provider id.
-    public func providerTotals() throws -> [CountAndBytes] {
-        try db.query(Self.providerTotalsSQL, cached: false) {
-            CountAndBytes(key: $0.text(0), assets: $0.int(1), bytes: $0.int(2))
-        }
-    }
-
-    public func userProviderCounts() throws -> [UserProviderCount] {
-        try db.query(Self.userProviderSQL, cached: false) { row in
-            UserProviderCount(
-                userID: row.int(0), userName: row.text(1), providerID: row.text(2), assets: row.int(3),
-                bytes: row.int(4))
-        }
-    }
-
-    /// Assets and bytes per provider set; the key is `a+b` in provider order, `""` for none.
-    public func providerCombinations() throws -> [CountAndBytes] {
-        try db.query(Self.providerCombinationsSQL, cached: false) {
-            CountAndBytes(key: $0.text(0), assets: $0.int(1), bytes: $0.int(2))
+    /// Assets, bytes and hashed assets per (user, provider set); the set is `a+b` in provider
+    /// order, `""` for none.
+    public func userProviderCombinations() throws -> [UserCombination] {
+        try db.query(Self.userCombinationsSQL, cached: false) { row in
+            UserCombination(
+                userID: row.int(0), userName: row.text(1), combination: row.text(2), assets: row.int(3),
+                bytes: row.int(4), hashedAssets: row.int(5))
         }
     }
 

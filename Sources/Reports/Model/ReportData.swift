@@ -40,15 +40,16 @@ struct ReportData: Sendable {
             }
         }
         groups.sort { ($0.bytesSaved, $1.sha256) > ($1.bytesSaved, $0.sha256) }
+        let coverage = CoverageRollup(try store.userProviderCombinations())
         return ReportData(
             totals: try store.storeTotals(),
             duplicateGroups: groups,
             reviews: reviews,
             merges: try store.mergeRecords(),
-            userTotals: try store.userTotals(),
-            providerTotals: try store.providerTotals(),
-            userProviders: try store.userProviderCounts(),
-            combinations: try store.providerCombinations(),
+            userTotals: coverage.userTotals,
+            providerTotals: coverage.providerTotals,
+            userProviders: coverage.userProviders,
+            combinations: coverage.combinations,
             underCovered: try store.underCoveredAssets(minProviders: minProviders, limit: listLimit),
             minProviders: minProviders,
             migrations: try Migrator(db: store.db).status(),
