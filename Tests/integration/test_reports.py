@@ -117,6 +117,10 @@ def test_screenshot_of_each_page_in_headless_chromium(seeded, tmp_path):
     from selenium.webdriver.chrome.service import Service
 
     out = tmp_path / "reports"
+    report(seeded, out, "--now", "2026-11-18T03:00:00Z")
+    with sqlite3.connect(seeded) as conn:  # a second day with more content, so the trend has lines
+        conn.execute("INSERT INTO assets (user_id, sha256, size, original_filename) VALUES (1, ?, 3000, 'x.png')",
+                     ("12" * 32,))
     report(seeded, out, "--now", "2026-11-20T03:00:00Z")
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
