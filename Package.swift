@@ -21,6 +21,11 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CCmark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]
+        ),
 
         .systemLibrary(
             name: "CFastCGI",
@@ -65,6 +70,18 @@ let package = Package(
             ]
         ),
 
+        // CommonMark to HTML (libcmark) plus pipe tables; the only importer of CCmark.
+        .target(name: "Markdown", dependencies: ["CCmark"]),
+
+        // Nightly reports: store queries -> page models -> Mustache Markdown -> HTML, published atomically.
+        .target(
+            name: "Reports",
+            dependencies: [
+                "AssetStore", "AssetDedupCore", "Markdown",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -76,6 +93,7 @@ let package = Package(
                 "FastCGIServer",
                 "HTTPAPI",
                 .product(name: "Mustache", package: "swift-mustache"),
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -96,6 +114,12 @@ let package = Package(
                 "AssetStore", "AssetDedupCore", "BlobStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],
+            exclude: ["Golden"]
         ),
     ]
 )
