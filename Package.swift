@@ -44,6 +44,10 @@ let package = Package(
         // Provider adapters: where assets are pushed (directory, http, ...).
         .target(name: "Providers", dependencies: ["AssetDedupCore"]),
 
+        // Streaming SHA-256 in pure Swift; scripts/build-wasm compiles the same files as
+        // Embedded Swift into www/app/sha256.wasm for the browser client.
+        .target(name: "SHA256Kernel"),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -58,6 +62,10 @@ let package = Package(
         ),
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
+        .testTarget(
+            name: "SHA256KernelTests",
+            dependencies: ["SHA256Kernel", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "AssetStoreTests",
             dependencies: [
