@@ -18,8 +18,9 @@ const state = {
   api: null,
   entries: new Map(), // path -> entry
   rows: new Map(), // path -> <tr>
-  run: null, // AbortController of the running hash/upload
+  run: null, // AbortController of the running upload
   hashing: 0, // hash rounds in progress
+  hashAbort: new AbortController(), // aborted (and replaced) by Cancel
 };
 
 // ---- formatting -------------------------------------------------------------------------------
@@ -221,6 +222,7 @@ async function hashNow(entries) {
     await hashEntries(todo, {
       db: state.db,
       pool: state.pool,
+      signal: state.hashAbort.signal,
       changed: renderRow,
       progress: (fraction, done, total) => setProgress(`Computing hashes... ${Math.floor(fraction * 100)}% (${done}/${total})`, fraction),
     });
@@ -278,6 +280,8 @@ async function upload() {
 
 function cancel() {
   if (state.run) state.run.abort();
+  state.hashAbort.abort();
+  state.hashAbort = new AbortController();
   state.pool.cancelAll();
   setProgress('Cancelled.');
 }
@@ -327,6 +331,8 @@ async function signIn(token) {
 
 async function signOut({ keepMessage = false } = {}) {
   if (state.run) state.run.abort();
+  state.hashAbort.abort();
+  state.hashAbort = new AbortController();
   state.pool.cancelAll();
   sessionStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(PROVIDER_KEY);

@@ -15,7 +15,7 @@ export function alreadyUploadedMessage(assetId, providers) {
 }
 
 /** Computes missing hashes (cache first). Resolves when every entry is hashed or failed. */
-export async function hashEntries(entries, { db, pool, changed, progress }) {
+export async function hashEntries(entries, { db, pool, changed, progress, signal }) {
   const totalBytes = entries.reduce((sum, e) => sum + e.size, 0);
   let doneBytes = 0;
   let doneFiles = 0;
@@ -38,6 +38,10 @@ export async function hashEntries(entries, { db, pool, changed, progress }) {
     const cached = await db.cachedHash(entry.path, entry.file);
     if (cached) {
       Object.assign(entry, { sha256: cached, hashState: 'cached' });
+      return finish(entry);
+    }
+    if (signal && signal.aborted) {
+      entry.hashState = 'cancelled'; // cancelled while it waited for the cache lookup
       return finish(entry);
     }
     entry.hashState = 'hashing';
@@ -115,7 +119,13 @@ export async function uploadEntries(entries, { db, api, providerId, changed, onB
   if (toCheck.length) {
     for (const entry of toCheck) Object.assign(entry, { uploadState: 'checking', uploadMessage: 'checking with the server' });
     toCheck.forEach(changed);
-    const results = await api.checkByHash(toCheck.map((e) => ({ sha256: e.sha256, provider_id: providerId })));
+    let results;
+    try {
+      results = await api.checkByHash(toCheck.map((e) => ({ sha256: e.sha256, provider_id: providerId })));
+    } catch (error) {
+      for (const entry of toCheck) settle(entry, 'failed', error.message, changed);
+      throw error;
+    }
     const bySha = new Map(results.map((r) => [r.sha256, r]));
     for (const entry of toCheck) {
       const result = bySha.get(entry.sha256);
