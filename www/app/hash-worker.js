@@ -5,8 +5,14 @@
 import { loadWasmHasher, WASM_INPUT_BYTES } from './sha256-wasm.js';
 import { JsSha256 } from './sha256-fallback.js';
 
-/** Bytes read per `file.slice().arrayBuffer()`; the next slice is read while this one hashes. */
-const SLICE_BYTES = 2 * WASM_INPUT_BYTES;
+/** Bytes read per `file.slice().arrayBuffer()`: one wasm input buffer. */
+const SLICE_BYTES = WASM_INPUT_BYTES;
+/**
+ * Slice reads kept in flight while one slice hashes. Chromium serves Blob reads from another
+ * process, so several outstanding reads keep its pipe busy (measured faster than one big read);
+ * memory stays bounded at (READ_AHEAD + 1) slices per worker whatever the file size.
+ */
+const READ_AHEAD = 3;
 /** Progress messages at most this often, so the main thread is not flooded. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -30,18 +36,26 @@ async function hashFile(id, file, engine) {
   const sha = await hasher(engine);
   sha.reset();
   let lastReport = 0;
-  let offset = 0;
-  let next = file.size > 0 ? file.slice(0, SLICE_BYTES).arrayBuffer() : null;
-  while (next) {
-    const buffer = await next;
+  let offset = 0; // bytes hashed
+  let requested = 0; // bytes asked for
+  const reads = [];
+  const readMore = () => {
+    while (reads.length < READ_AHEAD && requested < file.size) {
+      reads.push(file.slice(requested, requested + SLICE_BYTES).arrayBuffer());
+      requested += SLICE_BYTES;
+    }
+  };
+  readMore();
+  while (reads.length > 0) {
+    const buffer = await reads.shift();
     if (cancelled.has(id)) {
       cancelled.delete(id);
+      for (const read of reads) read.catch(() => {}); // dropped on purpose
       postMessage({ type: 'cancelled', id });
       return;
     }
+    readMore(); // refill before hashing: disk and CPU overlap
     offset += buffer.byteLength;
-    // Start reading ahead before hashing: disk and CPU overlap, at most two slices alive.
-    next = offset < file.size ? file.slice(offset, offset + SLICE_BYTES).arrayBuffer() : null;
     sha.update(new Uint8Array(buffer));
     const now = performance.now();
     if (now - lastReport >= PROGRESS_INTERVAL_MS) {
