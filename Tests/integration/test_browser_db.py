@@ -121,3 +121,39 @@ def test_identical_files_in_a_folder_are_marked(browser, static_site, tmp_path):
     assert by_path["photos/a.jpg"]["upload"] == ""
     assert by_path["photos/sub/copy.jpg"]["upload"] == "identical to photos/a.jpg in this folder"
     assert by_path["photos/z.jpg"]["upload"] == "identical to photos/a.jpg in this folder"
+
+
+def test_remembered_directory_handle_reopens_after_reload(browser, static_site):
+    # A real FileSystemDirectoryHandle without a picker dialog: one from the origin's private
+    # file system, stored the way the "Choose folder…" button stores a picked one.
+    open_app(browser, static_site.base_url)
+    assert browser.execute_script("return typeof showDirectoryPicker === 'function'")
+    stored = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        (async () => {
+            const root = await navigator.storage.getDirectory();
+            const dir = await root.getDirectoryHandle('opfs-album', {create: true});
+            const sub = await dir.getDirectoryHandle('sub', {create: true});
+            for (const [d, name, text] of [[dir, 'a.txt', 'hello'], [sub, 'b.jpg', 'jpeg bytes']]) {
+                const file = await d.getFileHandle(name, {create: true});
+                const writable = await file.createWritable();
+                await writable.write(text);
+                await writable.close();
+            }
+            const request = indexedDB.open('assetdedup');
+            request.onsuccess = () => {
+                const tx = request.result.transaction('folders', 'readwrite');
+                tx.objectStore('folders').put({name: dir.name, handle: dir, savedAt: new Date().toISOString()});
+                tx.oncomplete = () => { request.result.close(); done(true); };
+            };
+        })().catch((e) => done(String(e)));""")
+    assert stored is True
+    open_app(browser, static_site.base_url)
+    button = wait_until(browser, lambda d: d.find_elements("css selector", "#recent-folders button"),
+                        what="the remembered folder")[0]
+    assert button.text == "Open opfs-album again"
+    button.click()
+    by_path = {r["path"]: r for r in wait_hashed(browser, 2)}
+    assert by_path["opfs-album/a.txt"]["sha256"] == hashlib.sha256(b"hello").hexdigest()
+    assert by_path["opfs-album/sub/b.jpg"]["sha256"] == hashlib.sha256(b"jpeg bytes").hexdigest()
+    assert by_path["opfs-album/sub/b.jpg"]["kind"] == "image"
