@@ -82,6 +82,10 @@ let package = Package(
             ]
         ),
 
+        // Streaming SHA-256 in pure Swift; scripts/build-wasm compiles the same files as
+        // Embedded Swift into www/app/sha256.wasm for the browser client.
+        .target(name: "SHA256Kernel"),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -107,6 +111,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "SHA256KernelTests",
+            dependencies: ["SHA256Kernel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "AssetStoreTests",
