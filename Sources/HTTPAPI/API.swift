@@ -18,6 +18,8 @@ public final class API {
     let logger: Logger
     /// One decoder per worker: decoders are not free to make, and this one is never shared.
     private let decoder = JSONDecoder()
+    /// Token -> user, valid while the database's `data_version` is unchanged.
+    private var authCache: [String: (user: AuthenticatedUser, version: Int64)] = [:]
     /// When this worker last stamped each token's `last_used_at` (at most once a minute).
     private var tokenTouches: [Int64: Date] = [:]
 
@@ -93,11 +95,24 @@ public final class API {
     // MARK: Auth
 
     /// The bearer token's user; `last_used_at` is stamped at most once a minute per worker.
+    ///
+    /// Answers are cached per worker until another connection commits anything (SQLite's
+    /// `data_version`), so a revocation by the CLI takes effect on the very next request while
+    /// a run of checks skips the token hash and lookup.
     func authenticate(_ request: HTTPRequest) throws -> AuthenticatedUser {
         guard let header = request.headers["authorization"], let token = Self.bearerToken(header) else {
             throw APIError.unauthorized
         }
-        guard let user = try store.authenticate(token: token) else { throw APIError.unauthorized }
+        let version = try store.db.dataVersion()
+        let user: AuthenticatedUser
+        if let hit = authCache[token], hit.version == version {
+            user = hit.user
+        } else {
+            guard let found = try store.authenticate(token: token) else { throw APIError.unauthorized }
+            if authCache.count >= 256 { authCache.removeAll(keepingCapacity: true) }
+            authCache[token] = (found, version)
+            user = found
+        }
         let now = Date()
         if tokenTouches[user.tokenID].map({ now.timeIntervalSince($0) >= 60 }) ?? true {
             tokenTouches[user.tokenID] = now

@@ -32,14 +32,23 @@ extension SQLiteStore {
         "id, user_id, sha256, size, mime_type, original_filename, provider_id, created_at, last_accessed_at"
 
     /// The caller's asset with this content, or nil. Read-only: touches no column.
+    /// One statement (asset LEFT JOIN its uploads): this is the check-by-hash hot path.
     public func findAsset(user: UserID, sha256: SHA256Digest) throws -> Asset? {
-        guard
-            var asset = try db.queryFirst(
-                "SELECT \(Self.assetColumns) FROM assets WHERE user_id = ? AND sha256 = ?",
-                [user.rawValue, sha256.hex], row: Self.asset)
-        else { return nil }
-        asset.uploads = try uploads(of: asset.id)
-        return asset
+        var found: Asset?
+        try db.forEachRow(
+            """
+            SELECT a.id, a.user_id, a.sha256, a.size, a.mime_type, a.original_filename, a.provider_id, a.created_at,
+                a.last_accessed_at, p.provider_id, p.provider_asset_id
+            FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id
+            WHERE a.user_id = ? AND a.sha256 = ?
+            """, [user.rawValue, sha256.hex], cached: true
+        ) { row in
+            if found == nil { found = Self.asset(row) }
+            if let provider = row.optionalText(9).flatMap({ try? ProviderID(parsing: $0) }) {
+                found?.uploads[provider] = row.text(10)
+            }
+        }
+        return found
     }
 
     /// The asset if it belongs to `user`; another user's asset is nil, exactly like a missing one.

@@ -13,6 +13,12 @@ extension Database {
         try queryFirst("SELECT sql FROM sqlite_schema WHERE name = ?", [name]) { $0.optionalText(0) } ?? nil
     }
 
+    /// Changes whenever another connection commits (SQLite's `PRAGMA data_version`): a cheap
+    /// way for a connection to know whether what it read before may be stale.
+    public func dataVersion() throws -> Int64 {
+        try queryFirst("PRAGMA data_version") { $0.int(0) } ?? 0
+    }
+
     /// `PRAGMA integrity_check` returns the single row "ok" on a sound file.
     public func integrityCheck() throws -> [String] {
         try query("PRAGMA integrity_check", cached: false) { $0.text(0) }
