@@ -132,10 +132,12 @@ let package = Package(
     ]
 )
 
-// Cross-module optimisation lets the per-request generic code (statement binding, row mapping,
-// Codable) be specialised across our targets instead of going through runtime metadata.
+// Release only: cross-module optimisation lets the per-request generic code (statement binding,
+// row mapping, Codable) be specialised across our targets instead of going through runtime
+// metadata; dynamic exclusivity checks cost ~6% of upload CPU in the per-chunk multipart
+// callbacks (static checks still run, and debug builds and tests keep the dynamic ones).
 for target in package.targets where target.type == .regular || target.type == .executable {
     target.swiftSettings = (target.swiftSettings ?? []) + [
-        .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+        .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))
     ]
 }

@@ -52,21 +52,30 @@ final class MultipartUpload {
         self.parser = MultipartParser(boundary: boundary)
         self.blobs = blobs
         staging.reserveCapacity(Self.flushSize)
-        parser.onHeader = { [unowned self] name, value in partHeaders.append((name, value)) }
-        parser.onBody = { [unowned self] buffer in
-            switch sink {
-            case .none: startPart()
-            default: break
+        // unowned(unsafe): the parser is owned by this object and only runs inside `consume`, so
+        // `self` outlives every callback; plain `unowned` costs a refcount check per chunk.
+        parser.onHeader = { [unowned(unsafe) self] name, value in partHeaders.append((name, value)) }
+        parser.onBody = { [unowned(unsafe) self] buffer in
+            if case .file = sink {
+                staging.append(contentsOf: buffer.readableBytesView)
+                return
             }
+            if case .none = sink { startPart() }
             switch sink {
             case .file: staging.append(contentsOf: buffer.readableBytesView)
             case .field(let name, var bytes):
+                // Capped while it arrives: a huge "field" must not grow in memory.
+                guard bytes.count + buffer.readableBytes <= maxFieldBytes else {
+                    problem = problem ?? .badRequest("invalid_field", "form field '\(name)' is too long")
+                    return
+                }
+                sink = .none
                 bytes.append(contentsOf: buffer.readableBytesView)
                 sink = .field(name: name, bytes: bytes)
             case .none: break
             }
         }
-        parser.onPartComplete = { [unowned self] in
+        parser.onPartComplete = { [unowned(unsafe) self] in
             if case .none = sink { startPart() }
             finishPart()
         }
@@ -146,9 +155,7 @@ final class MultipartUpload {
             do { try flush() } catch { problem = (error as? APIError) ?? .internalError }
             if let writer { file = FilePart(writer: writer, filename: fileName, contentType: fileType) }
         case .field(let name, let bytes):
-            if bytes.count > maxFieldBytes {
-                problem = .badRequest("invalid_field", "form field '\(name)' is too long")
-            } else if !name.isEmpty {
+            if !name.isEmpty {
                 fields[name] = String(decoding: bytes, as: UTF8.self)
                 fieldOrder.append(name)
             }

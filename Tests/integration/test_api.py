@@ -427,3 +427,11 @@ def test_app_pages_have_security_headers(stack):
     assert "script-src 'self' 'wasm-unsafe-eval'" in csp and "unsafe-inline" not in csp.split("style-src")[0]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert requests.get(stack.base_url + "/", allow_redirects=False).headers["Location"].endswith("/app/")
+
+
+def test_an_oversized_text_field_is_refused_not_buffered(stack):
+    token = stack.add_user("alice")
+    r = stack.api("POST", "/api/v1/assets/upload", token,
+                  files={"provider_id": (None, "p" * (8 << 20)), "file": ("a.bin", b"data")})
+    assert (r.status_code, error_code(r)) == (400, "invalid_field")
+    assert_nothing_kept(stack)
