@@ -2,44 +2,42 @@ import AssetDedupCore
 import AssetStore
 
 /// `GET /assets` page.
-struct AssetPage: Encodable {
+struct AssetPage: JSONRepresentable {
     let assets: [AssetView]
     /// Pass as `after` for the next page; null on the last page.
     let nextAfter: Int64?
 
-    enum CodingKeys: String, CodingKey {
-        case assets
-        case nextAfter = "next_after"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(assets, forKey: .assets)
-        try container.encode(nextAfter, forKey: .nextAfter)  // null on the last page, not missing
-    }
+    var json: JSONValue { .object([("assets", .array(assets.map(\.json))), ("next_after", .int(nextAfter))]) }
 }
 
 /// `GET /health`.
-struct Health: Encodable {
+struct Health: JSONRepresentable {
     let ok: Bool
     let schemaVersion: Int
     let latestSchemaVersion: Int
 
-    enum CodingKeys: String, CodingKey {
-        case ok
-        case schemaVersion = "schema_version"
-        case latestSchemaVersion = "latest_schema_version"
+    var json: JSONValue {
+        .object([
+            ("ok", .bool(ok)), ("schema_version", .int(Int64(schemaVersion))),
+            ("latest_schema_version", .int(Int64(latestSchemaVersion))),
+        ])
     }
 }
 
 /// `GET /providers`.
-struct ProviderList: Encodable {
-    struct Item: Encodable {
+struct ProviderList: JSONRepresentable {
+    struct Item {
         let id: String
         let kind: String
         let health: String
     }
     let providers: [Item]
+
+    var json: JSONValue {
+        .object([
+            ("providers", .array(providers.map { .object([("id", .string($0.id)), ("kind", .string($0.kind)), ("health", .string($0.health))]) }))
+        ])
+    }
 }
 
 extension API {

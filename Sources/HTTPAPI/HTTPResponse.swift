@@ -1,5 +1,4 @@
 import AssetDedupCore
-import Foundation
 
 /// A complete response: small JSON bodies only (uploads stream in, never out).
 public struct HTTPResponse: Sendable {
@@ -13,23 +12,9 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        // No .sortedKeys: sorting costs ~a third of the encoding time on the hot path.
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
-
-    /// A JSON answer. Encoding our own DTOs cannot fail; if it ever does, say so as a 500.
-    public static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
-        do {
-            let data = try encoder.encode(value)
-            return HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(data))
-        } catch {
-            return HTTPResponse(
-                status: 500, headers: [("Content-Type", "application/json")],
-                body: Array(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8))
-        }
+    /// A JSON answer.
+    public static func json(_ value: some JSONRepresentable, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: value.json.serialized)
     }
 
     /// The `{"error": {...}}` answer for an API error.
@@ -63,6 +48,7 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-struct ErrorEnvelope: Encodable {
+struct ErrorEnvelope: JSONRepresentable {
     let error: APIErrorBody
+    var json: JSONValue { .object([("error", error.json)]) }
 }

@@ -20,7 +20,7 @@ public struct LegacyCheckBatchRequest: Decodable, Sendable {
 }
 
 /// The `{"error": {...}}` object; also used per item in batch answers.
-public struct APIErrorBody: Encodable, Sendable, Equatable {
+public struct APIErrorBody: JSONRepresentable, Sendable, Equatable {
     public let code: String
     public let message: String
     /// Only for provider failures: whether trying again later may succeed.
@@ -31,10 +31,16 @@ public struct APIErrorBody: Encodable, Sendable, Equatable {
         self.message = message
         self.retryable = retryable
     }
+
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [("code", .string(code)), ("message", .string(message))]
+        if let retryable { members.append(("retryable", .bool(retryable))) }
+        return .object(members)
+    }
 }
 
 /// One answer of check-by-hash, single or batch.
-public struct CheckResult: Encodable, Sendable, Equatable {
+public struct CheckResult: JSONRepresentable, Sendable, Equatable {
     public let sha256: String
     public let exists: Bool
     public let assetID: Int64?
@@ -43,11 +49,15 @@ public struct CheckResult: Encodable, Sendable, Equatable {
     public let note: String?
     public let error: APIErrorBody?
 
-    enum CodingKeys: String, CodingKey {
-        case sha256, exists, note, error
-        case assetID = "asset_id"
-        case providerID = "provider_id"
-        case uploadedToProviders = "uploaded_to_providers"
+    /// Every field is spelled out, null included: the seed system's clients read `asset_id: null`.
+    public var json: JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("sha256", .string(sha256)), ("exists", .bool(exists)), ("asset_id", .int(assetID)),
+            ("provider_id", .string(providerID)), ("uploaded_to_providers", .strings(uploadedToProviders)),
+            ("note", .string(note)),
+        ]
+        if let error { members.append(("error", error.json)) }
+        return .object(members)
     }
 
     /// The answer for the caller's own asset with this hash (or none), in the seed system's
@@ -79,22 +89,26 @@ public struct CheckResult: Encodable, Sendable, Equatable {
 }
 
 /// `{"results": [...]}` for the batch endpoint.
-public struct CheckBatchResponse: Encodable, Sendable {
+public struct CheckBatchResponse: JSONRepresentable, Sendable {
     public let results: [CheckResult]
     public init(results: [CheckResult]) { self.results = results }
+    public var json: JSONValue { .object([("results", .array(results.map(\.json)))]) }
 }
 
 /// The seed system's batch answer: `{results: [{sha256, exists, asset_id}], found_count}`.
-public struct LegacyCheckBatchResponse: Encodable, Sendable {
-    public struct Item: Encodable, Sendable {
+public struct LegacyCheckBatchResponse: JSONRepresentable, Sendable {
+    public struct Item: JSONRepresentable, Sendable {
         public let sha256: String
         public let exists: Bool
         public let assetID: Int64?
         public let error: APIErrorBody?
 
-        enum CodingKeys: String, CodingKey {
-            case sha256, exists, error
-            case assetID = "asset_id"
+        public var json: JSONValue {
+            var members: [(String, JSONValue)] = [
+                ("sha256", .string(sha256)), ("exists", .bool(exists)), ("asset_id", .int(assetID)),
+            ]
+            if let error { members.append(("error", error.json)) }
+            return .object(members)
         }
 
         public init(sha256: String, exists: Bool, assetID: Int64?, error: APIErrorBody?) {
@@ -108,9 +122,8 @@ public struct LegacyCheckBatchResponse: Encodable, Sendable {
     public let results: [Item]
     public let foundCount: Int
 
-    enum CodingKeys: String, CodingKey {
-        case results
-        case foundCount = "found_count"
+    public var json: JSONValue {
+        .object([("results", .array(results.map(\.json))), ("found_count", .int(Int64(foundCount)))])
     }
 
     public init(results: [Item]) {

@@ -1,12 +1,12 @@
 /// What an upload did, for `POST /assets/upload`.
-public enum UploadStatus: String, Encodable, Sendable {
+public enum UploadStatus: String, Sendable {
     case created
     case reused
     case addedProvider = "added_provider"
 }
 
 /// The upload answer: ours, plus every field the seed system's clients read.
-public struct UploadResult: Encodable, Sendable, Equatable {
+public struct UploadResult: JSONRepresentable, Sendable, Equatable {
     public let assetID: Int64
     public let sha256: String
     public let size: Int64
@@ -19,14 +19,13 @@ public struct UploadResult: Encodable, Sendable, Equatable {
     public let externalURL: String?
     public let note: String
 
-    enum CodingKeys: String, CodingKey {
-        case sha256, size, status, note
-        case assetID = "asset_id"
-        case providerID = "provider_id"
-        case providerAssetID = "provider_asset_id"
-        case uploadedToProviders = "uploaded_to_providers"
-        case mediaType = "media_type"
-        case externalURL = "external_url"
+    public var json: JSONValue {
+        .object([
+            ("asset_id", .int(assetID)), ("sha256", .string(sha256)), ("size", .int(size)),
+            ("status", .string(status.rawValue)), ("provider_id", .string(providerID)),
+            ("provider_asset_id", .string(providerAssetID)), ("uploaded_to_providers", .strings(uploadedToProviders)),
+            ("media_type", .string(mediaType)), ("external_url", .string(externalURL)), ("note", .string(note)),
+        ])
     }
 
     public init(asset: Asset, status: UploadStatus, provider: ProviderID) {
@@ -58,7 +57,7 @@ public enum MediaType: String, Sendable {
 }
 
 /// One asset as `GET /assets/{id}` and `GET /assets` show it.
-public struct AssetView: Encodable, Sendable, Equatable {
+public struct AssetView: JSONRepresentable, Sendable, Equatable {
     public let assetID: Int64
     public let sha256: String?
     public let size: Int64
@@ -71,15 +70,14 @@ public struct AssetView: Encodable, Sendable, Equatable {
     /// Provider id -> the provider's id for the asset (the seed system's map).
     public let providers: [String: String]
 
-    enum CodingKeys: String, CodingKey {
-        case sha256, size, providers
-        case assetID = "asset_id"
-        case mimeType = "mime_type"
-        case mediaType = "media_type"
-        case originalFilename = "original_filename"
-        case providerID = "provider_id"
-        case createdAt = "created_at"
-        case uploadedToProviders = "uploaded_to_providers"
+    public var json: JSONValue {
+        .object([
+            ("asset_id", .int(assetID)), ("sha256", .string(sha256)), ("size", .int(size)),
+            ("mime_type", .string(mimeType)), ("media_type", .string(mediaType)),
+            ("original_filename", .string(originalFilename)), ("provider_id", .string(providerID)),
+            ("created_at", .string(createdAt)), ("uploaded_to_providers", .strings(uploadedToProviders)),
+            ("providers", .object(providers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+        ])
     }
 
     public init(_ asset: Asset) {
