@@ -19,6 +19,11 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
 
         // Pure domain: digests, ids, the dedup decision. No I/O, no C.
         .target(name: "AssetDedupCore"),
@@ -42,7 +47,13 @@ let package = Package(
         ),
 
         // Provider adapters: where assets are pushed (directory, http, ...).
-        .target(name: "Providers", dependencies: ["AssetDedupCore"]),
+        .target(
+            name: "Providers",
+            dependencies: [
+                "AssetDedupCore", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
 
         // The one executable: a thin argument-parser tree.
         .executableTarget(
@@ -62,6 +73,13 @@ let package = Package(
             name: "AssetStoreTests",
             dependencies: [
                 "AssetStore", "AssetDedupCore", "BlobStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers", "AssetDedupCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

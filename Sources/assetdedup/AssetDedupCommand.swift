@@ -8,6 +8,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
         abstract: "Per-user content-hash deduplication of media assets pushed to providers.",
         subcommands: [
             MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self,
+            SyncCommand.self, WhereisCommand.self,
         ]
     )
 }
