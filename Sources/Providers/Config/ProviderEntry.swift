@@ -9,6 +9,22 @@ struct ProviderEntry: Decodable {
         let header: String
         let env: String
         let prefix: String?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: ConfigKey.self)
+            let keys = container.allKeys.map(\.stringValue)
+            if keys.contains("value") {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "header values come from an environment variable (\"env\"), never from the config file"))
+            }
+            if let unknown = keys.sorted().first(where: { !["header", "env", "prefix"].contains($0) }) {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
+            }
+            header = try container.decode(String.self, forKey: ConfigKey("header"))
+            env = try container.decode(String.self, forKey: ConfigKey("env"))
+            prefix = try container.decodeIfPresent(String.self, forKey: ConfigKey("prefix"))
+        }
     }
 
     let id: String
@@ -35,24 +51,16 @@ struct ProviderEntry: Decodable {
         "max_attempts", "backoff_initial", "backoff_max", "retry_after_max", "retry_budget", "health_url",
     ]
 
-    private struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
+        let container = try decoder.container(keyedBy: ConfigKey.self)
         let known = Self.directoryKeys.union(Self.httpKeys)
         if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
         }
-        func value<T: Decodable>(_ name: String) throws -> T? { try container.decodeIfPresent(T.self, forKey: Key(name)) }
-        id = try container.decode(String.self, forKey: Key("id"))
-        kind = try container.decode(String.self, forKey: Key("kind"))
+        func value<T: Decodable>(_ name: String) throws -> T? { try container.decodeIfPresent(T.self, forKey: ConfigKey(name)) }
+        id = try container.decode(String.self, forKey: ConfigKey("id"))
+        kind = try container.decode(String.self, forKey: ConfigKey("kind"))
         path = try value("path")
         url = try value("url")
         mode = try value("mode")
@@ -72,4 +80,13 @@ struct ProviderEntry: Decodable {
     }
 
     let presentKeys: Set<String>
+}
+
+/// Any key, so that decoding can see every key present and refuse the unknown ones.
+struct ConfigKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

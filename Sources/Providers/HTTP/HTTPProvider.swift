@@ -27,6 +27,9 @@ public struct HTTPProvider: Provider {
     private var method: String { settings.mode == .put ? "PUT" : "POST" }
 
     public func upload(_ blob: BlobReference) throws -> String {
+        guard access(blob.path, R_OK) == 0 else {
+            throw failure("blob \(blob.path) is not readable: \(String(cString: strerror(errno)))", status: nil, retryable: false, attempts: 0)
+        }
         let policy = settings.retry
         let start = ContinuousClock.now
         var attempt = 0
