@@ -4,6 +4,11 @@ import AssetDedupCore
 public struct MissingOnProvider: Equatable, Sendable {
     public var count: Int
     public var bytes: Int64
+
+    public init(count: Int, bytes: Int64) {
+        self.count = count
+        self.bytes = bytes
+    }
 }
 
 /// Provider coverage: what `sync` must still push, and where an asset is (`whereis`).
