@@ -14,7 +14,9 @@ import Testing
             let bob = try store.addUser(name: "bob")
             var ids: [AssetID] = []
             for seed in UInt8(1)...5 {
-                ids.append(try store.insertAsset(NewAsset(userID: seed == 4 ? bob.id : alice.id, sha256: digest(seed), size: Int64(seed) * 10)))
+                ids.append(
+                    try store.insertAsset(
+                        NewAsset(userID: seed == 4 ? bob.id : alice.id, sha256: digest(seed), size: Int64(seed) * 10)))
             }
             try store.insertAsset(NewAsset(userID: alice.id, sha256: nil, size: 99))  // legacy: never synced
             try store.recordUpload(asset: ids[1], provider: runway, providerAssetID: "r-2")
@@ -31,9 +33,12 @@ import Testing
             #expect(try store.assetsMissing(on: runway, user: bob.id, after: nil, limit: 10).isEmpty)
             #expect(try store.assetsMissing(on: pixverse, user: bob.id, after: nil, limit: 10).map(\.id) == [ids[3]])
             #expect(try store.countMissing(on: runway) == MissingOnProvider(count: 3, bytes: 10 + 30 + 50))
-            #expect(try store.countMissing(on: pixverse, user: alice.id) == MissingOnProvider(count: 3, bytes: 10 + 20 + 50))
+            #expect(
+                try store.countMissing(on: pixverse, user: alice.id) == MissingOnProvider(count: 3, bytes: 10 + 20 + 50)
+            )
             #expect(try store.countUnhashed() == 1 && store.countUnhashed(user: bob.id) == 0)
-            #expect(try store.isUploaded(ids[1], to: runway) && !store.isUploaded(ids[1], to: pixverse))
+            #expect(try store.providerAssetID(of: ids[1], on: runway) == "r-2")
+            #expect(try store.providerAssetID(of: ids[1], on: pixverse) == nil)
         }
     }
 

@@ -19,7 +19,8 @@ struct DirectoryProviderTests {
             #expect(fileInfo(blob.path)?.st_nlink == 2)
             #expect(try provider.upload(blob) == id)
             #expect(try provider.presence(of: blob) == .present(providerAssetID: id))
-            let names = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/provider/\(blob.sha256.hex.prefix(2))")
+            let names = try FileManager.default.contentsOfDirectory(
+                atPath: "\(dir)/provider/\(blob.sha256.hex.prefix(2))")
             #expect(names == [blob.sha256.hex])  // no temp file left behind
         }
     }
@@ -38,7 +39,9 @@ struct DirectoryProviderTests {
 
     /// /dev/shm is a tmpfs on Linux; the temp folder is on the main disk.
     static let tmpfsIsSeparate: Bool = {
-        guard let shm = fileInfo("/dev/shm"), let tmp = fileInfo(FileManager.default.temporaryDirectory.path) else { return false }
+        guard let shm = fileInfo("/dev/shm"), let tmp = fileInfo(FileManager.default.temporaryDirectory.path) else {
+            return false
+        }
         return shm.st_dev != tmp.st_dev && access("/dev/shm", W_OK) == 0
     }()
 
@@ -75,7 +78,8 @@ struct DirectoryProviderTests {
     @Test("a missing blob is a non-retryable error")
     func missingBlob() throws {
         try withTemporaryDirectory { (dir: String) throws in
-            let blob = BlobReference(path: "\(dir)/nope", sha256: SHA256Digest(bytes: [UInt8](repeating: 7, count: 32)), size: 1)
+            let blob = BlobReference(
+                path: "\(dir)/nope", sha256: SHA256Digest(bytes: [UInt8](repeating: 7, count: 32)), size: 1)
             let error = try #require(throws: ProviderError.self) {
                 try DirectoryProvider(id: slug("archive"), root: "\(dir)/provider").upload(blob)
             }
@@ -90,7 +94,8 @@ struct DirectoryProviderTests {
             let blob = try makeBlob(in: dir, size: 4096)
             let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider")
             let target = "\(dir)/provider/\(DirectoryProvider.relativePath(for: blob.sha256))"
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data("short".utf8).write(to: URL(fileURLWithPath: target))
             #expect(try provider.presence(of: blob) == .absent)
             _ = try provider.upload(blob)

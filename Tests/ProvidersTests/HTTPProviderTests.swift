@@ -19,9 +19,14 @@ struct HTTPProviderTests {
             id: slug("runway"),
             settings: HTTPUploadSettings(
                 url: url, mode: mode, fields: ["purpose": "asset"],
-                headers: [SecretHeader(name: "Authorization", environmentVariable: "RUNWAY_TOKEN", prefix: "Bearer ", secret: secret)],
+                headers: [
+                    SecretHeader(
+                        name: "Authorization", environmentVariable: "RUNWAY_TOKEN", prefix: "Bearer ", secret: secret)
+                ],
                 idPath: JSONKeyPath("data.id")!, connectTimeout: 2, timeout: timeout,
-                retry: RetryPolicy(maxAttempts: attempts, initialDelay: 0.05, maxDelay: 0.2, retryAfterCap: retryAfterCap, budget: budget)))
+                retry: RetryPolicy(
+                    maxAttempts: attempts, initialDelay: 0.05, maxDelay: 0.2, retryAfterCap: retryAfterCap,
+                    budget: budget)))
     }
 
     /// The error `upload` throws, checked for secrets whatever else the test expects.
@@ -36,7 +41,8 @@ struct HTTPProviderTests {
     func multipartByteExact() throws {
         let server = try FakeProviderServer()
         try withTemporaryDirectory { (dir: String) throws in
-            let blob = try makeBlob(in: dir, size: 3_000_017, filename: "../clips/take \"1\".mov", mimeType: "video/quicktime")
+            let blob = try makeBlob(
+                in: dir, size: 3_000_017, filename: "../clips/take \"1\".mov", mimeType: "video/quicktime")
             #expect(try Self.provider(server).upload(blob) == "fp-1")
             let requests = try server.received()
             try #require(requests.count == 1)
@@ -150,7 +156,8 @@ struct HTTPProviderTests {
         let server = try FakeProviderServer(["--mode", "hang", "--hang", "60"])
         try withTemporaryDirectory { (dir: String) throws in
             let start = Date()
-            let error = try Self.failure(Self.provider(server, attempts: 2, timeout: 1), try makeBlob(in: dir, size: 1000))
+            let error = try Self.failure(
+                Self.provider(server, attempts: 2, timeout: 1), try makeBlob(in: dir, size: 1000))
             let elapsed = Date().timeIntervalSince(start)
             #expect(elapsed >= 1.9 && elapsed < 6, "took \(elapsed) s")
             #expect(try server.received().count == 2)
@@ -164,7 +171,8 @@ struct HTTPProviderTests {
         let server = try FakeProviderServer(["--mode", "hang", "--hang", "60"])
         try withTemporaryDirectory { (dir: String) throws in
             let start = Date()
-            let error = try Self.failure(Self.provider(server, attempts: 10, timeout: 1, budget: 2.5), try makeBlob(in: dir, size: 1000))
+            let error = try Self.failure(
+                Self.provider(server, attempts: 10, timeout: 1, budget: 2.5), try makeBlob(in: dir, size: 1000))
             #expect(Date().timeIntervalSince(start) < 4.5)
             #expect(try server.received().count <= 3)
             #expect(error.message.contains("retry budget"))
@@ -196,7 +204,8 @@ struct HTTPProviderTests {
     func unreadableBlob() throws {
         let server = try FakeProviderServer()
         for mode in HTTPUploadSettings.Mode.allCases {
-            let blob = BlobReference(path: "/nonexistent/blob", sha256: SHA256Digest(bytes: [UInt8](repeating: 1, count: 32)), size: 10)
+            let blob = BlobReference(
+                path: "/nonexistent/blob", sha256: SHA256Digest(bytes: [UInt8](repeating: 1, count: 32)), size: 10)
             let error = try Self.failure(Self.provider(server, mode: mode), blob)
             #expect(!error.retryable, "\(mode)")
         }

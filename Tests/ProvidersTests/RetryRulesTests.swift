@@ -26,26 +26,60 @@ struct RetryRulesTests {
 
     static let path = JSONKeyPath("data.id")!
 
-    @Test("verdicts: success, retry, fail", arguments: [
-        (AttemptResult.answered(status: 201, body: Array(#"{"data":{"id":"v-9"}}"#.utf8), retryAfter: nil), AttemptResult.Verdict.success(providerAssetID: "v-9")),
-        (.answered(status: 200, body: Array(#"{"data":{"id":42}}"#.utf8), retryAfter: nil), .success(providerAssetID: "42")),
-        (.answered(status: 500, body: Array("oops".utf8), retryAfter: nil), .retry(reason: "HTTP 500: oops", status: 500, retryAfter: nil)),
-        (.answered(status: 429, body: [], retryAfter: 3), .retry(reason: "HTTP 429: (empty answer)", status: 429, retryAfter: 3)),
-        (.answered(status: 408, body: [], retryAfter: nil), .retry(reason: "HTTP 408: (empty answer)", status: 408, retryAfter: nil)),
-        (.answered(status: 404, body: Array("no\nsuch".utf8), retryAfter: nil), .fail(reason: "HTTP 404: no such", status: 404, retryable: false)),
-        (.answered(status: 301, body: [], retryAfter: nil), .fail(reason: "HTTP 301: (empty answer)", status: 301, retryable: false)),
-        (.answered(status: 200, body: Array(#"{"data":{"id":true}}"#.utf8), retryAfter: nil),
-         .fail(reason: #"HTTP 200 but no id at 'data.id' in the answer: {"data":{"id":true}}"#, status: 200, retryable: false)),
-        (.transportFailed(message: "refused", transient: true), .retry(reason: "refused", status: nil, retryAfter: nil)),
-        (.transportFailed(message: "bad file", transient: false), .fail(reason: "bad file", status: nil, retryable: false)),
-    ])
+    @Test(
+        "verdicts: success, retry, fail",
+        arguments: [
+            (
+                AttemptResult.answered(status: 201, body: Array(#"{"data":{"id":"v-9"}}"#.utf8), retryAfter: nil),
+                AttemptResult.Verdict.success(providerAssetID: "v-9")
+            ),
+            (
+                .answered(status: 200, body: Array(#"{"data":{"id":42}}"#.utf8), retryAfter: nil),
+                .success(providerAssetID: "42")
+            ),
+            (
+                .answered(status: 500, body: Array("oops".utf8), retryAfter: nil),
+                .retry(reason: "HTTP 500: oops", status: 500, retryAfter: nil)
+            ),
+            (
+                .answered(status: 429, body: [], retryAfter: 3),
+                .retry(reason: "HTTP 429: (empty answer)", status: 429, retryAfter: 3)
+            ),
+            (
+                .answered(status: 408, body: [], retryAfter: nil),
+                .retry(reason: "HTTP 408: (empty answer)", status: 408, retryAfter: nil)
+            ),
+            (
+                .answered(status: 404, body: Array("no\nsuch".utf8), retryAfter: nil),
+                .fail(reason: "HTTP 404: no such", status: 404, retryable: false)
+            ),
+            (
+                .answered(status: 301, body: [], retryAfter: nil),
+                .fail(reason: "HTTP 301: (empty answer)", status: 301, retryable: false)
+            ),
+            (
+                .answered(status: 200, body: Array(#"{"data":{"id":true}}"#.utf8), retryAfter: nil),
+                .fail(
+                    reason: #"HTTP 200 but no id at 'data.id' in the answer: {"data":{"id":true}}"#, status: 200,
+                    retryable: false)
+            ),
+            (
+                .transportFailed(message: "refused", transient: true),
+                .retry(reason: "refused", status: nil, retryAfter: nil)
+            ),
+            (
+                .transportFailed(message: "bad file", transient: false),
+                .fail(reason: "bad file", status: nil, retryable: false)
+            ),
+        ])
     func verdicts(result: AttemptResult, expected: AttemptResult.Verdict) {
         #expect(result.verdict(idPath: Self.path) == expected)
     }
 
     @Test("key paths walk objects and arrays, and take only strings and integers")
     func keyPaths() {
-        let json = Data(#"{"items": [{"id": "first"}, {"id": 12345678901234}], "flag": false, "ratio": 1.5, "empty": ""}"#.utf8)
+        let json = Data(
+            #"{"items": [{"id": "first"}, {"id": 12345678901234}], "flag": false, "ratio": 1.5, "empty": ""}"#.utf8)
         #expect(JSONKeyPath("items.0.id")!.string(in: json) == "first")
         #expect(JSONKeyPath("items.1.id")!.string(in: json) == "12345678901234")
         #expect(JSONKeyPath("items.2.id")!.string(in: json) == nil)
@@ -69,7 +103,9 @@ struct RetryRulesTests {
     @Test("file names are cleaned for the multipart header")
     func filenames() {
         func name(_ given: String?) -> String {
-            HTTPProvider.filename(for: .init(path: "/x", sha256: .init(bytes: [UInt8](repeating: 0xab, count: 32)), size: 1, filename: given))
+            HTTPProvider.filename(
+                for: .init(
+                    path: "/x", sha256: .init(bytes: [UInt8](repeating: 0xab, count: 32)), size: 1, filename: given))
         }
         #expect(name("dir/sub/clip.mp4") == "clip.mp4")
         #expect(name("a\"b\\c\r\n.mov") == "a_b_c__.mov")

@@ -16,7 +16,10 @@ struct SyncJobTests {
 
     /// Runs a job over `items` in pages of `page`, collecting what `record` and `report` saw.
     static func run(_ provider: any Provider, _ items: [SyncItem], concurrency: Int, page: Int = 2)
-        throws -> (progress: SyncProgress, recorded: [AssetID: String], outcomes: [AssetID: SyncOutcome], recordThreads: Set<ObjectIdentifier>)
+        throws -> (
+            progress: SyncProgress, recorded: [AssetID: String], outcomes: [AssetID: SyncOutcome],
+            recordThreads: Set<ObjectIdentifier>
+        )
     {
         var remaining = items[...]
         var recorded: [AssetID: String] = [:]
@@ -54,7 +57,9 @@ struct SyncJobTests {
             #expect(result.progress.doneBytes == items.reduce(0) { $0 + $1.blob.size })
             #expect(Set(result.recorded.keys) == Set(items.map(\.assetID)).subtracting([items[3].assetID]))
             #expect(result.recordThreads == [ObjectIdentifier(Thread.current)])
-            #expect(result.outcomes[items[0].assetID] == .alreadyThere(providerAssetID: DirectoryProvider.relativePath(for: items[0].blob.sha256)))
+            #expect(
+                result.outcomes[items[0].assetID]
+                    == .alreadyThere(providerAssetID: DirectoryProvider.relativePath(for: items[0].blob.sha256)))
             guard case .failed(let reason, let retryable) = result.outcomes[items[3].assetID] else {
                 Issue.record("missing blob did not fail")
                 return
@@ -83,5 +88,34 @@ struct SyncJobTests {
             // 7 slow answers of 0.3 s, 4 at a time: about 0.6 s, far below 7 x 0.3 s in a row.
             #expect(elapsed < 1.8, "took \(elapsed) s")
         }
+    }
+
+    @Test("an item recorded by someone else after its page was read is not sent")
+    func recordedMeanwhileIsSkipped() throws {
+        try withTemporaryDirectory { (dir: String) throws in
+            let items = try Self.items(in: dir, count: 3)
+            let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider")
+            var recorded: [AssetID] = []
+            var handed = false
+            let progress = try SyncJob(provider: provider, concurrency: 2).run(
+                total: SyncProgress(totalCount: 3, totalBytes: 0),
+                next: {
+                    defer { handed = true }
+                    return handed ? [] : items
+                },
+                recordedMeanwhile: { $0.assetID == items[1].assetID ? "api-7" : nil },
+                record: { item, _ in recorded.append(item.assetID) },
+                report: { _, _, _ in })
+            #expect(progress.uploaded == 2 && progress.alreadyThere == 1)
+            #expect(Set(recorded) == [items[0].assetID, items[2].assetID])
+            #expect(provider.holdsFile(for: items[1].blob) == false)
+            #expect(provider.holdsFile(for: items[0].blob))
+        }
+    }
+}
+
+extension DirectoryProvider {
+    fileprivate func holdsFile(for blob: BlobReference) -> Bool {
+        access("\(root)/\(Self.relativePath(for: blob.sha256))", F_OK) == 0
     }
 }

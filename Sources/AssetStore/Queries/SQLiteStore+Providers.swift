@@ -16,7 +16,9 @@ extension SQLiteStore {
     /// One page of assets that have a hash but no `provider_uploads` row for `provider`, in id
     /// order after `after` (keyset pagination: rows recorded meanwhile simply drop out, and a
     /// failed asset is not seen again in the same run). Scoped to `user` when given.
-    public func assetsMissing(on provider: ProviderID, user: UserID? = nil, after: AssetID?, limit: Int) throws -> [Asset] {
+    public func assetsMissing(on provider: ProviderID, user: UserID? = nil, after: AssetID?, limit: Int) throws
+        -> [Asset]
+    {
         try db.query(
             """
             SELECT \(Self.assetColumns) FROM assets a
@@ -56,7 +58,9 @@ extension SQLiteStore {
 
     /// The asset with this id whoever owns it (operator tools only; the API uses `asset(id:user:)`).
     public func anyUsersAsset(id: AssetID) throws -> Asset? {
-        guard var asset = try db.queryFirst("SELECT \(Self.assetColumns) FROM assets WHERE id = ?", [id.rawValue], row: Self.asset)
+        guard
+            var asset = try db.queryFirst(
+                "SELECT \(Self.assetColumns) FROM assets WHERE id = ?", [id.rawValue], row: Self.asset)
         else { return nil }
         asset.uploads = try uploads(of: asset.id)
         return asset
@@ -71,15 +75,17 @@ extension SQLiteStore {
             """, [asset.rawValue]
         ) { row in
             (try? ProviderID(parsing: row.text(1))).map {
-                ProviderUpload(assetID: AssetID(row.int(0)), providerID: $0, providerAssetID: row.text(2), uploadedAt: row.text(3))
+                ProviderUpload(
+                    assetID: AssetID(row.int(0)), providerID: $0, providerAssetID: row.text(2), uploadedAt: row.text(3))
             }
         }.compactMap { $0 }
     }
 
-    /// Whether the asset is recorded on the provider (checked again just before an upload).
-    public func isUploaded(_ asset: AssetID, to provider: ProviderID) throws -> Bool {
+    /// The provider's id for the asset if it is recorded there (checked again just before an upload).
+    public func providerAssetID(of asset: AssetID, on provider: ProviderID) throws -> String? {
         try db.queryFirst(
-            "SELECT 1 FROM provider_uploads WHERE asset_id = ? AND provider_id = ?", [asset.rawValue, provider.rawValue]
-        ) { _ in true } ?? false
+            "SELECT provider_asset_id FROM provider_uploads WHERE asset_id = ? AND provider_id = ?",
+            [asset.rawValue, provider.rawValue]
+        ) { $0.text(0) }
     }
 }

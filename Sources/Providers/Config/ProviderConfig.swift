@@ -16,9 +16,10 @@ public struct ProviderConfig: Sendable {
 
     /// The embedded default: two directory providers under `<data>/providers/`.
     public static func defaults(dataDirectory: String) -> ProviderConfig {
-        ProviderConfig(providers: ["pixverse", "runway"].map {
-            DirectoryProvider(id: try! ProviderID(parsing: $0), root: "\(dataDirectory)/providers/\($0)")
-        })
+        ProviderConfig(
+            providers: ["pixverse", "runway"].map {
+                DirectoryProvider(id: try! ProviderID(parsing: $0), root: "\(dataDirectory)/providers/\($0)")
+            })
     }
 
     public init(providers: [any Provider]) { self.providers = providers }
@@ -36,7 +37,9 @@ public struct ProviderConfig: Sendable {
     /// Parses config JSON; `file` names the source in messages and anchors relative paths.
     public init(json: Data, file: String, environment: [String: String]) throws {
         let entries: [ProviderEntry]
-        do { entries = try JSONDecoder().decode(ProviderFile.self, from: json).providers } catch let error as DecodingError {
+        do { entries = try JSONDecoder().decode(ProviderFile.self, from: json).providers } catch let error
+            as DecodingError
+        {
             throw ConfigError("\(file): \(ConfigError.describe(error))")
         }
         let base = (file as NSString).deletingLastPathComponent
@@ -45,7 +48,8 @@ public struct ProviderConfig: Sendable {
         for (index, entry) in entries.enumerated() {
             let context = "\(file): provider '\(entry.id)' (providers[\(index)])"
             guard seen.insert(entry.id).inserted else { throw ConfigError("\(context) is defined twice") }
-            providers.append(try entry.makeProvider(context: context, base: base.isEmpty ? "." : base, environment: environment))
+            providers.append(
+                try entry.makeProvider(context: context, base: base.isEmpty ? "." : base, environment: environment))
         }
         self.providers = providers
     }

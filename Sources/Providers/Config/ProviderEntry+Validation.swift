@@ -23,7 +23,9 @@ extension ProviderEntry {
         return HTTPProvider(id: providerID, settings: try httpSettings(problem: problem, environment: environment))
     }
 
-    private func httpSettings(problem: (String) -> ConfigError, environment: [String: String]) throws -> HTTPUploadSettings {
+    private func httpSettings(problem: (String) -> ConfigError, environment: [String: String]) throws
+        -> HTTPUploadSettings
+    {
         guard let url, !url.isEmpty else { throw problem("kind http needs a \"url\"") }
         try Self.checkURL(url, key: "url", problem: problem)
         if let healthURL { try Self.checkURL(healthURL, key: "health_url", problem: problem) }
@@ -35,7 +37,9 @@ extension ProviderEntry {
             settings.mode = parsed
         }
         if let field {
-            guard Self.isToken(field) else { throw problem("\"field\" must be a plain form field name, got '\(field)'") }
+            guard Self.isToken(field) else {
+                throw problem("\"field\" must be a plain form field name, got '\(field)'")
+            }
             settings.fileField = field
         }
         for (name, value) in fields ?? [:] where !Self.isToken(name) || value.contains(where: \.isNewline) {
@@ -43,23 +47,31 @@ extension ProviderEntry {
         }
         settings.fields = fields ?? [:]
         if let idPath {
-            guard let parsed = JSONKeyPath(idPath) else { throw problem("\"id_path\" must be dotted keys like data.id, got '\(idPath)'") }
+            guard let parsed = JSONKeyPath(idPath) else {
+                throw problem("\"id_path\" must be dotted keys like data.id, got '\(idPath)'")
+            }
             settings.idPath = parsed
         }
-        settings.headers = try (headers ?? []).map { try Self.secretHeader($0, problem: problem, environment: environment) }
+        settings.headers = try (headers ?? []).map {
+            try Self.secretHeader($0, problem: problem, environment: environment)
+        }
         if Set(settings.headers.map { $0.name.lowercased() }).count != settings.headers.count {
             throw problem("a header is named twice in \"headers\"")
         }
         func seconds(_ value: Double?, _ key: String, default fallback: Double) throws -> Double {
             guard let value else { return fallback }
-            guard value > 0, value <= 86_400 else { throw problem("\"\(key)\" must be seconds between 0 and 86400, got \(value)") }
+            guard value > 0, value <= 86_400 else {
+                throw problem("\"\(key)\" must be seconds between 0 and 86400, got \(value)")
+            }
             return value
         }
         settings.connectTimeout = try seconds(connectTimeout, "connect_timeout", default: settings.connectTimeout)
         settings.timeout = try seconds(timeout, "timeout", default: settings.timeout)
         var retry = RetryPolicy()
         if let maxAttempts {
-            guard (1...20).contains(maxAttempts) else { throw problem("\"max_attempts\" must be 1 to 20, got \(maxAttempts)") }
+            guard (1...20).contains(maxAttempts) else {
+                throw problem("\"max_attempts\" must be 1 to 20, got \(maxAttempts)")
+            }
             retry.maxAttempts = maxAttempts
         }
         retry.initialDelay = try seconds(backoffInitial, "backoff_initial", default: retry.initialDelay)
@@ -75,33 +87,44 @@ extension ProviderEntry {
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), !url.contains(where: \.isWhitespace) else {
             throw problem("\"\(key)\" must be an http:// or https:// URL, got '\(url)'")
         }
-        let authority = url.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).dropFirst(2).first ?? ""
+        let authority =
+            url.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false).dropFirst(2).first ?? ""
         guard !authority.isEmpty, !authority.contains("@") else {
-            throw problem("\"\(key)\" must name a host and no user:password (put credentials in \"headers\" with \"env\")")
+            throw problem(
+                "\"\(key)\" must name a host and no user:password (put credentials in \"headers\" with \"env\")")
         }
     }
 
-    private static func secretHeader(_ header: Header, problem: (String) -> ConfigError, environment: [String: String]) throws -> SecretHeader {
-        guard isToken(header.header) else { throw problem("header name '\(header.header)' is not a valid HTTP header name") }
-        guard !header.env.isEmpty, header.env.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+    private static func secretHeader(_ header: Header, problem: (String) -> ConfigError, environment: [String: String])
+        throws -> SecretHeader
+    {
+        guard isToken(header.header) else {
+            throw problem("header name '\(header.header)' is not a valid HTTP header name")
+        }
+        guard !header.env.isEmpty, header.env.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else {
             throw problem("header \(header.header): \"env\" must name an environment variable, got '\(header.env)'")
         }
         guard let secret = environment[header.env] else {
             throw problem("header \(header.header): environment variable \(header.env) is not set")
         }
-        guard !secret.isEmpty else { throw problem("header \(header.header): environment variable \(header.env) is empty") }
+        guard !secret.isEmpty else {
+            throw problem("header \(header.header): environment variable \(header.env) is empty")
+        }
         let prefix = header.prefix ?? ""
         guard !(prefix + secret).contains(where: { $0.isNewline || $0 == "\0" }) else {
-            throw problem("header \(header.header): the value from \(header.env) (with its prefix) contains a line break")
+            throw problem(
+                "header \(header.header): the value from \(header.env) (with its prefix) contains a line break")
         }
         return SecretHeader(name: header.header, environmentVariable: header.env, prefix: prefix, secret: secret)
     }
 
     /// An HTTP token (RFC 9110): what a header or form field name may be made of.
     private static func isToken(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
-                || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+                    || "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
     }
 }

@@ -14,12 +14,15 @@ struct ProviderEntry: Decodable {
             let container = try decoder.container(keyedBy: ConfigKey.self)
             let keys = container.allKeys.map(\.stringValue)
             if keys.contains("value") {
-                throw DecodingError.dataCorrupted(.init(
-                    codingPath: decoder.codingPath,
-                    debugDescription: "header values come from an environment variable (\"env\"), never from the config file"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription:
+                            "header values come from an environment variable (\"env\"), never from the config file"))
             }
             if let unknown = keys.sorted().first(where: { !["header", "env", "prefix"].contains($0) }) {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
             }
             header = try container.decode(String.self, forKey: ConfigKey("header"))
             env = try container.decode(String.self, forKey: ConfigKey("env"))
@@ -58,7 +61,9 @@ struct ProviderEntry: Decodable {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
         }
-        func value<T: Decodable>(_ name: String) throws -> T? { try container.decodeIfPresent(T.self, forKey: ConfigKey(name)) }
+        func value<T: Decodable>(_ name: String) throws -> T? {
+            try container.decodeIfPresent(T.self, forKey: ConfigKey(name))
+        }
         id = try container.decode(String.self, forKey: ConfigKey("id"))
         kind = try container.decode(String.self, forKey: ConfigKey("kind"))
         path = try value("path")

@@ -77,7 +77,9 @@ final class CurlEasy {
 
     /// A `multipart/form-data` POST: small text fields, then the file part, which curl reads
     /// from disk while sending (never whole in memory).
-    func setMultipart(fields: [(name: String, value: String)], fileField: String, path: String, filename: String, contentType: String) throws {
+    func setMultipart(
+        fields: [(name: String, value: String)], fileField: String, path: String, filename: String, contentType: String
+    ) throws {
         guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
         self.mime = mime
         for field in fields {

@@ -1,4 +1,5 @@
 import AssetDedupCore
+
 import struct Crypto.SHA256
 
 #if canImport(Glibc)
@@ -35,7 +36,9 @@ enum VerifiedFileCopy {
             hasher.update(bufferPointer: chunk)
             var offset = 0
             while offset < count {
-                offset += try FileSystem.retrying("write", target) { write(output, chunk.baseAddress! + offset, count - offset) }
+                offset += try FileSystem.retrying("write", target) {
+                    write(output, chunk.baseAddress! + offset, count - offset)
+                }
             }
         }
         try FileSystem.retrying("fsync", target) { Int(fsync(output)) }

@@ -28,7 +28,9 @@ public struct HTTPProvider: Provider {
 
     public func upload(_ blob: BlobReference) throws -> String {
         guard access(blob.path, R_OK) == 0 else {
-            throw failure("blob \(blob.path) is not readable: \(String(cString: strerror(errno)))", status: nil, retryable: false, attempts: 0)
+            throw failure(
+                "blob \(blob.path) is not readable: \(String(cString: strerror(errno)))", status: nil, retryable: false,
+                attempts: 0)
         }
         let policy = settings.retry
         let start = ContinuousClock.now
@@ -47,7 +49,8 @@ public struct HTTPProvider: Provider {
                 let elapsed = start.duration(to: .now).seconds
                 if attempt >= policy.maxAttempts || elapsed + wait >= policy.budget {
                     let why = attempt >= policy.maxAttempts ? "" : " (retry budget of \(Int(policy.budget)) s spent)"
-                    throw failure("gave up after \(attempt) attempt\(attempt == 1 ? "" : "s")\(why): \(reason)",
+                    throw failure(
+                        "gave up after \(attempt) attempt\(attempt == 1 ? "" : "s")\(why): \(reason)",
                         status: status, retryable: true, attempts: attempt)
                 }
                 Thread.sleep(forTimeInterval: wait)
@@ -104,15 +107,19 @@ public struct HTTPProvider: Provider {
     }
 
     private func failure(_ reason: String, status: Int?, retryable: Bool, attempts: Int) -> ProviderError {
-        ProviderError(provider: id, retryable: retryable, message: redact(reason), httpStatus: status, attempts: attempts)
+        ProviderError(
+            provider: id, retryable: retryable, message: redact(reason), httpStatus: status, attempts: attempts)
     }
 
     /// The client's file name without folders, quotes or control characters; the hash when none.
     static func filename(for blob: BlobReference) -> String {
         let base = (blob.filename ?? "").split(separator: "/").last.map(String.init) ?? ""
-        let cleaned = String(base.unicodeScalars.map { scalar -> Character in
-            scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\"" || scalar == "\\" ? "_" : Character(scalar)
-        }).prefix(200)
+        let cleaned = String(
+            base.unicodeScalars.map { scalar -> Character in
+                scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\"" || scalar == "\\"
+                    ? "_" : Character(scalar)
+            }
+        ).prefix(200)
         return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? blob.sha256.hex : String(cleaned)
     }
 

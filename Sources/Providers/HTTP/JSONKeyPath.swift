@@ -22,7 +22,8 @@ public struct JSONKeyPath: Sendable, Equatable, CustomStringConvertible {
         for component in components {
             switch node {
             case .object(let members) where members[component] != nil: node = members[component]!
-            case .array(let items) where Int(component).map(items.indices.contains) == true: node = items[Int(component)!]
+            case .array(let items) where Int(component).map(items.indices.contains) == true:
+                node = items[Int(component)!]
             default: return nil
             }
         }

@@ -11,7 +11,10 @@ public struct RetryPolicy: Sendable, Equatable {
     /// No attempt starts, and no wait begins, past this many seconds after the first one.
     public var budget: Double
 
-    public init(maxAttempts: Int = 4, initialDelay: Double = 0.5, maxDelay: Double = 30, retryAfterCap: Double = 60, budget: Double = 900) {
+    public init(
+        maxAttempts: Int = 4, initialDelay: Double = 0.5, maxDelay: Double = 30, retryAfterCap: Double = 60,
+        budget: Double = 900
+    ) {
         self.maxAttempts = maxAttempts
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay
@@ -24,7 +27,8 @@ public struct RetryPolicy: Sendable, Equatable {
     /// With `Retry-After` the server's word wins (capped); otherwise "equal jitter": half the
     /// exponential step for sure plus a random part of the other half, so clients that failed
     /// together spread out but never retry immediately. `unit` is a random number in 0...1.
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?, unit: Double = Double.random(in: 0...1)) -> Double {
+    public func delay(afterAttempt attempt: Int, retryAfter: Double?, unit: Double = Double.random(in: 0...1)) -> Double
+    {
         if let retryAfter, retryAfter >= 0 { return min(retryAfter, retryAfterCap) }
         let step = min(maxDelay, initialDelay * Double(1 << min(max(attempt - 1, 0), 30)))
         return step / 2 + step / 2 * min(max(unit, 0), 1)

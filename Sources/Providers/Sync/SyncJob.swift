@@ -25,11 +25,14 @@ public final class SyncJob {
     /// Runs until `next` returns an empty page and every upload has finished.
     ///
     /// - `next`: the following page of items (keyset-paginated by the caller).
+    /// - `recordedMeanwhile`: the provider asset id if someone else (an API upload) recorded
+    ///   the item since its page was read; asked just before sending, so it is not sent again.
     /// - `record`: store a success; a throw stops the run once in-flight uploads end.
     /// - `report`: called after each item (with it) and on ticks (with nil).
     public func run(
         total: SyncProgress,
         next: () throws -> [SyncItem],
+        recordedMeanwhile: (SyncItem) throws -> String? = { _ in nil },
         record: (SyncItem, String) throws -> Void,
         report: (SyncProgress, SyncItem?, SyncOutcome?) -> Void
     ) throws -> SyncProgress {
@@ -61,6 +64,11 @@ public final class SyncJob {
                     exhausted = pending.isEmpty
                 }
                 guard let item = pending.popLast() else { break }
+                if let id = try recordedMeanwhile(item) {
+                    progress.add(.alreadyThere(providerAssetID: id), bytes: item.blob.size)
+                    report(progress, item, .alreadyThere(providerAssetID: id))
+                    continue
+                }
                 channel.putWork(item)
                 inFlight += 1
             }
@@ -86,10 +94,14 @@ public final class SyncJob {
     /// already holds the content is not sent the bytes again.
     static func push(_ item: SyncItem, to provider: any Provider) -> SyncOutcome {
         guard access(item.blob.path, R_OK) == 0 else {
-            return .failed(reason: "blob \(item.blob.path) is missing or unreadable (run 'assetdedup backfill'?)", retryable: false)
+            return .failed(
+                reason: "blob \(item.blob.path) is missing or unreadable (run 'assetdedup backfill'?)", retryable: false
+            )
         }
         do {
-            if case .present(let id) = try provider.presence(of: item.blob) { return .alreadyThere(providerAssetID: id) }
+            if case .present(let id) = try provider.presence(of: item.blob) {
+                return .alreadyThere(providerAssetID: id)
+            }
             return .uploaded(providerAssetID: try provider.upload(item.blob))
         } catch let error as ProviderError {
             return .failed(reason: error.message, retryable: error.retryable)

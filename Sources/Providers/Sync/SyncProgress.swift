@@ -43,14 +43,16 @@ public struct SyncProgress: Sendable, Equatable {
 
     /// `[#####.....] 12/40 assets  1.2 MB/3.4 MB  ETA 0:42`, for redrawing in place on a TTY.
     public func bar(width: Int = 24) -> String {
-        let fraction = totalBytes > 0
+        let fraction =
+            totalBytes > 0
             ? Double(doneBytes) / Double(totalBytes)
             : (totalCount > 0 ? Double(doneCount) / Double(totalCount) : 1)
         let filled = Int((min(max(fraction, 0), 1) * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let eta = etaSeconds.map { "ETA \(Self.clock($0))" } ?? "ETA --:--"
         let failures = failed > 0 ? "  \(failed) failed" : ""
-        return "[\(bar)] \(doneCount)/\(totalCount) assets  \(Self.bytes(doneBytes))/\(Self.bytes(totalBytes))  \(eta)\(failures)"
+        return
+            "[\(bar)] \(doneCount)/\(totalCount) assets  \(Self.bytes(doneBytes))/\(Self.bytes(totalBytes))  \(eta)\(failures)"
     }
 
     /// `1.5 MB`: decimal units, one decimal.
@@ -69,6 +71,7 @@ public struct SyncProgress: Sendable, Equatable {
     public static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
         let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
-        return hours > 0 ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%d:%02d", minutes, secs)
+        return hours > 0
+            ? String(format: "%d:%02d:%02d", hours, minutes, secs) : String(format: "%d:%02d", minutes, secs)
     }
 }

@@ -3,7 +3,8 @@ import Providers
 
 /// `--config FILE` and `--data DIR`, shared by the commands that reach providers.
 struct ProviderOptions: ParsableArguments {
-    @Option(help: "Provider config file (JSON); default: directory providers pixverse and runway under <data>/providers/.")
+    @Option(
+        help: "Provider config file (JSON); default: directory providers pixverse and runway under <data>/providers/.")
     var config: String?
     @Option(help: "Data folder holding blobs/ (and the default providers/).")
     var data: String = "var"

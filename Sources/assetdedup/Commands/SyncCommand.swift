@@ -1,5 +1,5 @@
-import AssetDedupCore
 import ArgumentParser
+import AssetDedupCore
 import AssetStore
 import BlobStore
 import Foundation
@@ -18,7 +18,9 @@ struct SyncCommand: ParsableCommand {
     @Option(help: "Uploads in flight at once (1-32).") var concurrency: Int = 2
 
     func validate() throws {
-        guard (1...32).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 32, got \(concurrency)") }
+        guard (1...32).contains(concurrency) else {
+            throw ValidationError("--concurrency must be 1 to 32, got \(concurrency)")
+        }
     }
 
     func run() throws {
@@ -47,11 +49,15 @@ struct SyncCommand: ParsableCommand {
                 while !page.isEmpty {
                     for item in page {
                         let blobMissing = access(item.blob.path, R_OK) == 0 ? "" : ", blob missing: would fail"
-                        out.line("would upload asset \(item.assetID) (\(SyncProgress.bytes(item.blob.size)), sha256 \(item.blob.sha256.hex)\(blobMissing))")
+                        out.line(
+                            "would upload asset \(item.assetID) (\(SyncProgress.bytes(item.blob.size)), sha256 \(item.blob.sha256.hex)\(blobMissing))"
+                        )
                     }
                     page = try next()
                 }
-                out.line("dry run: \(missing.count) assets, \(SyncProgress.bytes(missing.bytes)) would be uploaded to \(target.id)")
+                out.line(
+                    "dry run: \(missing.count) assets, \(SyncProgress.bytes(missing.bytes)) would be uploaded to \(target.id)"
+                )
                 out.noteUnhashed(unhashed)
                 return
             }
@@ -61,9 +67,14 @@ struct SyncCommand: ParsableCommand {
             let job = SyncJob(provider: target, concurrency: concurrency)
             let result = try job.run(
                 total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
-                record: { item, id in try store.recordUpload(asset: item.assetID, provider: target.id, providerAssetID: id) },
+                recordedMeanwhile: { try store.providerAssetID(of: $0.assetID, on: target.id) },
+                record: { item, id in
+                    try store.recordUpload(asset: item.assetID, provider: target.id, providerAssetID: id)
+                },
                 report: { progress, item, outcome in
-                    if let item, let outcome, case .failed(let reason, _) = outcome { failures.append((item.assetID, reason)) }
+                    if let item, let outcome, case .failed(let reason, _) = outcome {
+                        failures.append((item.assetID, reason))
+                    }
                     out.progress(progress, item: item, outcome: outcome)
                 })
             out.summary(result, failures: failures)

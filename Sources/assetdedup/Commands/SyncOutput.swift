@@ -36,14 +36,19 @@ struct SyncOutput {
     }
 
     func summary(_ result: SyncProgress, failures: [(AssetID, String)]) {
-        let rate = result.elapsed > 0 ? ", \(SyncProgress.bytes(Int64(Double(result.uploadedBytes) / result.elapsed)))/s" : ""
-        var text = "sync \(provider): \(result.uploaded) uploaded, \(result.alreadyThere) already there, \(result.failed) failed;"
-        text += " \(SyncProgress.bytes(result.uploadedBytes)) sent in \(String(format: "%.1f", result.elapsed)) s\(rate)"
+        let rate =
+            result.elapsed > 0 ? ", \(SyncProgress.bytes(Int64(Double(result.uploadedBytes) / result.elapsed)))/s" : ""
+        var text =
+            "sync \(provider): \(result.uploaded) uploaded, \(result.alreadyThere) already there, \(result.failed) failed;"
+        text +=
+            " \(SyncProgress.bytes(result.uploadedBytes)) sent in \(String(format: "%.1f", result.elapsed)) s\(rate)"
         line(text)
         for (asset, reason) in failures { line("  asset \(asset): \(reason)") }
     }
 
     func noteUnhashed(_ count: Int) {
-        if count > 0 { line("note: \(count) assets have no sha256 yet and were not considered; run 'assetdedup backfill'") }
+        if count > 0 {
+            line("note: \(count) assets have no sha256 yet and were not considered; run 'assetdedup backfill'")
+        }
     }
 }

@@ -1,5 +1,5 @@
-import AssetDedupCore
 import ArgumentParser
+import AssetDedupCore
 import AssetStore
 import Foundation
 
@@ -28,13 +28,19 @@ struct WhereisCommand: ParsableCommand {
                 assets = try store.assets(sha256: digest, user: owner?.id)
             } else {
                 let id = try AssetID(parsing: key)
-                assets = try store.anyUsersAsset(id: id).map { [$0] }?.filter { owner == nil || $0.userID == owner?.id } ?? []
+                assets =
+                    try store.anyUsersAsset(id: id).map { [$0] }?.filter { owner == nil || $0.userID == owner?.id }
+                    ?? []
             }
             guard !assets.isEmpty else {
-                throw CLIError("no asset \(key.count == 64 ? "with sha256 \(key.lowercased())" : key)\(user.map { " for user '\($0)'" } ?? "")")
+                throw CLIError(
+                    "no asset \(key.count == 64 ? "with sha256 \(key.lowercased())" : key)\(user.map { " for user '\($0)'" } ?? "")"
+                )
             }
             let located = try assets.map { asset in
-                WhereisAsset(asset: asset, userName: try store.user(id: asset.userID)?.name ?? "?", uploads: try store.uploadRecords(of: asset.id))
+                WhereisAsset(
+                    asset: asset, userName: try store.user(id: asset.userID)?.name ?? "?",
+                    uploads: try store.uploadRecords(of: asset.id))
             }
             print(json ? try WhereisAsset.json(located) : located.map(\.text).joined(separator: "\n"))
         }
@@ -48,7 +54,9 @@ struct WhereisAsset: Encodable {
         let providerAssetID: String
         let uploadedAt: String
         enum CodingKeys: String, CodingKey {
-            case providerID = "provider_id", providerAssetID = "provider_asset_id", uploadedAt = "uploaded_at"
+            case providerID = "provider_id"
+            case providerAssetID = "provider_asset_id"
+            case uploadedAt = "uploaded_at"
         }
     }
 
@@ -60,7 +68,10 @@ struct WhereisAsset: Encodable {
     let providers: [Location]
 
     enum CodingKeys: String, CodingKey {
-        case assetID = "asset_id", user, sha256, size, originalFilename = "original_filename", providers
+        case assetID = "asset_id"
+        case user, sha256, size
+        case originalFilename = "original_filename"
+        case providers
     }
 
     init(asset: Asset, userName: String, uploads: [ProviderUpload]) {
@@ -76,11 +87,14 @@ struct WhereisAsset: Encodable {
 
     /// `asset 12 of alice (1048576 bytes, sha256 ...): 2 providers` and one line per provider.
     var text: String {
-        let count = providers.isEmpty ? "on no provider" : "\(providers.count) provider\(providers.count == 1 ? "" : "s")"
+        let count =
+            providers.isEmpty ? "on no provider" : "\(providers.count) provider\(providers.count == 1 ? "" : "s")"
         var lines = ["asset \(assetID) of \(user) (\(size) bytes, sha256 \(sha256 ?? "none")): \(count)"]
         let width = providers.map(\.providerID.count).max() ?? 0
         for place in providers {
-            lines.append("  \(place.providerID.padding(toLength: width, withPad: " ", startingAt: 0))  \(place.providerAssetID)  \(place.uploadedAt)")
+            lines.append(
+                "  \(place.providerID.padding(toLength: width, withPad: " ", startingAt: 0))  \(place.providerAssetID)  \(place.uploadedAt)"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -38,7 +38,9 @@ final class FakeProviderServer {
 
     /// Starts the server with `arguments` (e.g. `["--script", "500,ok"]`) and waits for its port.
     init(_ arguments: [String] = []) throws {
-        logPath = FileManager.default.temporaryDirectory.appendingPathComponent("fake-provider-\(UUID().uuidString).jsonl").path
+        logPath =
+            FileManager.default.temporaryDirectory.appendingPathComponent("fake-provider-\(UUID().uuidString).jsonl")
+            .path
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script, "--port", "0", "--log", logPath] + arguments
