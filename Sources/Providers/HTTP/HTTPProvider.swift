@@ -127,11 +127,3 @@ public struct HTTPProvider: Provider {
         value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
     }
 }
-
-extension Duration {
-    /// Whole and fractional seconds, for comparing with policy numbers.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}
