@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "AssetDedup",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "assetdedup", targets: ["assetdedup"])
     ],
@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // C libraries, one system-library target each; exactly one Swift target imports each.
@@ -20,10 +22,25 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
+            name: "CCmark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]
+        ),
+
+        .systemLibrary(
+            name: "CFastCGI",
+            pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]
+        ),
+
+        .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+
+        // libfcgi accept loop on N threads; no domain knowledge.
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI"]),
 
         // Pure domain: digests, ids, the dedup decision. No I/O, no C.
         .target(name: "AssetDedupCore"),
@@ -55,6 +72,32 @@ let package = Package(
             ]
         ),
 
+        // HTTP API: router and handlers as request values -> response values; auth; uploads.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "AssetDedupCore", "AssetStore", "BlobStore", "Providers",
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // CommonMark to HTML (libcmark) plus pipe tables; the only importer of CCmark.
+        .target(name: "Markdown", dependencies: ["CCmark"]),
+
+        // Nightly reports: store queries -> page models -> Mustache Markdown -> HTML, published atomically.
+        .target(
+            name: "Reports",
+            dependencies: [
+                "AssetStore", "AssetDedupCore", "Markdown",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+
+        // Streaming SHA-256 in pure Swift; scripts/build-wasm compiles the same files as
+        // Embedded Swift into www/app/sha256.wasm for the browser client.
+        .target(name: "SHA256Kernel"),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -63,6 +106,10 @@ let package = Package(
                 "AssetStore",
                 "BlobStore",
                 "Providers",
+                "FastCGIServer",
+                "HTTPAPI",
+                .product(name: "Mustache", package: "swift-mustache"),
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,11 +117,29 @@ let package = Package(
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
         .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SHA256KernelTests",
+            dependencies: ["SHA256Kernel", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
             name: "AssetStoreTests",
             dependencies: [
                 "AssetStore", "AssetDedupCore", "BlobStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],
+            exclude: ["Golden"]
         ),
         .testTarget(
             name: "ProvidersTests",

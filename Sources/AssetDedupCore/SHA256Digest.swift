@@ -32,15 +32,20 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
 
     /// Builds a digest from the 32 raw bytes a hash function produced.
     public init<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        var count = 0
+        self.hex = String(unsafeUninitializedCapacity: 64) { out in
+            for byte in bytes where count < 64 {
+                out[count] = Self.hexDigit(byte >> 4)
+                out[count + 1] = Self.hexDigit(byte & 0x0f)
+                count += 2
+            }
+            return count
         }
-        precondition(out.count == 64, "a SHA-256 digest has 32 bytes")
-        self.hex = String(decoding: out, as: UTF8.self)
+        precondition(count == 64, "a SHA-256 digest has 32 bytes")
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     public var description: String { hex }

@@ -7,7 +7,8 @@ struct AssetDedupCommand: AsyncParsableCommand {
         commandName: "assetdedup",
         abstract: "Per-user content-hash deduplication of media assets pushed to providers.",
         subcommands: [
-            MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self,
+            MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self, ServeCommand.self,
+            NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self,
             SyncCommand.self, WhereisCommand.self,
         ]
     )

@@ -9,6 +9,7 @@ public enum MigrationPlan {
         providerUploadsTable,
         usersAndTokens,
         duplicateReviews,
+        reportIndexes,
     ]
 
     /// The newest version this binary knows.
@@ -209,5 +210,16 @@ public enum MigrationPlan {
         ],
         down: [.sql("DROP TABLE duplicate_reviews;")],
         isAlreadyApplied: { db in try db.tableExists("duplicate_reviews") }
+    )
+
+    // MARK: 6. report indexes
+
+    /// A covering index for the nightly reports: grouping by hash (unique content, cross-user
+    /// duplicates) and finding rows without a hash read this index instead of sorting the table.
+    static let reportIndexes = Migration(
+        version: 6, name: "report_indexes",
+        up: [.sql("CREATE INDEX idx_assets_sha256_size_user ON assets(sha256, size, user_id);")],
+        down: [.sql("DROP INDEX idx_assets_sha256_size_user;")],
+        isAlreadyApplied: { db in try db.indexExists("idx_assets_sha256_size_user") }
     )
 }

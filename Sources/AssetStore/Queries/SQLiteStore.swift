@@ -16,3 +16,11 @@ public final class SQLiteStore {
 
     static let now = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 }
+
+extension SQLiteStore {
+    /// The applied schema version, read-only (0 before any migration).
+    public func schemaVersion() throws -> Int {
+        guard try db.tableExists("schema_migrations") else { return 0 }
+        return Int(try db.queryFirst("SELECT coalesce(max(version), 0) FROM schema_migrations") { $0.int(0) } ?? 0)
+    }
+}

@@ -1,0 +1,67 @@
+import AssetDedupCore
+import AssetStore
+
+extension API {
+    /// `POST /assets/check-by-hash`: read-only; another user's asset is `exists: false`.
+    func checkByHash(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
+        let body = try decodeJSON(CheckByHashRequest.self, from: request)
+        let sha256 = try SHA256Digest(parsing: body.sha256)
+        let provider = try body.providerID.map(configuredProvider)
+        let asset = try store.findAsset(user: user.userID, sha256: sha256)
+        return .json(CheckResult.answer(sha256: sha256, asset: asset, provider: provider))
+    }
+
+    /// `POST /assets/check-by-hash/batch`: one result per item, in order; a bad item gets its
+    /// own error and the others are still answered. One read snapshot for the whole batch.
+    func checkByHashBatch(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
+        let body = try decodeJSON(CheckByHashBatchRequest.self, from: request)
+        try checkBatchSize(body.items.count)
+        let results = try store.db.readTransaction {
+            try body.items.map { item -> CheckResult in
+                let sha256: SHA256Digest
+                let provider: ProviderID?
+                do {
+                    sha256 = try SHA256Digest(parsing: item.sha256)
+                    provider = try item.providerID.map { try ProviderID(parsing: $0) }
+                } catch let error as ValidationError {
+                    return CheckResult.failure(sha256: item.sha256, error)
+                }
+                if let provider, self.providers.provider(provider) == nil {
+                    return CheckResult.failure(
+                        sha256: item.sha256,
+                        ValidationError(code: .init(rawValue: "unknown_provider"), message: "provider '\(provider)' is not configured"))
+                }
+                let asset = try store.findAsset(user: user.userID, sha256: sha256)
+                return CheckResult.answer(sha256: sha256, asset: asset, provider: provider)
+            }
+        }
+        return .json(CheckBatchResponse(results: results))
+    }
+
+    /// The seed system's `POST /assets/check-by-hash-batch {hashes}`; invalid hashes are
+    /// answered per item instead of being silently dropped as the seed did.
+    func legacyCheckBatch(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
+        let body = try decodeJSON(LegacyCheckBatchRequest.self, from: request)
+        try checkBatchSize(body.hashes.count)
+        let items = try store.db.readTransaction {
+            try body.hashes.map { text -> LegacyCheckBatchResponse.Item in
+                do {
+                    let sha256 = try SHA256Digest(parsing: text)
+                    let asset = try store.findAsset(user: user.userID, sha256: sha256)
+                    return .init(sha256: sha256.hex, exists: asset != nil, assetID: asset?.id.rawValue, error: nil)
+                } catch let error as ValidationError {
+                    return .init(
+                        sha256: text, exists: false, assetID: nil,
+                        error: APIErrorBody(code: error.code.rawValue, message: error.message))
+                }
+            }
+        }
+        return .json(LegacyCheckBatchResponse(results: items))
+    }
+
+    private func checkBatchSize(_ count: Int) throws {
+        guard count <= limits.maxBatchItems else {
+            throw APIError.tooLarge("a batch holds at most \(limits.maxBatchItems) items, got \(count)")
+        }
+    }
+}

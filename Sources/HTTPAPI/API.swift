@@ -1,0 +1,187 @@
+import AssetDedupCore
+import AssetStore
+import BlobStore
+import Foundation
+import Logging
+import Providers
+
+/// The HTTP API of one worker thread: maps request values to response values.
+///
+/// Owns that thread's database connection; everything shared between threads (blob folder,
+/// providers, upload locks) is `Sendable`. No sockets here: tests drive it in process.
+public final class API {
+    let store: SQLiteStore
+    let blobs: BlobStore
+    let providers: ProviderConfig
+    let uploadLocks: UploadLocks
+    let limits: APILimits
+    let logger: Logger
+    /// One decoder per worker: decoders are not free to make, and this one is never shared.
+    private let decoder = JSONDecoder()
+    /// When this worker last stamped each token's `last_used_at` (at most once a minute).
+    private var tokenTouches: [Int64: Date] = [:]
+
+    public init(
+        store: SQLiteStore, blobs: BlobStore, providers: ProviderConfig, uploadLocks: UploadLocks,
+        limits: APILimits = APILimits(), logger: Logger
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.providers = providers
+        self.uploadLocks = uploadLocks
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Answers one request; every failure becomes a JSON error, never a crash.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try route(request)
+        } catch let error as APIError {
+            return .error(error)
+        } catch let error as ValidationError {
+            return .error(.invalid(error))
+        } catch let error as SQLiteError where error.isBusy {
+            logger.warning("database busy: \(error)")
+            return .error(.busy)
+        } catch let error as FileError where error.isNoSpace {
+            logger.error("storage full: \(error)")
+            return .error(.noSpace)
+        } catch {
+            logger.error("internal error on \(request.method) \(request.path): \(error)")
+            return .error(.internalError)
+        }
+    }
+
+    private func route(_ request: HTTPRequest) throws -> HTTPResponse {
+        let prefix = "/api/v1"
+        guard request.path.hasPrefix(prefix) else { throw APIError.notFound }
+        let path = request.path.dropFirst(prefix.count)
+        let method = request.method
+
+        func only(_ allowed: String, _ handler: () throws -> HTTPResponse) throws -> HTTPResponse {
+            guard method == allowed else { throw APIError.methodNotAllowed([allowed]) }
+            return try handler()
+        }
+
+        switch path {
+        case "/health":
+            return try only("GET") { try health() }
+        case "/auth/admin":
+            return try only("GET") { try adminCheck(request) }
+        case "/assets/check-by-hash":
+            return try only("POST") { try checkByHash(request, user: authenticate(request)) }
+        case "/assets/check-by-hash/batch":
+            return try only("POST") { try checkByHashBatch(request, user: authenticate(request)) }
+        case "/assets/check-by-hash-batch":
+            return try only("POST") { try legacyCheckBatch(request, user: authenticate(request)) }
+        case "/assets/upload":
+            return try only("POST") { try upload(request, user: authenticate(request)) }
+        case "/assets":
+            return try only("GET") { try listAssets(request, user: authenticate(request)) }
+        case "/providers":
+            return try only("GET") { try listProviders(user: authenticate(request)) }
+        default:
+            if path.hasPrefix("/assets/") {
+                let id = String(path.dropFirst("/assets/".count))
+                return try only("GET") { try getAsset(id: id, user: authenticate(request)) }
+            }
+            throw APIError.notFound
+        }
+    }
+
+    // MARK: Auth
+
+    /// The bearer token's user; `last_used_at` is stamped at most once a minute per worker.
+    func authenticate(_ request: HTTPRequest) throws -> AuthenticatedUser {
+        guard let header = request.headers["authorization"], let token = Self.bearerToken(header) else {
+            throw APIError.unauthorized
+        }
+        guard let user = try store.authenticate(token: token) else { throw APIError.unauthorized }
+        let now = Date()
+        if tokenTouches[user.tokenID].map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+            tokenTouches[user.tokenID] = now
+            try store.touchToken(id: user.tokenID)
+        }
+        return user
+    }
+
+    /// `Bearer <token>`, or HTTP Basic with the token as password (what a browser sends for
+    /// the admin reports behind nginx `auth_request`). Byte-level: this runs on every request.
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = Array(header.utf8)
+        func hasScheme(_ scheme: String) -> Bool {
+            let name = Array(scheme.utf8)
+            guard bytes.count > name.count, bytes[name.count] == UInt8(ascii: " ") else { return false }
+            return zip(bytes, name).allSatisfy { $0 | 0x20 == $1 }
+        }
+        func value(after count: Int) -> [UInt8] {
+            Array(bytes[count...].drop { $0 == UInt8(ascii: " ") }.reversed().drop { $0 == UInt8(ascii: " ") }.reversed())
+        }
+        if hasScheme("bearer") {
+            let token = value(after: 7)
+            return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+        }
+        if hasScheme("basic"), let data = Data(base64Encoded: Data(value(after: 6))),
+            let colon = data.firstIndex(of: UInt8(ascii: ":"))
+        {
+            let token = data[data.index(after: colon)...]
+            return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+        }
+        return nil
+    }
+
+    /// nginx `auth_request` target guarding `/reports/`: 204 for an admin, 401 (with a Basic
+    /// challenge so a browser asks for the token) or 403 otherwise.
+    func adminCheck(_ request: HTTPRequest) throws -> HTTPResponse {
+        let user: AuthenticatedUser
+        do {
+            user = try authenticate(request)
+        } catch let error as APIError where error.status == 401 {
+            throw APIError(
+                status: 401, code: "unauthorized", message: error.body.message,
+                headers: [("WWW-Authenticate", #"Basic realm="AssetDedup reports (user: anything, password: admin API token)""#)])
+        }
+        guard user.isAdmin else { throw APIError(status: 403, code: "forbidden", message: "admins only") }
+        return HTTPResponse(status: 204)
+    }
+
+    // MARK: Bodies
+
+    /// Reads a JSON body within the size limit and decodes it; bad input is a 400/413/415.
+    func decodeJSON<T: Decodable>(_ type: T.Type, from request: HTTPRequest) throws -> T {
+        let contentType = request.headers["content-type"]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else { throw APIError.unsupportedMediaType("application/json") }
+        if let length = request.contentLength, length > limits.maxJSONBytes {
+            throw APIError.tooLarge("JSON bodies are limited to \(limits.maxJSONBytes) bytes")
+        }
+        var bytes: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
+        defer { chunk.deallocate() }
+        while true {
+            let count = try request.body.read(into: chunk)
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limits.maxJSONBytes {
+                throw APIError.tooLarge("JSON bodies are limited to \(limits.maxJSONBytes) bytes")
+            }
+        }
+        do {
+            return try decoder.decode(T.self, from: Data(bytes))
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw APIError.badRequest("missing_field", "missing field '\(key.stringValue)'")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError.badRequest("invalid_field", "field '\(field)' has the wrong type")
+        } catch {
+            throw APIError.badRequest("invalid_json", "the body is not valid JSON")
+        }
+    }
+
+    /// A provider id from the client: a valid slug and one that is configured.
+    func configuredProvider(_ text: String) throws -> ProviderID {
+        let id = try ProviderID(parsing: text)
+        guard providers.provider(id) != nil else { throw APIError.unknownProvider(id) }
+        return id
+    }
+}

@@ -1,0 +1,45 @@
+import AssetDedupCore
+
+/// A failure the client is told about: status, stable code, message, optional headers.
+public struct APIError: Error, Sendable, CustomStringConvertible {
+    public let status: Int
+    public let body: APIErrorBody
+    public let headers: [(String, String)]
+
+    public init(status: Int, code: String, message: String, retryable: Bool? = nil, headers: [(String, String)] = []) {
+        self.status = status
+        self.body = APIErrorBody(code: code, message: message, retryable: retryable)
+        self.headers = headers
+    }
+
+    public var description: String { "\(status) \(body.code): \(body.message)" }
+
+    static func badRequest(_ code: String, _ message: String) -> APIError {
+        APIError(status: 400, code: code, message: message)
+    }
+    static func invalid(_ error: ValidationError) -> APIError {
+        APIError(status: 400, code: error.code.rawValue, message: error.message)
+    }
+    static let unauthorized = APIError(
+        status: 401, code: "unauthorized", message: "missing, unknown or revoked API token",
+        headers: [("WWW-Authenticate", "Bearer")])
+    static let notFound = APIError(status: 404, code: "not_found", message: "no such resource")
+    static let assetNotFound = APIError(status: 404, code: "not_found", message: "asset not found")
+    static func methodNotAllowed(_ allowed: [String]) -> APIError {
+        APIError(
+            status: 405, code: "method_not_allowed", message: "use \(allowed.joined(separator: " or "))",
+            headers: [("Allow", allowed.joined(separator: ", "))])
+    }
+    static func tooLarge(_ message: String) -> APIError { APIError(status: 413, code: "payload_too_large", message: message) }
+    static func unsupportedMediaType(_ expected: String) -> APIError {
+        APIError(status: 415, code: "unsupported_media_type", message: "Content-Type must be \(expected)")
+    }
+    static func unknownProvider(_ id: ProviderID) -> APIError {
+        APIError(status: 422, code: "unknown_provider", message: "provider '\(id)' is not configured")
+    }
+    static let busy = APIError(
+        status: 503, code: "busy", message: "the database is busy; try again shortly", headers: [("Retry-After", "1")])
+    static let noSpace = APIError(
+        status: 507, code: "insufficient_storage", message: "the server's storage is full; nothing was kept")
+    static let internalError = APIError(status: 500, code: "internal", message: "internal error; nothing was kept")
+}

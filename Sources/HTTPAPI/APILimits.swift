@@ -1,0 +1,13 @@
+/// Size limits the API enforces itself (nginx enforces `client_max_body_size` before it).
+public struct APILimits: Sendable {
+    /// JSON request bodies (a batch of 1000 hashes is ~100 KB).
+    public var maxJSONBytes: Int = 1 << 20
+    /// Upload request bodies, multipart overhead included.
+    public var maxUploadBytes: Int64 = 8 << 30
+    public var maxBatchItems: Int = 1000
+    public var maxPageSize: Int = 500
+
+    public init(maxUploadBytes: Int64 = 8 << 30) {
+        self.maxUploadBytes = maxUploadBytes
+    }
+}

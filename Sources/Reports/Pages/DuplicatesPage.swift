@@ -1,0 +1,104 @@
+import AssetStore
+
+/// The duplicates page: cross-user groups with their savings and review state, legacy
+/// same-user merges, and rows still waiting for a hash.
+struct DuplicatesPage: Sendable {
+    struct Group: Sendable {
+        var sha256: String
+        var holders: String
+        var users: String
+        var assetIDs: String
+        var size: String
+        var saved: String
+        var review: String
+    }
+
+    struct Merge: Sendable {
+        var user: String
+        var sha256: String
+        var keptAssetID: String
+        var mergedAssetID: String
+        var mergedFilename: String
+        var source: String
+        var mergedAt: String
+    }
+
+    struct Waiting: Sendable {
+        var user: String
+        var rows: String
+    }
+
+    var format: PageFormat
+    var generatedAt: String
+    var groupCount: String
+    var assetsInGroups: String
+    var bytesSaved: String
+    var reviewedGroups: String
+    var unreviewedGroups: String
+    var groups: [Group]
+    var hasGroups: Bool
+    var groupsOmitted: String
+    var hasOmittedGroups: Bool
+    var merges: [Merge]
+    var hasMerges: Bool
+    var mergeCount: String
+    var mergesOmitted: String
+    var hasOmittedMerges: Bool
+    var waiting: [Waiting]
+    var hasWaiting: Bool
+    var waitingRows: String
+    var chart: ChartRef
+
+    init(data: ReportData, listLimit: Int, generatedAt: String, format: PageFormat) {
+        self.format = format
+        self.generatedAt = generatedAt
+        let all = data.duplicateGroups
+        groupCount = Format.count(all.count)
+        assetsInGroups = Format.count(all.reduce(0) { $0 + $1.assetIDs.count })
+        bytesSaved = Format.bytes(all.reduce(0) { $0 + $1.bytesSaved })
+        let reviewed = all.filter { data.reviews[$0.sha256] != nil }.count
+        reviewedGroups = Format.count(reviewed)
+        unreviewedGroups = Format.count(all.count - reviewed)
+        groups = all.prefix(listLimit).map { group in
+            Group(
+                sha256: group.sha256, holders: Format.count(group.assetIDs.count),
+                users: group.userNames.joined(separator: ", "),
+                assetIDs: group.assetIDs.map(String.init).joined(separator: ", "),
+                size: Format.bytes(group.size), saved: Format.bytes(group.bytesSaved),
+                review: data.reviews[group.sha256].map(Self.describe) ?? "not reviewed")
+        }
+        hasGroups = !groups.isEmpty
+        hasOmittedGroups = all.count > listLimit
+        groupsOmitted = Format.count(max(all.count - listLimit, 0))
+        mergeCount = Format.count(data.merges.count)
+        merges = data.merges.prefix(listLimit).map { merge in
+            Merge(
+                user: merge.userName ?? "user \(merge.userID)", sha256: merge.sha256,
+                keptAssetID: String(merge.keptAssetID), mergedAssetID: String(merge.mergedAssetID),
+                mergedFilename: merge.mergedOriginalFilename ?? "", source: merge.source,
+                mergedAt: Format.storedTimestamp(merge.mergedAt))
+        }
+        hasMerges = !merges.isEmpty
+        hasOmittedMerges = data.merges.count > listLimit
+        mergesOmitted = Format.count(max(data.merges.count - listLimit, 0))
+        let waitingUsers = data.userTotals.filter { $0.unhashedAssets > 0 }
+            .sorted { ($0.unhashedAssets, $1.userID) > ($1.unhashedAssets, $0.userID) }
+        waiting = waitingUsers.prefix(listLimit).map { Waiting(user: $0.userName, rows: Format.count($0.unhashedAssets)) }
+        hasWaiting = !waiting.isEmpty
+        waitingRows = Format.count(data.totals.unhashedAssets)
+        let top = all.prefix(10).map {
+            BarChart.Bar(label: String($0.sha256.prefix(12)) + "…", value: $0.bytesSaved, valueLabel: Format.bytes($0.bytesSaved))
+        }
+        chart = ChartRef(
+            title: "Largest savings from shared blobs", file: "charts/duplicates-top.svg",
+            svg: BarChart(title: "Largest savings from shared blobs", bars: top, color: "#8a5a2b").svg())
+    }
+
+    /// `keep asset 12 (alice, 2026-11-19 10:00): note`.
+    static func describe(_ review: DuplicateReview) -> String {
+        var text = review.decision == "keep" ? "keep asset \(review.keepAssetID.map(String.init) ?? "?")" : review.decision
+        text += " (\(review.reviewedBy), \(Format.storedTimestamp(review.reviewedAt)))"
+        if let note = review.note, !note.isEmpty { text += ": \(note)" }
+        return text
+    }
+}

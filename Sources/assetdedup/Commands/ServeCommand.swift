@@ -1,0 +1,63 @@
+import ArgumentParser
+import AssetStore
+import BlobStore
+import FastCGIServer
+import Foundation
+import HTTPAPI
+import Logging
+import Providers
+
+/// `assetdedup serve`: the FastCGI app behind nginx.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the HTTP API over FastCGI (behind nginx).")
+    @OptionGroup var options: StoreOptions
+    @Option(help: "Unix socket path to listen on (default var/assetdedup.sock).") var socket: String?
+    @Option(help: "Listen on HOST:PORT (TCP) instead of a unix socket, e.g. 127.0.0.1:9000.") var listen: String?
+    @Option(help: "Worker threads (each with its own database connection).") var threads: Int =
+        max(8, ProcessInfo.processInfo.activeProcessorCount * 4)
+    @Option(help: "Data folder holding blobs/ and tmp/.") var data: String = "var"
+    @Option(help: "Provider config file (JSON); default: two directory providers under <data>/providers.")
+    var config: String?
+    @Option(help: "Largest upload body accepted, in bytes.") var maxUploadBytes: Int64 = 8 << 30
+
+    func validate() throws {
+        if socket != nil && listen != nil { throw ValidationError("give --socket or --listen, not both") }
+        if !(1...512).contains(threads) { throw ValidationError("--threads must be 1 to 512, got \(threads)") }
+        if maxUploadBytes < 1 { throw ValidationError("--max-upload-bytes must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let logger: Logger = {
+                var logger = Logger(label: "assetdedup.serve")
+                logger.logLevel = .info
+                return logger
+            }()
+            let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
+            _ = try options.openMigratedStore()
+            let blobs = try BlobStore(dataDirectory: data)
+            let swept = try blobs.sweepTempFiles()
+            if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
+            let providers = try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
+            for case let directory as DirectoryProvider in providers.providers {
+                try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
+            }
+            let locks = UploadLocks()
+            let limits = APILimits(maxUploadBytes: maxUploadBytes)
+            let dbPath = options.db
+            let server = try FastCGIServer(address: address)
+            try server.run(
+                threads: threads,
+                makeResponder: { _ in
+                    let store = try SQLiteStore(path: dbPath)
+                    return APIResponder(
+                        api: API(
+                            store: store, blobs: blobs, providers: providers, uploadLocks: locks, limits: limits,
+                            logger: logger))
+                },
+                log: { logger.notice("\($0)") })
+            logger.notice("stopped")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import AssetDedupCore
+import AssetStore
+import BlobStore
+import Crypto
+import Foundation
+import HTTPAPI
+import Logging
+import Providers
+import Testing
+
+/// The API driven in process: request values in, response values out, real SQLite and folders.
+final class APIHarness {
+    let dir: String
+    let store: SQLiteStore
+    let api: API
+    let token: String
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: dir + "/db.sqlite")
+        try Migrator(db: store.db).up()
+        let user = try store.addUser(name: "alice")
+        token = try store.issueToken(for: user.id).secret
+        let blobs = try BlobStore(dataDirectory: dir + "/data")
+        api = API(
+            store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), uploadLocks: UploadLocks(),
+            logger: Logger(label: "test"))
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    func send(_ method: String, _ uri: String, json: String? = nil, headers: [String: String] = [:], body: [UInt8]? = nil, chunk: Int = .max) -> (Int, [String: Any]) {
+        let (path, query) = HTTPRequest.split(uri: uri)
+        var all = ["authorization": "Bearer \(token)"].merging(headers) { $1 }
+        if json != nil { all["content-type"] = all["content-type"] ?? "application/json" }
+        let bytes = body ?? Array((json ?? "").utf8)
+        let response = api.respond(to: HTTPRequest(method: method, path: path, query: query, headers: all, body: BytesBody(bytes, chunk: chunk)))
+        let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        return (response.status, object)
+    }
+
+    static func multipart(boundary: String, fields: [(String, String)], file: [UInt8]?, filename: String = "f.bin") -> [UInt8] {
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        if let file {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: image/png\r\n\r\n".utf8)
+            body += file + Array("\r\n".utf8)
+        }
+        return body + Array("--\(boundary)--\r\n".utf8)
+    }
+}
+
+func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: bytes)).hex }
+
+@Suite struct APITests {
+    @Test func routesAndMethods() throws {
+        let h = try APIHarness()
+        #expect(h.send("GET", "/api/v1/health").0 == 200)
+        #expect(h.send("DELETE", "/api/v1/health").0 == 405)
+        #expect(h.send("GET", "/api/v1/unknown").0 == 404)
+        #expect(h.send("GET", "/elsewhere").0 == 404)
+        #expect(h.send("GET", "/api/v1/assets/abc").0 == 404)
+        #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "Bearer nope"]).0 == 401)
+        #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "Token x"]).0 == 401)
+    }
+
+    @Test func uploadParsesMultipartFedOneByteAtATime() throws {
+        let h = try APIHarness()
+        // Bytes that look like boundary starts inside the file must survive as data.
+        let file = Array("\r\n--not-the-boundary\r\n--BOUNx\r\n--BOU".utf8) + (0..<3000).map { UInt8($0 % 251) }
+        let body = APIHarness.multipart(boundary: "BOUND", fields: [("provider_id", "pixverse"), ("sha256", hex(file))], file: file, filename: "we\\\"ird.png")
+        let (status, json) = h.send("POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=BOUND"], body: body, chunk: 1)
+        #expect(status == 201)
+        #expect(json["sha256"] as? String == hex(file))
+        #expect(json["size"] as? Int == file.count)
+        #expect(json["media_type"] as? String == "image")
+        let asset = try #require(try h.store.findAsset(user: UserID(1), sha256: SHA256Digest(parsing: hex(file))))
+        #expect(asset.originalFilename == "we\"ird.png")
+    }
+
+    @Test func quotedBoundaryAndFieldsAfterTheFile() throws {
+        let h = try APIHarness()
+        let file = Array("payload".utf8)
+        var body = Array("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n".utf8) + file
+        body += Array("\r\n--b\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n\r\nrunway\r\n--b--\r\n".utf8)
+        let (status, json) = h.send("POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=\"b\""], body: body)
+        #expect(status == 201)
+        #expect(json["provider_id"] as? String == "runway")
+    }
+
+    @Test func failuresReturnErrorObjects() throws {
+        let h = try APIHarness()
+        let cases: [(String, String?, Int, String)] = [
+            ("/api/v1/assets/check-by-hash", #"{"sha256":"xyz"}"#, 400, "invalid_sha256"),
+            ("/api/v1/assets/check-by-hash", "[1,2", 400, "invalid_json"),
+            ("/api/v1/assets/check-by-hash", #"{"provider_id":"pixverse"}"#, 400, "missing_field"),
+            ("/api/v1/assets/check-by-hash/batch", #"{"items":"no"}"#, 400, "invalid_field"),
+        ]
+        for (uri, json, status, code) in cases {
+            let (got, body) = h.send("POST", uri, json: json)
+            #expect(got == status, "\(uri) \(json ?? "")")
+            #expect((body["error"] as? [String: Any])?["code"] as? String == code)
+        }
+    }
+
+    @Test func bearerAndBasicCredentials() throws {
+        let h = try APIHarness()
+        let basic = Data("anyone:\(h.token)".utf8).base64EncodedString()
+        #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "Basic \(basic)"]).0 == 200)
+        #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "bearer \(h.token)"]).0 == 200)
+        #expect(h.send("GET", "/api/v1/auth/admin").0 == 403, "alice is not an admin")
+    }
+}

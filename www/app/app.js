@@ -1,0 +1,407 @@
+// The page: sign-in, folders, the file table and the two actions (hash, upload). State lives in
+// plain objects (one "entry" per file); upload.js decides, this module only shows.
+import { ApiClient, ApiError } from './api.js';
+import { openDatabase } from './db.js';
+import { HashPool } from './hash-pool.js';
+import { JsSha256 } from './sha256-fallback.js';
+import { classify, ensureReadPermission, filesFromDirectoryHandle, filesFromInput, hasDirectoryPicker } from './scan.js';
+import { annotateFromLocalStore, hashEntries, markInFolderDuplicates, summarize, uploadEntries } from './upload.js';
+
+const TOKEN_KEY = 'assetdedup.token';
+const PROVIDER_KEY = 'assetdedup.provider';
+const $ = (id) => document.getElementById(id);
+
+const params = new URLSearchParams(location.search);
+const state = {
+  db: null,
+  pool: new HashPool(undefined, params.get('engine')), // ?engine=js forces the JS fallback
+  api: null,
+  entries: new Map(), // path -> entry
+  rows: new Map(), // path -> <tr>
+  run: null, // AbortController of the running upload
+  hashing: 0, // hash rounds in progress
+  hashAbort: new AbortController(), // aborted (and replaced) by Cancel
+};
+
+// ---- formatting -------------------------------------------------------------------------------
+
+function formatBytes(n) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds) {
+  if (!Number.isFinite(seconds)) return '…';
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s`;
+}
+
+function hashText(entry) {
+  switch (entry.hashState) {
+    case 'hashing': return `hashing ${Math.floor((entry.hashProgress || 0) * 100)}%`;
+    case 'cached': return `${entry.sha256.slice(0, 12)}… (cached)`;
+    case 'computed': return `${entry.sha256.slice(0, 12)}…`;
+    case 'failed': return `failed: ${entry.hashError}`;
+    case 'cancelled': return 'cancelled';
+    default: return 'waiting';
+  }
+}
+
+function uploadText(entry) {
+  if (entry.uploadState === 'uploading' && entry.size > 0) {
+    return `uploading ${Math.floor(((entry.sent || 0) / entry.size) * 100)}% (${formatBytes(entry.sent || 0)} of ${formatBytes(entry.size)})`;
+  }
+  return entry.uploadMessage || '';
+}
+
+// ---- messages ---------------------------------------------------------------------------------
+
+function showError(message) {
+  $('error').textContent = message;
+  $('error').hidden = !message;
+}
+
+function explain(error) {
+  if (error instanceof ApiError) return error.message;
+  return `Unexpected error: ${error.message || error}`;
+}
+
+function setProgress(text, fraction = null) {
+  $('progress').textContent = text;
+  $('progress-bar').hidden = fraction === null;
+  if (fraction !== null) $('progress-bar').value = fraction;
+}
+
+// ---- the table --------------------------------------------------------------------------------
+
+function cell(tr, className, label) {
+  const td = document.createElement('td');
+  td.className = className;
+  td.dataset.label = label; // shown as a heading in the narrow (card) layout
+  tr.append(td);
+  return td;
+}
+
+function addRow(entry) {
+  const tr = document.createElement('tr');
+  tr.dataset.path = entry.path;
+  cell(tr, 'name', 'Name').textContent = entry.name;
+  cell(tr, 'path', 'Relative path').textContent = entry.path;
+  cell(tr, 'kind', 'Type').textContent = entry.kind;
+  const size = cell(tr, 'size', 'Size');
+  size.textContent = formatBytes(entry.size);
+  size.title = `${entry.size} bytes`;
+  cell(tr, 'hash', 'Hash');
+  cell(tr, 'upload', 'Upload');
+  state.rows.set(entry.path, tr);
+  $('files').tBodies[0].append(tr);
+  renderRow(entry);
+}
+
+function renderRow(entry) {
+  const tr = state.rows.get(entry.path);
+  if (!tr) return;
+  tr.dataset.hashState = entry.hashState;
+  tr.dataset.uploadState = entry.uploadState || '';
+  if (entry.sha256) tr.dataset.sha256 = entry.sha256;
+  else delete tr.dataset.sha256;
+  if (entry.engine) tr.dataset.engine = entry.engine;
+  const hash = tr.querySelector('.hash');
+  hash.textContent = hashText(entry);
+  hash.title = entry.sha256 || '';
+  tr.querySelector('.upload').textContent = uploadText(entry);
+}
+
+function updateButtons() {
+  const busy = state.run !== null || state.hashing > 0;
+  const any = state.entries.size > 0;
+  $('hash-all').disabled = !any || busy;
+  $('upload').disabled = !any || busy || !state.api;
+  $('cancel').disabled = !busy;
+  $('retry-failed').hidden = busy || ![...state.entries.values()].some((e) => e.uploadState === 'failed');
+}
+
+// ---- folders ----------------------------------------------------------------------------------
+
+function renderFolders() {
+  const list = $('folders');
+  list.replaceChildren();
+  const counts = new Map();
+  for (const entry of state.entries.values()) counts.set(entry.folder, (counts.get(entry.folder) || 0) + 1);
+  for (const [folder, count] of counts) {
+    const li = document.createElement('li');
+    li.dataset.folder = folder;
+    const name = document.createElement('span');
+    name.textContent = `${folder} (${count} files)`;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove-folder';
+    remove.textContent = `Remove ${folder}`;
+    remove.addEventListener('click', () => removeFolder(folder));
+    li.append(name, remove);
+    list.append(li);
+  }
+}
+
+async function renderRecentFolders() {
+  const list = $('recent-folders');
+  list.replaceChildren();
+  if (!hasDirectoryPicker()) return;
+  for (const { name, handle } of await state.db.folderHandles()) {
+    const li = document.createElement('li');
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.textContent = `Open ${name} again`;
+    open.addEventListener('click', async () => {
+      try {
+        if (!(await ensureReadPermission(handle))) return showError(`No permission to read ${name}.`);
+        addFiles(await filesFromDirectoryHandle(handle));
+      } catch (error) {
+        showError(`Could not open ${name}: ${error.message}`);
+      }
+    });
+    li.append(open);
+    list.append(li);
+  }
+}
+
+/** Adds scanned files (replacing a folder loaded before under the same name) and hashes them. */
+function addFiles(scanned) {
+  showError('');
+  const folders = new Set(scanned.map((s) => s.folder));
+  for (const entry of [...state.entries.values()]) {
+    if (folders.has(entry.folder)) dropEntry(entry);
+  }
+  const added = [];
+  for (const { folder, path, file } of scanned) {
+    const entry = {
+      path, folder, file, name: file.name, size: file.size, kind: classify(file),
+      sha256: null, hashState: 'waiting', uploadState: '', uploadMessage: '',
+    };
+    state.entries.set(path, entry);
+    addRow(entry);
+    added.push(entry);
+  }
+  renderFolders();
+  updateButtons();
+  return hashNow(added);
+}
+
+function dropEntry(entry) {
+  state.entries.delete(entry.path);
+  const tr = state.rows.get(entry.path);
+  if (tr) tr.remove();
+  state.rows.delete(entry.path);
+}
+
+async function removeFolder(folder) {
+  for (const entry of [...state.entries.values()]) {
+    if (entry.folder === folder) dropEntry(entry);
+  }
+  await state.db.removeFolder(folder);
+  markInFolderDuplicates([...state.entries.values()], renderRow);
+  renderFolders();
+  await renderRecentFolders();
+  updateButtons();
+}
+
+// ---- hashing and uploading --------------------------------------------------------------------
+
+async function hashNow(entries) {
+  const todo = entries.filter((e) => !e.sha256 && e.hashState !== 'hashing');
+  state.hashing += 1;
+  updateButtons();
+  const started = performance.now();
+  try {
+    await hashEntries(todo, {
+      db: state.db,
+      pool: state.pool,
+      signal: state.hashAbort.signal,
+      changed: renderRow,
+      progress: (fraction, done, total) => setProgress(`Computing hashes... ${Math.floor(fraction * 100)}% (${done}/${total})`, fraction),
+    });
+    const all = [...state.entries.values()];
+    markInFolderDuplicates(all, renderRow);
+    await annotateFromLocalStore(all, { db: state.db, changed: renderRow });
+    const failed = todo.filter((e) => e.hashState === 'failed').length;
+    const elapsed = performance.now() - started;
+    document.body.dataset.lastHashMs = String(elapsed); // read by scripts/bench-browser-hash
+    const seconds = (elapsed / 1000).toFixed(1);
+    setProgress(`Hashes ready: ${todo.length - failed} of ${todo.length} files in ${seconds} s${failed ? `, ${failed} failed (they upload without a hash)` : ''}.`);
+  } finally {
+    state.hashing -= 1;
+    updateButtons();
+  }
+}
+
+async function upload() {
+  const providerId = $('provider').value;
+  if (!state.api || !providerId) return showError('Sign in and choose a provider first.');
+  showError('');
+  $('summary').textContent = '';
+  const run = new AbortController();
+  state.run = run;
+  updateButtons();
+  const entries = [...state.entries.values()];
+  try {
+    await hashNow(entries);
+    if (run.signal.aborted) return;
+    const started = performance.now();
+    const summary = await uploadEntries(entries, {
+      db: state.db,
+      api: state.api,
+      providerId,
+      signal: run.signal,
+      changed: renderRow,
+      onBytes: (sent, total) => {
+        const seconds = (performance.now() - started) / 1000;
+        const rate = seconds > 0 ? sent / seconds : 0;
+        const eta = rate > 0 ? (total - sent) / rate : Infinity;
+        setProgress(`Uploading... ${formatBytes(sent)} of ${formatBytes(total)}, ${formatBytes(rate)}/s, about ${formatDuration(eta)} left`, total ? sent / total : 1);
+      },
+    });
+    setProgress('');
+    $('summary').textContent = summary.line;
+  } catch (error) {
+    showError(explain(error));
+    $('summary').textContent = summarize(entries).line;
+    if (error.status === 401) await signOut({ keepMessage: true });
+  } finally {
+    state.run = null;
+    updateButtons();
+  }
+}
+
+function cancel() {
+  if (state.run) state.run.abort();
+  state.hashAbort.abort();
+  state.hashAbort = new AbortController();
+  state.pool.cancelAll();
+  setProgress('Cancelled.');
+}
+
+// ---- sign-in ----------------------------------------------------------------------------------
+
+function tokenFingerprint(token) {
+  const sha = new JsSha256();
+  sha.update(new TextEncoder().encode(token));
+  return sha.digestHex();
+}
+
+async function signIn(token) {
+  showError('');
+  const api = new ApiClient(token);
+  let providers;
+  try {
+    providers = await api.providers();
+  } catch (error) {
+    showError(explain(error));
+    return false;
+  }
+  // Data cached for another user (a tab closed without signing out) must not leak to this one.
+  const owner = tokenFingerprint(token);
+  if ((await state.db.getMeta('owner')) !== owner) {
+    await state.db.clearUserData();
+    await state.db.setMeta('owner', owner);
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.api = api;
+  const select = $('provider');
+  select.replaceChildren();
+  for (const provider of providers) {
+    const option = document.createElement('option');
+    option.value = provider.id;
+    option.textContent = `${provider.id} (${provider.kind}${provider.health ? `, ${provider.health}` : ''})`;
+    select.append(option);
+  }
+  const remembered = sessionStorage.getItem(PROVIDER_KEY);
+  if (remembered && providers.some((p) => p.id === remembered)) select.value = remembered;
+  $('sign-in-form').hidden = true;
+  $('signed-in').hidden = false;
+  $('auth-status').textContent = providers.length ? 'Signed in.' : 'Signed in, but the server has no providers configured.';
+  updateButtons();
+  return true;
+}
+
+async function signOut({ keepMessage = false } = {}) {
+  if (state.run) state.run.abort();
+  state.hashAbort.abort();
+  state.hashAbort = new AbortController();
+  state.pool.cancelAll();
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(PROVIDER_KEY);
+  state.api = null;
+  await state.db.clearUserData();
+  for (const entry of [...state.entries.values()]) dropEntry(entry);
+  renderFolders();
+  await renderRecentFolders();
+  $('token').value = '';
+  $('sign-in-form').hidden = false;
+  $('signed-in').hidden = true;
+  $('summary').textContent = '';
+  setProgress('');
+  if (!keepMessage) showError('');
+  updateButtons();
+}
+
+// ---- wiring -----------------------------------------------------------------------------------
+
+async function main() {
+  try {
+    state.db = await openDatabase();
+  } catch (error) {
+    showError(`The local cache (IndexedDB) is unavailable: ${error.message}`);
+    return;
+  }
+  $('sign-in-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const token = $('token').value.trim();
+    if (!token) return showError('Enter your API token.');
+    $('sign-in').disabled = true;
+    try {
+      await signIn(token);
+    } finally {
+      $('sign-in').disabled = false;
+    }
+  });
+  $('sign-out').addEventListener('click', () => signOut());
+  $('provider').addEventListener('change', () => sessionStorage.setItem(PROVIDER_KEY, $('provider').value));
+  for (const id of ['folder-input', 'files-input']) {
+    $(id).addEventListener('change', (event) => {
+      const scanned = filesFromInput(event.target.files);
+      event.target.value = ''; // picking the same folder again must fire change again
+      if (scanned.length) addFiles(scanned);
+    });
+  }
+  if (hasDirectoryPicker()) {
+    $('pick-folder').hidden = false;
+    $('pick-folder').addEventListener('click', async () => {
+      let handle;
+      try {
+        handle = await window.showDirectoryPicker({ mode: 'read' });
+      } catch {
+        return; // the person closed the picker
+      }
+      await state.db.saveFolderHandle(handle.name, handle);
+      await renderRecentFolders();
+      addFiles(await filesFromDirectoryHandle(handle));
+    });
+  }
+  $('hash-all').addEventListener('click', () => hashNow([...state.entries.values()]));
+  $('upload').addEventListener('click', upload);
+  $('retry-failed').addEventListener('click', upload);
+  $('cancel').addEventListener('click', cancel);
+  await renderRecentFolders();
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) await signIn(token);
+  updateButtons();
+  document.body.dataset.ready = 'true'; // tests wait for this
+}
+
+main();

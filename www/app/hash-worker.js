@@ -1,0 +1,80 @@
+// Web Worker that hashes one File at a time in slices, so memory stays bounded (two slices)
+// whatever the file size. Messages in: {type:'hash', id, file}, {type:'cancel', id}.
+// Messages out: {type:'progress', id, bytes}, {type:'done', id, sha256, engine},
+// {type:'error', id, message}, {type:'cancelled', id}.
+import { loadWasmHasher, WASM_INPUT_BYTES } from './sha256-wasm.js';
+import { JsSha256 } from './sha256-fallback.js';
+
+/** Bytes read per `file.slice().arrayBuffer()`: one wasm input buffer. */
+const SLICE_BYTES = WASM_INPUT_BYTES;
+/**
+ * Slice reads kept in flight while one slice hashes. Chromium serves Blob reads from another
+ * process, so several outstanding reads keep its pipe busy (measured faster than one big read);
+ * memory stays bounded at (READ_AHEAD + 1) slices per worker whatever the file size.
+ */
+const READ_AHEAD = 3;
+/** Progress messages at most this often, so the main thread is not flooded. */
+const PROGRESS_INTERVAL_MS = 100;
+
+let hasherPromise = null;
+const cancelled = new Set();
+
+/** The wasm kernel, or the JS fallback where WebAssembly is unavailable or ?engine=js. */
+function hasher(engine) {
+  if (!hasherPromise) {
+    hasherPromise = engine === 'js'
+      ? Promise.resolve(new JsSha256())
+      : loadWasmHasher().catch((error) => {
+          console.warn('sha256.wasm unavailable, using the JavaScript fallback:', error);
+          return new JsSha256();
+        });
+  }
+  return hasherPromise;
+}
+
+async function hashFile(id, file, engine) {
+  const sha = await hasher(engine);
+  sha.reset();
+  let lastReport = 0;
+  let offset = 0; // bytes hashed
+  let requested = 0; // bytes asked for
+  const reads = [];
+  const readMore = () => {
+    while (reads.length < READ_AHEAD && requested < file.size) {
+      reads.push(file.slice(requested, requested + SLICE_BYTES).arrayBuffer());
+      requested += SLICE_BYTES;
+    }
+  };
+  readMore();
+  while (reads.length > 0) {
+    const buffer = await reads.shift();
+    if (cancelled.has(id)) {
+      cancelled.delete(id);
+      for (const read of reads) read.catch(() => {}); // dropped on purpose
+      postMessage({ type: 'cancelled', id });
+      return;
+    }
+    readMore(); // refill before hashing: disk and CPU overlap
+    offset += buffer.byteLength;
+    sha.update(new Uint8Array(buffer));
+    const now = performance.now();
+    if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+      lastReport = now;
+      postMessage({ type: 'progress', id, bytes: offset });
+    }
+  }
+  if (offset !== file.size) throw new Error(`file changed while reading (${offset} of ${file.size} bytes)`);
+  postMessage({ type: 'done', id, sha256: sha.digestHex(), engine: sha.engine, bytes: offset });
+}
+
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === 'cancel') {
+    cancelled.add(message.id);
+  } else if (message.type === 'hash') {
+    hashFile(message.id, message.file, message.engine).catch((error) => {
+      cancelled.delete(message.id);
+      postMessage({ type: 'error', id: message.id, message: String(error && error.message || error) });
+    });
+  }
+};
