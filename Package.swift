@@ -33,6 +33,12 @@ let package = Package(
             providers: [.apt(["libfcgi-dev"])]
         ),
 
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
         // libfcgi accept loop on N threads; no domain knowledge.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"]),
 
@@ -58,7 +64,13 @@ let package = Package(
         ),
 
         // Provider adapters: where assets are pushed (directory, http, ...).
-        .target(name: "Providers", dependencies: ["AssetDedupCore"]),
+        .target(
+            name: "Providers",
+            dependencies: [
+                "AssetDedupCore", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
 
         // HTTP API: router and handlers as request values -> response values; auth; uploads.
         .target(
@@ -128,6 +140,13 @@ let package = Package(
             name: "ReportsTests",
             dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],
             exclude: ["Golden"]
+        ),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers", "AssetDedupCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

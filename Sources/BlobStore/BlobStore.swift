@@ -20,8 +20,13 @@ public struct BlobStore: Sendable {
 
     /// Where the blob for `digest` lives (whether or not it exists yet).
     public func path(for digest: SHA256Digest) -> String {
+        Self.path(for: digest, dataDirectory: dataDirectory)
+    }
+
+    /// The same path without opening the store (which creates folders): for read-only tools.
+    public static func path(for digest: SHA256Digest, dataDirectory: String) -> String {
         let hex = digest.hex
-        return "\(blobsDirectory)/sha256/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
+        return "\(dataDirectory)/blobs/sha256/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
     }
 
     public func contains(_ digest: SHA256Digest) -> Bool {

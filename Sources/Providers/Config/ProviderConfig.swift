@@ -1,0 +1,70 @@
+import AssetDedupCore
+import Foundation
+
+/// The configured providers, by id: the registry the server and the CLI look providers up in.
+///
+/// Built from the config file (`--config FILE`, JSON; see README "Providers") and validated in
+/// full at start, so a typo stops the process with the file and entry named instead of failing
+/// the first upload.
+///
+/// ```json
+/// {"providers": [{"id": "pixverse", "kind": "directory", "path": "var/providers/pixverse"}]}
+/// ```
+/// Relative paths are resolved against the config file's folder.
+public struct ProviderConfig: Sendable {
+    public let providers: [any Provider]
+
+    /// The embedded default: two directory providers under `<data>/providers/`.
+    public static func defaults(dataDirectory: String) -> ProviderConfig {
+        ProviderConfig(
+            providers: ["pixverse", "runway"].map {
+                DirectoryProvider(id: try! ProviderID(parsing: $0), root: "\(dataDirectory)/providers/\($0)")
+            })
+    }
+
+    public init(providers: [any Provider]) { self.providers = providers }
+
+    /// Loads and validates the file; every problem is a `ConfigError` naming the file and the
+    /// entry. Secret header values are read from `environment`, never from the file.
+    public init(contentsOf path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ConfigError("\(path): cannot read: \(error.localizedDescription)")
+        }
+        try self.init(json: data, file: path, environment: environment)
+    }
+
+    /// Parses config JSON; `file` names the source in messages and anchors relative paths.
+    public init(json: Data, file: String, environment: [String: String]) throws {
+        let entries: [ProviderEntry]
+        do { entries = try JSONDecoder().decode(ProviderFile.self, from: json).providers } catch let error
+            as DecodingError
+        {
+            throw ConfigError("\(file): \(ConfigError.describe(error))")
+        }
+        let base = (file as NSString).deletingLastPathComponent
+        var seen = Set<String>()
+        var providers: [any Provider] = []
+        for (index, entry) in entries.enumerated() {
+            let context = "\(file): provider '\(entry.id)' (providers[\(index)])"
+            guard seen.insert(entry.id).inserted else { throw ConfigError("\(context) is defined twice") }
+            providers.append(
+                try entry.makeProvider(context: context, base: base.isEmpty ? "." : base, environment: environment))
+        }
+        self.providers = providers
+    }
+
+    public func provider(_ id: ProviderID) -> (any Provider)? { providers.first { $0.id == id } }
+
+    /// The provider with this id, or an error listing the ids there are.
+    public func requireProvider(_ id: String) throws -> any Provider {
+        if let parsed = try? ProviderID(parsing: id), let provider = provider(parsed) { return provider }
+        let known = providers.map(\.id.rawValue).joined(separator: ", ")
+        throw ConfigError("no provider '\(id)' is configured (configured: \(known.isEmpty ? "none" : known))")
+    }
+}
+
+/// The file's top level: `{"providers": [...]}`.
+private struct ProviderFile: Decodable {
+    let providers: [ProviderEntry]
+}

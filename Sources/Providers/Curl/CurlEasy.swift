@@ -1,0 +1,146 @@
+import CCurl
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One libcurl easy handle and everything it points at, owned by one thread for one transfer.
+///
+/// "You must never share the same handle in multiple threads" (libcurl-thread(3)), so a handle
+/// is made per request and never stored in a shared value. curl keeps pointers to the error
+/// buffer, header list, MIME tree, upload file and response buffer until cleanup, so this class
+/// owns them all and `deinit` frees them after `curl_easy_cleanup`, in that order.
+final class CurlEasy {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let response: ResponseBuffer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var mime: OpaquePointer?
+    private var uploadFile: UnsafeMutablePointer<FILE>?
+
+    /// A fresh handle with the settings every transfer here wants: no signals (the only safe
+    /// choice with threads), no redirects (a redirect could carry our secret headers to another
+    /// host), http and https only, and a bounded response buffer.
+    init(maxResponseBytes: Int = 1 << 20) throws {
+        let global = CurlGlobal.initialised
+        guard global == CURLE_OK else { throw CurlError(global) }
+        guard let handle = curl_easy_init() else { throw CurlError(CURLE_FAILED_INIT) }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        response = ResponseBuffer(limit: maxResponseBytes)
+        try check(ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+        try set(CURLOPT_PROTOCOLS_STR, "http,https")
+        try set(CURLOPT_USERAGENT, "assetdedup/1")
+        try check(
+            ccurl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { buffer, size, count, context in
+                let total = size * count
+                guard let buffer, let context else { return total }
+                let response = Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
+                return response.append(UnsafeRawBufferPointer(start: buffer, count: total)) ? total : 0
+            })
+        try check(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(response).toOpaque()))
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        if let mime { curl_mime_free(mime) }
+        curl_slist_free_all(headerList)
+        if let uploadFile { fclose(uploadFile) }
+        errorBuffer.deallocate()
+    }
+
+    func set(_ option: CURLoption, _ value: Int) throws {
+        try check(ccurl_setopt_long(handle, option, value))
+    }
+
+    func set(_ option: CURLoption, _ value: String) throws {
+        try check(ccurl_setopt_string(handle, option, value))
+    }
+
+    /// Replaces the request headers (`Name: value` lines; `Name:` alone removes a curl default).
+    func setHeaders(_ lines: [String]) throws {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in lines {
+            guard let next = curl_slist_append(list, line) else {
+                curl_slist_free_all(list)
+                throw CurlError(CURLE_OUT_OF_MEMORY)
+            }
+            list = next
+        }
+        curl_slist_free_all(headerList)
+        headerList = list
+        try check(ccurl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list)))
+    }
+
+    /// A `multipart/form-data` POST: small text fields, then the file part, which curl reads
+    /// from disk while sending (never whole in memory).
+    func setMultipart(
+        fields: [(name: String, value: String)], fileField: String, path: String, filename: String, contentType: String
+    ) throws {
+        guard let mime = curl_mime_init(handle) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
+        self.mime = mime
+        for field in fields {
+            guard let part = curl_mime_addpart(mime) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
+            try check(curl_mime_name(part, field.name))
+            try check(curl_mime_data(part, field.value, field.value.utf8.count))
+        }
+        guard let part = curl_mime_addpart(mime) else { throw CurlError(CURLE_OUT_OF_MEMORY) }
+        try check(curl_mime_name(part, fileField))
+        try check(curl_mime_filedata(part, path))
+        try check(curl_mime_filename(part, filename))
+        try check(curl_mime_type(part, contentType))
+        try check(ccurl_setopt_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime)))
+    }
+
+    /// A `PUT` whose body is the file, read by curl's default `fread` callback as it sends.
+    func setUploadFile(path: String, size: Int64) throws {
+        guard let file = fopen(path, "rb") else {
+            throw CurlError(CURLE_READ_ERROR, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        uploadFile = file
+        try set(CURLOPT_UPLOAD, 1)
+        try check(ccurl_setopt_pointer(handle, CURLOPT_READDATA, UnsafeMutableRawPointer(file)))
+        try check(ccurl_setopt_off_t(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)))
+    }
+
+    /// Runs the transfer on the calling thread, blocking until it ends or times out.
+    func perform() throws {
+        errorBuffer[0] = 0
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            if code == CURLE_WRITE_ERROR && response.overflowed {
+                throw CurlError(code, message: "the answer is larger than \(response.limit) bytes")
+            }
+            let detail = String(cString: errorBuffer)
+            throw CurlError(code, message: detail.isEmpty ? nil : detail)
+        }
+    }
+
+    var responseCode: Int {
+        var code = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
+    /// `Retry-After` in seconds (curl parses both the seconds and the date form), if sent.
+    var retryAfter: Double? {
+        var seconds: curl_off_t = 0
+        guard ccurl_getinfo_off_t(handle, CURLINFO_RETRY_AFTER, &seconds) == CURLE_OK, seconds > 0 else { return nil }
+        return Double(seconds)
+    }
+
+    var responseBody: [UInt8] { response.bytes }
+
+    private func check(_ code: CURLcode) throws {
+        guard code == CURLE_OK else { throw CurlError(code) }
+    }
+}
+
+/// libcurl's process-wide setup, run once before the first handle (Swift runs a static
+/// initialiser exactly once, whichever thread gets there first).
+enum CurlGlobal {
+    static let initialised: CURLcode = ccurl_global_init()
+}

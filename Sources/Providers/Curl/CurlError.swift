@@ -1,0 +1,29 @@
+import CCurl
+
+/// A libcurl call that failed: its `CURLcode`, curl's message, and what we were doing.
+///
+/// Transport failures are sorted once, here, into worth-retrying (could not connect, timed out,
+/// connection dropped) or not (bad URL, unreadable file, answer too large).
+struct CurlError: Error, Sendable, CustomStringConvertible {
+    let code: Int32
+    let message: String
+
+    init(_ code: CURLcode, message: String? = nil) {
+        self.code = Int32(bitPattern: code.rawValue)
+        self.message = message ?? String(cString: curl_easy_strerror(code))
+    }
+
+    /// The network or the server let us down; the same request may work a moment later.
+    var isTransient: Bool {
+        let transient: [CURLcode] = [
+            CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR,
+            CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2,
+            CURLE_HTTP2_STREAM,
+        ]
+        return transient.contains { Int32(bitPattern: $0.rawValue) == code }
+    }
+
+    var isTimeout: Bool { code == Int32(bitPattern: CURLE_OPERATION_TIMEDOUT.rawValue) }
+
+    var description: String { "curl error \(code): \(message)" }
+}

@@ -1,0 +1,96 @@
+import AssetDedupCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Copies blobs into a folder as `<sha256[0..2]>/<sha256>`; the relative path is the provider id.
+///
+/// Hard link when the folder is on the blob store's file system (no bytes copied, no space
+/// used), a verified copy otherwise; written to a temp name, fsynced and renamed, so a reader
+/// never sees half a file and a crash never leaves a short one. The same content twice is a
+/// no-op. A hard-linked file shares its inode with the blob, so consumers of the folder must
+/// treat it as read-only; copies are published read-only (0444) to say so.
+public struct DirectoryProvider: Provider {
+    public let id: ProviderID
+    public var kind: String { "directory" }
+    public let root: String
+    /// Off only in tests, to exercise the copy path on one file system.
+    let allowHardLinks: Bool
+
+    public init(id: ProviderID, root: String) {
+        self.init(id: id, root: root, allowHardLinks: true)
+    }
+
+    init(id: ProviderID, root: String, allowHardLinks: Bool) {
+        self.id = id
+        self.root = root
+        self.allowHardLinks = allowHardLinks
+    }
+
+    public var target: String { root }
+
+    /// The provider asset id: the path below `root`.
+    public static func relativePath(for digest: SHA256Digest) -> String {
+        "\(digest.hex.prefix(2))/\(digest.hex)"
+    }
+
+    public func presence(of blob: BlobReference) throws -> ProviderPresence {
+        let relative = Self.relativePath(for: blob.sha256)
+        return holds(blob, at: "\(root)/\(relative)") ? .present(providerAssetID: relative) : .absent
+    }
+
+    public func upload(_ blob: BlobReference) throws -> String {
+        let relative = Self.relativePath(for: blob.sha256)
+        let target = "\(root)/\(relative)"
+        if holds(blob, at: target) { return relative }
+        var source = stat()
+        guard stat(blob.path, &source) == 0 else {
+            throw failure("blob \(blob.path) is not readable: \(String(cString: strerror(errno)))", retryable: false)
+        }
+        let folder = "\(root)/\(blob.sha256.hex.prefix(2))"
+        do { try FileSystem.makeDirectories(folder) } catch { throw failure("\(error)") }
+        let temp = "\(folder)/.\(blob.sha256.hex).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
+        do {
+            if !(allowHardLinks && link(blob.path, temp) == 0) {
+                try VerifiedFileCopy.copy(from: blob.path, to: temp, expecting: blob.sha256)
+            }
+            try FileSystem.rename(temp, to: target)
+            try FileSystem.syncDirectory(folder)
+        } catch let error as VerifiedFileCopy.Mismatch {
+            unlink(temp)
+            throw failure("\(error)", retryable: false)
+        } catch {
+            unlink(temp)
+            throw failure("cannot publish \(relative): \(error)")
+        }
+        return relative
+    }
+
+    /// `ok` when the folder (or, before the first upload, its nearest existing parent) is a
+    /// writable directory: the provider creates the folder on first use.
+    public func health() -> ProviderHealth {
+        var path = root.isEmpty ? "." : root
+        while true {
+            var info = stat()
+            if stat(path, &info) == 0 {
+                return (info.st_mode & S_IFMT) == S_IFDIR && access(path, W_OK | X_OK) == 0 ? .ok : .unavailable
+            }
+            guard errno == ENOENT, let slash = path.lastIndex(of: "/") else {
+                return errno == ENOENT && access(".", W_OK) == 0 ? .ok : .unavailable
+            }
+            path = slash == path.startIndex ? "/" : String(path[..<slash])
+        }
+    }
+
+    /// The target exists with the blob's size: content-addressed and published by rename, so
+    /// the bytes are the blob's. A file of another size (damaged by hand) is replaced.
+    private func holds(_ blob: BlobReference, at target: String) -> Bool {
+        var info = stat()
+        return stat(target, &info) == 0 && Int64(info.st_size) == blob.size
+    }
+
+    private func failure(_ message: String, retryable: Bool = true) -> ProviderError {
+        ProviderError(provider: id, retryable: retryable, message: message)
+    }
+}

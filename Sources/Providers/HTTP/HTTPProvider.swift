@@ -1,0 +1,129 @@
+import AssetDedupCore
+import CCurl
+import Foundation
+
+/// Uploads blobs to an HTTP service (multipart POST or raw PUT) and reads its asset id from
+/// the JSON answer.
+///
+/// Blocking, on the caller's thread, through libcurl's easy API: the FastCGI workers are plain
+/// threads, so there is no event loop to bridge into, and every attempt is bounded by curl's
+/// own connect and total timeouts. Retries follow `RetryPolicy`; the whole call never outlives
+/// the policy's budget. Secret header values never appear in an error (see `Redactor`).
+public struct HTTPProvider: Provider {
+    public let id: ProviderID
+    public var kind: String { "http" }
+    public let settings: HTTPUploadSettings
+    private let redact: Redactor
+
+    public init(id: ProviderID, settings: HTTPUploadSettings) {
+        self.id = id
+        self.settings = settings
+        self.redact = Redactor(settings.headers)
+    }
+
+    /// The URL without its query string, which could carry a key.
+    public var target: String { settings.url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "" }
+
+    private var method: String { settings.mode == .put ? "PUT" : "POST" }
+
+    public func upload(_ blob: BlobReference) throws -> String {
+        guard access(blob.path, R_OK) == 0 else {
+            throw failure(
+                "blob \(blob.path) is not readable: \(String(cString: strerror(errno)))", status: nil, retryable: false,
+                attempts: 0)
+        }
+        let policy = settings.retry
+        let start = ContinuousClock.now
+        var attempt = 0
+        while true {
+            attempt += 1
+            let remaining = policy.budget - start.duration(to: .now).seconds
+            let result = self.attempt(blob, timeout: min(settings.timeout, max(remaining, 0.001)))
+            switch result.verdict(idPath: settings.idPath) {
+            case .success(let providerAssetID):
+                return providerAssetID
+            case .fail(let reason, let status, let retryable):
+                throw failure(reason, status: status, retryable: retryable, attempts: attempt)
+            case .retry(let reason, let status, let retryAfter):
+                let wait = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
+                let elapsed = start.duration(to: .now).seconds
+                if attempt >= policy.maxAttempts || elapsed + wait >= policy.budget {
+                    let why = attempt >= policy.maxAttempts ? "" : " (retry budget of \(Int(policy.budget)) s spent)"
+                    throw failure(
+                        "gave up after \(attempt) attempt\(attempt == 1 ? "" : "s")\(why): \(reason)",
+                        status: status, retryable: true, attempts: attempt)
+                }
+                Thread.sleep(forTimeInterval: wait)
+            }
+        }
+    }
+
+    /// Up when the service answers at all below 500, within a few seconds.
+    public func health() -> ProviderHealth {
+        do {
+            let curl = try CurlEasy(maxResponseBytes: 64 << 10)
+            try curl.set(CURLOPT_URL, settings.healthURL ?? settings.url)
+            try curl.set(CURLOPT_NOBODY, 1)
+            try curl.set(CURLOPT_CONNECTTIMEOUT_MS, Int(min(settings.connectTimeout, 2) * 1000))
+            try curl.set(CURLOPT_TIMEOUT_MS, 5000)
+            try curl.setHeaders(settings.headers.map(\.line))
+            try curl.perform()
+            return curl.responseCode < 500 ? .ok : .unavailable
+        } catch {
+            return .unavailable
+        }
+    }
+
+    /// One request, start to end, on a fresh handle.
+    private func attempt(_ blob: BlobReference, timeout: Double) -> AttemptResult {
+        do {
+            let curl = try CurlEasy()
+            try curl.set(CURLOPT_URL, settings.url)
+            try curl.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(settings.connectTimeout, timeout) * 1000)))
+            try curl.set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000)))
+            // "Expect:" turns off curl's 100-continue wait, which costs a second per upload
+            // against servers that do not answer it.
+            var lines = settings.headers.map(\.line) + ["Expect:", "Accept: application/json"]
+            let contentType = blob.mimeType ?? "application/octet-stream"
+            switch settings.mode {
+            case .multipart:
+                try curl.setMultipart(
+                    fields: settings.fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                    fileField: settings.fileField, path: blob.path, filename: Self.filename(for: blob),
+                    contentType: contentType)
+            case .put:
+                lines.append("Content-Type: \(contentType)")
+                try curl.setUploadFile(path: blob.path, size: blob.size)
+            }
+            try curl.setHeaders(lines)
+            try curl.perform()
+            return .answered(status: curl.responseCode, body: curl.responseBody, retryAfter: curl.retryAfter)
+        } catch let error as CurlError {
+            let what = error.isTimeout ? "timed out after \(Self.seconds(timeout)) s" : error.message
+            return .transportFailed(message: "\(method) \(target): \(what)", transient: error.isTransient)
+        } catch {
+            return .transportFailed(message: "\(method) \(target): \(error)", transient: false)
+        }
+    }
+
+    private func failure(_ reason: String, status: Int?, retryable: Bool, attempts: Int) -> ProviderError {
+        ProviderError(
+            provider: id, retryable: retryable, message: redact(reason), httpStatus: status, attempts: attempts)
+    }
+
+    /// The client's file name without folders, quotes or control characters; the hash when none.
+    static func filename(for blob: BlobReference) -> String {
+        let base = (blob.filename ?? "").split(separator: "/").last.map(String.init) ?? ""
+        let cleaned = String(
+            base.unicodeScalars.map { scalar -> Character in
+                scalar.value < 0x20 || scalar.value == 0x7f || scalar == "\"" || scalar == "\\"
+                    ? "_" : Character(scalar)
+            }
+        ).prefix(200)
+        return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? blob.sha256.hex : String(cleaned)
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    }
+}

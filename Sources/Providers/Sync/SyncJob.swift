@@ -1,0 +1,112 @@
+import AssetDedupCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Pushes assets to one provider with N uploads in flight: the engine of `assetdedup sync`.
+///
+/// The calling thread owns the store: it fetches pages (`next`), records each success the
+/// moment it arrives (`record`), and reports progress, so a run killed at any point loses at
+/// most the uploads in flight, and the next run starts with what is still missing. Uploads run
+/// on `concurrency` plain threads, because providers block.
+public final class SyncJob {
+    public let provider: any Provider
+    public let concurrency: Int
+    /// How often `report` is called with no new result, so a bar's clock and ETA move.
+    public var tickInterval: Double = 0.5
+
+    public init(provider: any Provider, concurrency: Int) {
+        self.provider = provider
+        self.concurrency = max(1, concurrency)
+    }
+
+    /// Runs until `next` returns an empty page and every upload has finished.
+    ///
+    /// - `next`: the following page of items (keyset-paginated by the caller).
+    /// - `recordedMeanwhile`: the provider asset id if someone else (an API upload) recorded
+    ///   the item since its page was read; asked just before sending, so it is not sent again.
+    /// - `record`: store a success; a throw stops the run once in-flight uploads end.
+    /// - `report`: called after each item (with it) and on ticks (with nil).
+    public func run(
+        total: SyncProgress,
+        next: () throws -> [SyncItem],
+        recordedMeanwhile: (SyncItem) throws -> String? = { _ in nil },
+        record: (SyncItem, String) throws -> Void,
+        report: (SyncProgress, SyncItem?, SyncOutcome?) -> Void
+    ) throws -> SyncProgress {
+        let started = ContinuousClock.now
+        let channel = SyncChannel()
+        let workers = DispatchGroup()
+        let provider = self.provider
+        for _ in 0..<concurrency {
+            workers.enter()
+            Thread {
+                while let item = channel.takeWork() {
+                    channel.putResult(item, Self.push(item, to: provider))
+                }
+                workers.leave()
+            }.start()
+        }
+        defer {
+            channel.close()
+            workers.wait()
+        }
+        var progress = total
+        var pending: [SyncItem] = []
+        var exhausted = false
+        var inFlight = 0
+        while true {
+            while inFlight < concurrency {
+                if pending.isEmpty && !exhausted {
+                    pending = try next().reversed()
+                    exhausted = pending.isEmpty
+                }
+                guard let item = pending.popLast() else { break }
+                if let id = try recordedMeanwhile(item) {
+                    progress.add(.alreadyThere(providerAssetID: id), bytes: item.blob.size)
+                    report(progress, item, .alreadyThere(providerAssetID: id))
+                    continue
+                }
+                channel.putWork(item)
+                inFlight += 1
+            }
+            if inFlight == 0 { break }
+            guard let (item, outcome) = channel.takeResult(waitingAtMost: tickInterval) else {
+                progress.elapsed = started.duration(to: .now).seconds
+                report(progress, nil, nil)
+                continue
+            }
+            inFlight -= 1
+            switch outcome {
+            case .uploaded(let id), .alreadyThere(let id): try record(item, id)
+            case .failed: break
+            }
+            progress.add(outcome, bytes: item.blob.size)
+            progress.elapsed = started.duration(to: .now).seconds
+            report(progress, item, outcome)
+        }
+        return progress
+    }
+
+    /// One item on a worker thread: a missing blob fails here, a provider that can tell it
+    /// already holds the content is not sent the bytes again.
+    static func push(_ item: SyncItem, to provider: any Provider) -> SyncOutcome {
+        guard access(item.blob.path, R_OK) == 0 else {
+            return .failed(
+                reason: "blob \(item.blob.path) is missing or unreadable (run 'assetdedup backfill'?)", retryable: false
+            )
+        }
+        do {
+            if case .present(let id) = try provider.presence(of: item.blob) {
+                return .alreadyThere(providerAssetID: id)
+            }
+            return .uploaded(providerAssetID: try provider.upload(item.blob))
+        } catch let error as ProviderError {
+            return .failed(reason: error.message, retryable: error.retryable)
+        } catch {
+            return .failed(reason: "\(error)", retryable: false)
+        }
+    }
+}

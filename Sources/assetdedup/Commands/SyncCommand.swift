@@ -1,0 +1,85 @@
+import ArgumentParser
+import AssetDedupCore
+import AssetStore
+import BlobStore
+import Foundation
+import Providers
+
+/// `assetdedup sync --provider P`: push every asset the provider lacks (git-annex `copy --to`).
+struct SyncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Upload every asset missing on a provider; records each success at once, so a killed run resumes.")
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var providerOptions: ProviderOptions
+    @Option(help: "Provider id from the config.") var provider: String
+    @Option(help: "Only this user's assets.") var user: String?
+    @Flag(help: "List what would be uploaded; contact no provider, write nothing.") var dryRun = false
+    @Option(help: "Uploads in flight at once (1-32).") var concurrency: Int = 2
+
+    func validate() throws {
+        guard (1...32).contains(concurrency) else {
+            throw ValidationError("--concurrency must be 1 to 32, got \(concurrency)")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let store = try options.openMigratedStore()
+            let target = try providerOptions.loadProviders().requireProvider(provider)
+            let owner = try user.map { try store.requireUser(named: $0).id }
+            let data = providerOptions.data
+            let missing = try store.countMissing(on: target.id, user: owner)
+            let unhashed = try store.countUnhashed(user: owner)
+            var after: AssetID?
+            let next = { () throws -> [SyncItem] in
+                let page = try store.assetsMissing(on: target.id, user: owner, after: after, limit: 200)
+                after = page.last?.id ?? after
+                return page.map { asset in
+                    SyncItem(
+                        assetID: asset.id, userID: asset.userID,
+                        blob: BlobReference(
+                            path: BlobStore.path(for: asset.sha256!, dataDirectory: data), sha256: asset.sha256!,
+                            size: asset.size, filename: asset.originalFilename, mimeType: asset.mimeType))
+                }
+            }
+            let out = SyncOutput(provider: target.id, isTTY: isatty(STDOUT_FILENO) == 1)
+            if dryRun {
+                var page = try next()
+                while !page.isEmpty {
+                    for item in page {
+                        let blobMissing = access(item.blob.path, R_OK) == 0 ? "" : ", blob missing: would fail"
+                        out.line(
+                            "would upload asset \(item.assetID) (\(SyncProgress.bytes(item.blob.size)), sha256 \(item.blob.sha256.hex)\(blobMissing))"
+                        )
+                    }
+                    page = try next()
+                }
+                out.line(
+                    "dry run: \(missing.count) assets, \(SyncProgress.bytes(missing.bytes)) would be uploaded to \(target.id)"
+                )
+                out.noteUnhashed(unhashed)
+                return
+            }
+            let lock = try SyncLock(databasePath: options.db, provider: target.id)
+            defer { withExtendedLifetime(lock) {} }
+            var failures: [(AssetID, String)] = []
+            let job = SyncJob(provider: target, concurrency: concurrency)
+            let result = try job.run(
+                total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
+                recordedMeanwhile: { try store.providerAssetID(of: $0.assetID, on: target.id) },
+                record: { item, id in
+                    try store.recordUpload(asset: item.assetID, provider: target.id, providerAssetID: id)
+                },
+                report: { progress, item, outcome in
+                    if let item, let outcome, case .failed(let reason, _) = outcome {
+                        failures.append((item.assetID, reason))
+                    }
+                    out.progress(progress, item: item, outcome: outcome)
+                })
+            out.summary(result, failures: failures)
+            out.noteUnhashed(unhashed)
+            if result.failed > 0 { throw ExitCode.failure }
+        }
+    }
+}
