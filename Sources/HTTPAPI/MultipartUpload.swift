@@ -17,13 +17,20 @@ final class MultipartUpload {
 
     private enum Sink {
         case none
-        case field(name: String, bytes: [UInt8])
+        /// A text field; its bytes collect in `fieldBytes` (not in the enum: appending to an
+        /// array held in an enum payload copied the whole array on every chunk).
+        case field(name: String)
         case file
     }
 
     private let parser: MultipartParser
     private let blobs: BlobStore
     private let maxFieldBytes = 4096
+    /// Everything that is not file content (part headers, fields, boundaries, preamble and
+    /// epilogue) is bounded too, so a body of endless headers or parts is refused early
+    /// instead of growing in memory.
+    static let maxOverheadBytes: Int64 = 1 << 20
+    private var fieldBytes: [UInt8] = []
     private var partHeaders: [(String, String)] = []
     private var sink: Sink = .none
     private var staging: [UInt8] = []
@@ -60,9 +67,12 @@ final class MultipartUpload {
             }
             switch sink {
             case .file: staging.append(contentsOf: buffer.readableBytesView)
-            case .field(let name, var bytes):
-                bytes.append(contentsOf: buffer.readableBytesView)
-                sink = .field(name: name, bytes: bytes)
+            case .field(let name):
+                if fieldBytes.count + buffer.readableBytes > maxFieldBytes {
+                    if problem == nil { problem = .badRequest("invalid_field", "form field '\(name)' is too long") }
+                } else {
+                    fieldBytes.append(contentsOf: buffer.readableBytesView)
+                }
             case .none: break
             }
         }
@@ -100,6 +110,10 @@ final class MultipartUpload {
                 throw APIError.badRequest("invalid_multipart", "the multipart body is malformed")
             }
             if let problem { throw problem }
+            if total - (writer?.size ?? 0) - Int64(staging.count) > Self.maxOverheadBytes {
+                throw APIError.badRequest(
+                    "invalid_multipart", "the form's headers and fields exceed \(Self.maxOverheadBytes) bytes")
+            }
             if staging.count >= Self.flushSize { try flush() }
             let ordered = fieldOrder
             while reportedFields < ordered.count {
@@ -123,7 +137,7 @@ final class MultipartUpload {
         if name == "file" {
             guard writer == nil else {
                 problem = .badRequest("invalid_multipart", "only one file part is allowed")
-                sink = .field(name: "", bytes: [])
+                sink = .field(name: "")
                 return
             }
             do {
@@ -135,7 +149,8 @@ final class MultipartUpload {
             fileType = partHeaders.first { $0.0.lowercased() == "content-type" }?.1
             sink = .file
         } else {
-            sink = .field(name: name, bytes: [])
+            fieldBytes.removeAll(keepingCapacity: true)
+            sink = .field(name: name)
         }
     }
 
@@ -145,11 +160,11 @@ final class MultipartUpload {
             fileComplete = true
             do { try flush() } catch { problem = (error as? APIError) ?? .internalError }
             if let writer { file = FilePart(writer: writer, filename: fileName, contentType: fileType) }
-        case .field(let name, let bytes):
-            if bytes.count > maxFieldBytes {
+        case .field(let name):
+            if fieldBytes.count > maxFieldBytes {
                 problem = .badRequest("invalid_field", "form field '\(name)' is too long")
             } else if !name.isEmpty {
-                fields[name] = String(decoding: bytes, as: UTF8.self)
+                fields[name] = String(decoding: fieldBytes, as: UTF8.self)
                 fieldOrder.append(name)
             }
         case .none: break
