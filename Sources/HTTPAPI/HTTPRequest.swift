@@ -50,7 +50,9 @@ public struct HTTPRequest {
         guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
+            // Keep empty pieces: `?=` split to [] with the default and `parts[0]` trapped,
+            // taking the whole process down for one request without a token.
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0]).removingPercentEncodingOrSelf
             query[name] = parts.count > 1 ? String(parts[1]).removingPercentEncodingOrSelf : ""
         }

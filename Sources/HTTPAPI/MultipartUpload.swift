@@ -1,12 +1,10 @@
 import BlobStore
-import MultipartKit
-import NIOCore
 
 /// Streams a `multipart/form-data` body: small text fields into memory (capped), the `file`
 /// part through a `HashingFileWriter` (hashed while written, never held in memory).
 ///
-/// multipart-kit's parser does the framing; its callbacks only append bytes, and all checks
-/// and I/O happen between `execute` calls, where errors can be thrown.
+/// `MultipartFramer` does the framing; its callbacks only append bytes, and all checks and I/O
+/// happen between `execute` calls, where errors can be thrown.
 final class MultipartUpload {
     /// The uploaded file part, written and hashed, not yet committed.
     struct FilePart {
@@ -23,7 +21,7 @@ final class MultipartUpload {
         case file
     }
 
-    private let parser: MultipartParser
+    private let parser: MultipartFramer
     private let blobs: BlobStore
     private let maxFieldBytes = 4096
     /// Everything that is not file content (part headers, fields, boundaries, preamble and
@@ -56,7 +54,7 @@ final class MultipartUpload {
     }
 
     init(boundary: String, blobs: BlobStore) {
-        self.parser = MultipartParser(boundary: boundary)
+        self.parser = MultipartFramer(boundary: boundary)
         self.blobs = blobs
         staging.reserveCapacity(Self.flushSize)
         parser.onHeader = { [unowned self] name, value in partHeaders.append((name, value)) }
@@ -66,12 +64,12 @@ final class MultipartUpload {
             default: break
             }
             switch sink {
-            case .file: staging.append(contentsOf: buffer.readableBytesView)
+            case .file: staging.append(contentsOf: buffer)
             case .field(let name):
-                if fieldBytes.count + buffer.readableBytes > maxFieldBytes {
+                if fieldBytes.count + buffer.count > maxFieldBytes {
                     if problem == nil { problem = .badRequest("invalid_field", "form field '\(name)' is too long") }
                 } else {
-                    fieldBytes.append(contentsOf: buffer.readableBytesView)
+                    fieldBytes.append(contentsOf: buffer)
                 }
             case .none: break
             }
@@ -89,7 +87,6 @@ final class MultipartUpload {
     func consume(_ body: any RequestBody, maxBytes: Int64, onField: (String, String) throws -> Void) throws {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { chunk.deallocate() }
-        var buffer = ByteBufferAllocator().buffer(capacity: chunk.count)
         var total: Int64 = 0
         var reportedFields = 0
         while true {
@@ -102,10 +99,8 @@ final class MultipartUpload {
             if count == 0 { break }
             total += Int64(count)
             if total > maxBytes { throw APIError.tooLarge("uploads are limited to \(maxBytes) bytes") }
-            buffer.clear()
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             do {
-                try parser.execute(buffer)
+                try parser.execute(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             } catch {
                 throw APIError.badRequest("invalid_multipart", "the multipart body is malformed")
             }

@@ -6,10 +6,26 @@ import Testing
 @Suite struct HardeningTests {
     @Test(arguments: [
         ("a=%41%42", "AB"), ("a=x+y", "x y"), ("a=%zz", "%zz"), ("a=%4", "%4"), ("a=%", "%"),
-        ("a=%+f", "%+f"), ("a=%-0", "%-0"), ("a=50%25", "50%"), ("a=%%41", "%A"), ("a=%e2%82%ac", "€"),
+        ("a=%+f", "% f"), ("a=%-0", "%-0"), ("a=50%25", "50%"), ("a=%%41", "%A"), ("a=%e2%82%ac", "€"),
     ])
     func queryDecodingKeepsWhatIsNotAnEscape(query: String, value: String) {
         #expect(HTTPRequest.split(uri: "/p?" + query).query["a"] == value)
+    }
+
+    @Test func emptyQueryPiecesDoNotTrap() {
+        #expect(HTTPRequest.split(uri: "/p?=").query == ["": ""])
+        #expect(HTTPRequest.split(uri: "/p?=x&a=1&&b").query == ["": "x", "a": "1", "b": ""])
+    }
+
+    @Test func nonASCIIHeaderNamesAreRefusedNotATrap() throws {
+        // multipart-kit 4.7.1 indexed a 128-entry table with the byte: one request crashed the app.
+        let h = try APIHarness()
+        let body = Array("--B\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n".utf8) + [0xC3, 0xA9, 0x3A, 0x20, 0x78]
+            + Array("\r\n\r\npixverse\r\n--B--\r\n".utf8)
+        let (status, json) = h.send(
+            "POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=B"], body: body)
+        #expect(status == 400)
+        #expect((json["error"] as? [String: Any])?["code"] as? String == "invalid_multipart")
     }
 
     @Test func anOversizedFieldIsRefusedBeforeTheBodyEnds() throws {

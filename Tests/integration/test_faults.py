@@ -279,3 +279,20 @@ def test_nginx_reload_and_restart_leave_the_app_unaffected(stack):
     r = stack.api("POST", "/api/v1/assets/check-by-hash", token, json={"sha256": sha(content)})
     assert r.json()["exists"] is True
     assert "error" not in stack.app_log_path.read_text().lower()
+
+
+def test_hostile_requests_do_not_take_the_app_down(stack):
+    """Each of these once crashed the whole process (every worker, every upload in flight)."""
+    token = stack.add_user("alice")
+    pid = stack.app.pid
+    # An empty query piece: split(uri:) indexed an empty array. No token needed.
+    for uri in ["/api/v1/health?=", "/api/v1/assets?=&limit=1", "/api/v1/health?&=&"]:
+        r = stack.api("GET", uri, token)
+        assert r.status_code in (200, 400), (uri, r.status_code)
+    # A part header name with a byte >= 0x80: multipart-kit indexed a 128-entry table with it.
+    body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\xc3\xa9: x\r\n\r\nabc\r\n--B--\r\n')
+    status, text = raw_post(stack.port, token, body, "multipart/form-data; boundary=B")
+    assert status == 400 and "invalid_multipart" in text
+    assert stack.app.poll() is None and stack.app.pid == pid, "the app died"
+    assert stack.upload(token, b"still here", "pixverse").status_code == 201
+    assert stack.temp_files() == []
