@@ -1,3 +1,4 @@
+import AssetStore
 import Foundation
 import HTTPAPI
 import Testing
@@ -10,6 +11,20 @@ import Testing
     ])
     func queryDecodingKeepsWhatIsNotAnEscape(query: String, value: String) {
         #expect(HTTPRequest.split(uri: "/p?" + query).query["a"] == value)
+    }
+
+    @Test func aTokensFirstUseDoesNotWaitForAnotherWriter() throws {
+        // The last_used_at stamp used to wait the whole busy timeout (5 s) behind a writer and
+        // then fail the read-only check with 503.
+        let h = try APIHarness()
+        let writer = try Database(path: h.dir + "/db.sqlite")
+        try writer.execute("BEGIN IMMEDIATE")
+        defer { try? writer.execute("ROLLBACK") }
+        let started = Date()
+        let (status, json) = h.send("POST", "/api/v1/assets/check-by-hash", json: #"{"sha256": "\#(String(repeating: "a", count: 64))"}"#)
+        #expect(status == 200)
+        #expect(json["exists"] as? Bool == false)
+        #expect(Date().timeIntervalSince(started) < 1)
     }
 
     @Test func emptyQueryPiecesDoNotTrap() {

@@ -181,6 +181,7 @@ def run_soak(stack, seconds, users=20, upload_threads=6, wrk_connections=16, see
         "rss_start_mib": round(rss_start / 1024, 1),
         "rss_end_mib": round(rss_end / 1024, 1),
         "rss_max_mib": round(max(rss_samples + [rss_end]) / 1024, 1),
+        "rss_every_minute_mib": [round(v / 1024, 1) for v in rss_samples[::12]],
         "integrity": stack.query("PRAGMA integrity_check")[0][0],
         "temp_files": len(stack.temp_files()),
     }
