@@ -27,6 +27,23 @@ private func targetFromEnvironment() -> FuzzTarget? {
         if !broken.isEmpty { fatalError("broken promise: " + broken.joined(separator: "; ")) }
         return 0
     }
+
+    /// libFuzzer's driver (compiler-rt `FuzzerDriver.cpp`): parses libFuzzer's flags and runs the loop.
+    @_silgen_name("LLVMFuzzerRunDriver")
+    private func runFuzzerDriver(
+        _ argc: UnsafeMutablePointer<Int32>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+    ) -> Int32
+
+    /// SwiftPM links every executable with `main` aliased to `<module>_main`; with libFuzzer
+    /// there is no `@main`, so this is that entry point and it hands over to libFuzzer's driver.
+    @_cdecl("AssetDedupFuzz_main")
+    public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+        var count = argc
+        var arguments = argv
+        return runFuzzerDriver(&count, &arguments) { fuzzOneInput($0, $1) }
+    }
 #else
     /// Replays saved inputs against one target and prints what they broke.
     @main
