@@ -88,7 +88,9 @@ public final class FuzzHarness {
             "POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=FUZZ"],
             body: body, chunk: chunk)
         var broken = answerProblems(response)
-        if response.status >= 400 && assetCount() != before { broken.append("a refused upload (\(response.status)) wrote a row") }
+        if response.status >= 400 && assetCount() != before {
+            broken.append("a refused upload (\(response.status)) wrote a row")
+        }
         if let temp = try? FileManager.default.contentsOfDirectory(atPath: blobs.tempDirectory), !temp.isEmpty {
             broken.append("temp files left behind: \(temp)")
         }
@@ -108,16 +110,21 @@ public final class FuzzHarness {
         var broken: [String] = []
         if let digest = try? SHA256Digest(parsing: text) {
             let hexDigits = digest.hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-            if digest.hex.utf8.count != 64 || !hexDigits { broken.append("SHA256Digest accepted '\(text)' as '\(digest.hex)'") }
+            if digest.hex.utf8.count != 64 || !hexDigits {
+                broken.append("SHA256Digest accepted '\(text)' as '\(digest.hex)'")
+            }
             if digest.hex != text.lowercased() { broken.append("SHA256Digest changed '\(text)' beyond case") }
             if (try? SHA256Digest(parsing: digest.hex)) != digest { broken.append("SHA256Digest does not round-trip") }
         }
         if let id = try? ProviderID(parsing: text) {
             let slug = text.utf8.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
                     || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
             }
-            if id.rawValue != text || text.isEmpty || text.utf8.count > 64 || text.hasPrefix("-") || text.hasPrefix("_") || !slug {
+            if id.rawValue != text || text.isEmpty || text.utf8.count > 64 || text.hasPrefix("-") || text.hasPrefix("_")
+                || !slug
+            {
                 broken.append("ProviderID accepted '\(text)'")
             }
         }
@@ -126,11 +133,15 @@ public final class FuzzHarness {
             if (try? AssetID(parsing: String(id.rawValue))) != id { broken.append("AssetID does not round-trip") }
         }
         // The same text as a path id: never a 5xx, and only 404 (no such asset of this user) or 200.
-        let escaped = text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "/") }
+        let escaped = text.utf8.allSatisfy {
+            $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "/")
+        }
         if escaped {
             let response = send("GET", "/api/v1/assets/" + text, headers: [:], body: [])
             broken += answerProblems(response)
-            if ![200, 404].contains(response.status) { broken.append("GET /assets/\(text) answered \(response.status)") }
+            if ![200, 404].contains(response.status) {
+                broken.append("GET /assets/\(text) answered \(response.status)")
+            }
         }
         return broken
     }
@@ -157,7 +168,8 @@ public final class FuzzHarness {
                 broken.append("bearerToken('\(header)') = \(String(describing: token)), expected '\(expected)'")
             }
         }
-        let response = api.respond(to: HTTPRequest(method: "GET", path: "/api/v1/assets", headers: ["authorization": header]))
+        let response = api.respond(
+            to: HTTPRequest(method: "GET", path: "/api/v1/assets", headers: ["authorization": header]))
         broken += answerProblems(response)
         let expectedStatus = token == self.token ? 200 : 401
         if response.status != expectedStatus { broken.append("Authorization '\(header)' answered \(response.status)") }
@@ -166,7 +178,9 @@ public final class FuzzHarness {
 
     func config(_ input: [UInt8]) -> [String] {
         let path = directory + "/config.json"
-        guard FileManager.default.createFile(atPath: path, contents: Data(input)) else { return ["cannot write \(path)"] }
+        guard FileManager.default.createFile(atPath: path, contents: Data(input)) else {
+            return ["cannot write \(path)"]
+        }
         do {
             let config = try ProviderConfig(contentsOf: path)
             let ids = config.providers.map(\.id.rawValue)
@@ -181,10 +195,13 @@ public final class FuzzHarness {
 
     // MARK: Helpers
 
-    func send(_ method: String, _ path: String, headers: [String: String], body: [UInt8], chunk: Int = .max) -> HTTPResponse {
+    func send(_ method: String, _ path: String, headers: [String: String], body: [UInt8], chunk: Int = .max)
+        -> HTTPResponse
+    {
         var all = headers
         all["authorization"] = "Bearer \(token)"
-        let response = api.respond(to: HTTPRequest(method: method, path: path, headers: all, body: BytesBody(body, chunk: chunk)))
+        let response = api.respond(
+            to: HTTPRequest(method: method, path: path, headers: all, body: BytesBody(body, chunk: chunk)))
         lastStatus = response.status
         return response
     }
@@ -192,14 +209,20 @@ public final class FuzzHarness {
     /// No 5xx; a JSON object; errors in the `{"error": {"code", "message"}}` shape.
     func answerProblems(_ response: HTTPResponse) -> [String] {
         var broken: [String] = []
-        if response.status >= 500 { broken.append("answered \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
+        if response.status >= 500 {
+            broken.append("answered \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+        }
         if response.status == 204 { return broken }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] else {
-            return broken + ["answer is not a JSON object: \(String(decoding: response.body.prefix(200), as: UTF8.self))"]
+            return broken + [
+                "answer is not a JSON object: \(String(decoding: response.body.prefix(200), as: UTF8.self))"
+            ]
         }
         if response.status >= 400 {
             let error = object["error"] as? [String: Any]
-            if !(error?["code"] is String) || !(error?["message"] is String) { broken.append("error answer without code/message") }
+            if !(error?["code"] is String) || !(error?["message"] is String) {
+                broken.append("error answer without code/message")
+            }
         }
         return broken
     }

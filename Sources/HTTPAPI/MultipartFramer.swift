@@ -93,7 +93,9 @@ final class MultipartFramer {
                     continue
                 }
                 position += 1
-                guard line.last == UInt8(ascii: "\r") else { throw SyntaxError(description: "header lines end with CRLF") }
+                guard line.last == UInt8(ascii: "\r") else {
+                    throw SyntaxError(description: "header lines end with CRLF")
+                }
                 line.removeLast()
                 if line.isEmpty {
                     state = .body

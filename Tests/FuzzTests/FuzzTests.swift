@@ -71,7 +71,8 @@ func corpus(_ target: FuzzTarget) throws -> [[UInt8]] {
             if !broken.isEmpty {
                 failures += 1
                 if failures <= 3 {
-                    Issue.record("\(target) iteration \(iteration) (seed \(Self.seed)): \(broken); input \(input.prefix(300))")
+                    Issue.record(
+                        "\(target) iteration \(iteration) (seed \(Self.seed)): \(broken); input \(input.prefix(300))")
                 }
             }
         }

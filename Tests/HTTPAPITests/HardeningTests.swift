@@ -21,7 +21,8 @@ import Testing
         try writer.execute("BEGIN IMMEDIATE")
         defer { try? writer.execute("ROLLBACK") }
         let started = Date()
-        let (status, json) = h.send("POST", "/api/v1/assets/check-by-hash", json: #"{"sha256": "\#(String(repeating: "a", count: 64))"}"#)
+        let (status, json) = h.send(
+            "POST", "/api/v1/assets/check-by-hash", json: #"{"sha256": "\#(String(repeating: "a", count: 64))"}"#)
         #expect(status == 200)
         #expect(json["exists"] as? Bool == false)
         #expect(Date().timeIntervalSince(started) < 1)
@@ -35,7 +36,10 @@ import Testing
     @Test func nonASCIIHeaderNamesAreRefusedNotATrap() throws {
         // multipart-kit 4.7.1 indexed a 128-entry table with the byte: one request crashed the app.
         let h = try APIHarness()
-        let body = Array("--B\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n".utf8) + [0xC3, 0xA9, 0x3A, 0x20, 0x78]
+        let body =
+            Array("--B\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n".utf8) + [
+                0xC3, 0xA9, 0x3A, 0x20, 0x78,
+            ]
             + Array("\r\n\r\npixverse\r\n--B--\r\n".utf8)
         let (status, json) = h.send(
             "POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=B"], body: body)
