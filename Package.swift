@@ -11,7 +11,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
@@ -77,7 +76,6 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "AssetDedupCore", "AssetStore", "BlobStore", "Providers",
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -115,7 +113,19 @@ let package = Package(
             ]
         ),
 
+        // Fuzz targets for everything that parses outside input, shared by the libFuzzer
+        // executable (scripts/fuzz) and the seeded tests in FuzzTests.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "HTTPAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
+
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

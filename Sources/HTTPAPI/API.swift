@@ -40,6 +40,8 @@ public final class API {
         do {
             return try route(request)
         } catch let error as APIError {
+            // The upload stream turns ENOSPC into a 507 itself; operators still need to hear of it.
+            if error.status == 507 { logger.error("storage full on \(request.method) \(request.path): \(error.body.message)") }
             return .error(error)
         } catch let error as ValidationError {
             return .error(.invalid(error))
@@ -116,14 +118,21 @@ public final class API {
         let now = Date()
         if tokenTouches[user.tokenID].map({ now.timeIntervalSince($0) >= 60 }) ?? true {
             tokenTouches[user.tokenID] = now
-            try store.touchToken(id: user.tokenID)
+            // Best effort and never waiting: a read-only check must not stall for the busy
+            // timeout (or fail with 503) because a long writer holds the lock.
+            do {
+                try store.db.withBusyTimeout(milliseconds: 0) { try store.touchToken(id: user.tokenID) }
+            } catch let error as SQLiteError where error.isBusy {
+                tokenTouches[user.tokenID] = nil
+            }
         }
         return user
     }
 
     /// `Bearer <token>`, or HTTP Basic with the token as password (what a browser sends for
     /// the admin reports behind nginx `auth_request`). Byte-level: this runs on every request.
-    static func bearerToken(_ header: String) -> String? {
+    /// Public for the fuzz targets.
+    public static func bearerToken(_ header: String) -> String? {
         let bytes = Array(header.utf8)
         func hasScheme(_ scheme: String) -> Bool {
             let name = Array(scheme.utf8)

@@ -1,12 +1,10 @@
 import BlobStore
-import MultipartKit
-import NIOCore
 
 /// Streams a `multipart/form-data` body: small text fields into memory (capped), the `file`
 /// part through a `HashingFileWriter` (hashed while written, never held in memory).
 ///
-/// multipart-kit's parser does the framing; its callbacks only append bytes, and all checks
-/// and I/O happen between `execute` calls, where errors can be thrown.
+/// `MultipartFramer` does the framing; its callbacks only append bytes, and all checks and I/O
+/// happen between `execute` calls, where errors can be thrown.
 final class MultipartUpload {
     /// The uploaded file part, written and hashed, not yet committed.
     struct FilePart {
@@ -17,13 +15,20 @@ final class MultipartUpload {
 
     private enum Sink {
         case none
-        case field(name: String, bytes: [UInt8])
+        /// A text field; its bytes collect in `fieldBytes` (not in the enum: appending to an
+        /// array held in an enum payload copied the whole array on every chunk).
+        case field(name: String)
         case file
     }
 
-    private let parser: MultipartParser
+    private let parser: MultipartFramer
     private let blobs: BlobStore
     private let maxFieldBytes = 4096
+    /// Everything that is not file content (part headers, fields, boundaries, preamble and
+    /// epilogue) is bounded too, so a body of endless headers or parts is refused early
+    /// instead of growing in memory.
+    static let maxOverheadBytes: Int64 = 1 << 20
+    private var fieldBytes: [UInt8] = []
     private var partHeaders: [(String, String)] = []
     private var sink: Sink = .none
     private var staging: [UInt8] = []
@@ -49,7 +54,7 @@ final class MultipartUpload {
     }
 
     init(boundary: String, blobs: BlobStore) {
-        self.parser = MultipartParser(boundary: boundary)
+        self.parser = MultipartFramer(boundary: boundary)
         self.blobs = blobs
         staging.reserveCapacity(Self.flushSize)
         // unowned(unsafe): the parser is owned by this object and only runs inside `consume`, so
@@ -57,21 +62,21 @@ final class MultipartUpload {
         parser.onHeader = { [unowned(unsafe) self] name, value in partHeaders.append((name, value)) }
         parser.onBody = { [unowned(unsafe) self] buffer in
             if case .file = sink {
-                staging.append(contentsOf: buffer.readableBytesView)
+                staging.append(contentsOf: buffer)
                 return
             }
-            if case .none = sink { startPart() }
             switch sink {
-            case .file: staging.append(contentsOf: buffer.readableBytesView)
-            case .field(let name, var bytes):
-                // Capped while it arrives: a huge "field" must not grow in memory.
-                guard bytes.count + buffer.readableBytes <= maxFieldBytes else {
-                    problem = problem ?? .badRequest("invalid_field", "form field '\(name)' is too long")
-                    return
+            case .none: startPart()
+            default: break
+            }
+            switch sink {
+            case .file: staging.append(contentsOf: buffer)
+            case .field(let name):
+                if fieldBytes.count + buffer.count > maxFieldBytes {
+                    if problem == nil { problem = .badRequest("invalid_field", "form field '\(name)' is too long") }
+                } else {
+                    fieldBytes.append(contentsOf: buffer)
                 }
-                sink = .none
-                bytes.append(contentsOf: buffer.readableBytesView)
-                sink = .field(name: name, bytes: bytes)
             case .none: break
             }
         }
@@ -88,7 +93,6 @@ final class MultipartUpload {
     func consume(_ body: any RequestBody, maxBytes: Int64, onField: (String, String) throws -> Void) throws {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
         defer { chunk.deallocate() }
-        var buffer = ByteBufferAllocator().buffer(capacity: chunk.count)
         var total: Int64 = 0
         var reportedFields = 0
         while true {
@@ -101,14 +105,16 @@ final class MultipartUpload {
             if count == 0 { break }
             total += Int64(count)
             if total > maxBytes { throw APIError.tooLarge("uploads are limited to \(maxBytes) bytes") }
-            buffer.clear()
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             do {
-                try parser.execute(buffer)
+                try parser.execute(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             } catch {
                 throw APIError.badRequest("invalid_multipart", "the multipart body is malformed")
             }
             if let problem { throw problem }
+            if total - (writer?.size ?? 0) - Int64(staging.count) > Self.maxOverheadBytes {
+                throw APIError.badRequest(
+                    "invalid_multipart", "the form's headers and fields exceed \(Self.maxOverheadBytes) bytes")
+            }
             if staging.count >= Self.flushSize { try flush() }
             let ordered = fieldOrder
             while reportedFields < ordered.count {
@@ -132,7 +138,7 @@ final class MultipartUpload {
         if name == "file" {
             guard writer == nil else {
                 problem = .badRequest("invalid_multipart", "only one file part is allowed")
-                sink = .field(name: "", bytes: [])
+                sink = .field(name: "")
                 return
             }
             do {
@@ -144,7 +150,8 @@ final class MultipartUpload {
             fileType = partHeaders.first { $0.0.lowercased() == "content-type" }?.1
             sink = .file
         } else {
-            sink = .field(name: name, bytes: [])
+            fieldBytes.removeAll(keepingCapacity: true)
+            sink = .field(name: name)
         }
     }
 
@@ -154,9 +161,11 @@ final class MultipartUpload {
             fileComplete = true
             do { try flush() } catch { problem = (error as? APIError) ?? .internalError }
             if let writer { file = FilePart(writer: writer, filename: fileName, contentType: fileType) }
-        case .field(let name, let bytes):
-            if !name.isEmpty {
-                fields[name] = String(decoding: bytes, as: UTF8.self)
+        case .field(let name):
+            if fieldBytes.count > maxFieldBytes {
+                problem = .badRequest("invalid_field", "form field '\(name)' is too long")
+            } else if !name.isEmpty {
+                fields[name] = String(decoding: fieldBytes, as: UTF8.self)
                 fieldOrder.append(name)
             }
         case .none: break

@@ -65,7 +65,8 @@ class Stack:
     """The real thing on 127.0.0.1: `assetdedup serve` on a unix socket behind a real nginx,
     a real SQLite file and real folders. Stopped by PID."""
 
-    def __init__(self, base, threads=4, config=None, max_upload_bytes=None, max_body_size="8g", www=None):
+    def __init__(self, base, threads=4, config=None, max_upload_bytes=None, max_body_size="8g", www=None,
+                 busy_timeout_ms=None):
         self.dir = pathlib.Path(base)
         # Unix socket paths are limited to 108 bytes: keep the socket in a short folder.
         self.sock_dir = pathlib.Path(tempfile.mkdtemp(prefix="ad-", dir="/tmp"))
@@ -76,6 +77,7 @@ class Stack:
         self.threads = threads
         self.config = config
         self.max_upload_bytes = max_upload_bytes
+        self.busy_timeout_ms = busy_timeout_ms
         self.app = None
         self.nginx = None
         run_cli("migrate", "up", db=self.db_path)
@@ -110,6 +112,8 @@ class Stack:
             args += ["--config", str(self.config)]
         if self.max_upload_bytes:
             args += ["--max-upload-bytes", str(self.max_upload_bytes)]
+        if self.busy_timeout_ms is not None:
+            args += ["--busy-timeout-ms", str(self.busy_timeout_ms)]
         self.app_log_path = self.dir / "app.log"
         self.app_log = open(self.app_log_path, "a")
         if self.socket.exists():

@@ -7,6 +7,8 @@ import CSQLite
 public final class Database {
     let handle: OpaquePointer
     public let path: String
+    /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
+    public let busyTimeoutMilliseconds: Int32
     private var statementCache: [String: Statement] = [:]
 
     /// Opens (creating if needed) the database file and applies the connection settings the
@@ -26,6 +28,7 @@ public final class Database {
         }
         self.handle = handle
         self.path = path
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         if !readOnly {
@@ -131,6 +134,14 @@ public final class Database {
             if inTransaction { try? execute("ROLLBACK") }
             throw error
         }
+    }
+
+    /// Runs `body` with another busy timeout (0: fail at once when locked), then restores it.
+    /// For best-effort writes that must not hold a request up behind a long writer.
+    public func withBusyTimeout<T>(milliseconds: Int32, _ body: () throws -> T) rethrows -> T {
+        sqlite3_busy_timeout(handle, milliseconds)
+        defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
+        return try body()
     }
 
     /// Runs `body` in a deferred (read) transaction, so several reads see one snapshot.

@@ -20,11 +20,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Provider config file (JSON); default: two directory providers under <data>/providers.")
     var config: String?
     @Option(help: "Largest upload body accepted, in bytes.") var maxUploadBytes: Int64 = 8 << 30
+    @Option(help: "How long a request waits for another writer's database lock before answering 503, in ms.")
+    var busyTimeoutMs: Int32 = 5_000
 
     func validate() throws {
         if socket != nil && listen != nil { throw ValidationError("give --socket or --listen, not both") }
         if !(1...512).contains(threads) { throw ValidationError("--threads must be 1 to 512, got \(threads)") }
         if maxUploadBytes < 1 { throw ValidationError("--max-upload-bytes must be positive") }
+        if !(0...600_000).contains(busyTimeoutMs) { throw ValidationError("--busy-timeout-ms must be 0 to 600000") }
     }
 
     func run() throws {
@@ -46,11 +49,12 @@ struct ServeCommand: ParsableCommand {
             let locks = UploadLocks()
             let limits = APILimits(maxUploadBytes: maxUploadBytes)
             let dbPath = options.db
+            let busyTimeout = busyTimeoutMs
             let server = try FastCGIServer(address: address)
             try server.run(
                 threads: threads,
                 makeResponder: { _ in
-                    let store = try SQLiteStore(path: dbPath)
+                    let store = try SQLiteStore(path: dbPath, busyTimeoutMilliseconds: busyTimeout)
                     return APIResponder(
                         api: API(
                             store: store, blobs: blobs, providers: providers, uploadLocks: locks, limits: limits,

@@ -1,0 +1,302 @@
+"""Faults on the real stack: the app killed with SIGKILL at random points of uploads, the blob
+volume full, the database locked by a long writer, nginx reloaded and restarted under the app.
+After each, the store must be consistent and the app must answer again."""
+import hashlib
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import wait_until
+
+ZERO = "0" * 64
+KILL_RUNS = int(os.environ.get("ASSETDEDUP_KILL_RUNS", "50"))
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def multipart(provider, content, boundary="FAULTBOUNDARY", claim=None):
+    head = f"--{boundary}\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n\r\n{provider}\r\n"
+    if claim:
+        head += f"--{boundary}\r\nContent-Disposition: form-data; name=\"sha256\"\r\n\r\n{claim}\r\n"
+    head += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.bin\"\r\n"
+             f"Content-Type: application/octet-stream\r\n\r\n")
+    return head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
+
+
+def raw_post(port, token, body, content_type, send_bytes=None, timeout=10):
+    """POSTs over a raw socket, sending only `send_bytes` of the body when given; returns the
+    HTTP status (None when the connection broke first) and the response text."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        conn.sendall((f"POST /api/v1/assets/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      f"Authorization: Bearer {token}\r\nContent-Type: {content_type}\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n").encode())
+        try:
+            conn.sendall(body if send_bytes is None else body[:send_bytes])
+        except OSError:
+            pass  # the server answered early (507, 413) and closed; read what it said
+        if send_bytes is not None and send_bytes < len(body):
+            return None, ""
+        data = b""
+        while True:
+            try:
+                piece = conn.recv(65536)
+            except OSError:
+                break
+            if not piece:
+                break
+            data += piece
+        if not data.startswith(b"HTTP/1.1 "):
+            return None, data.decode(errors="replace")
+        return int(data[9:12]), data.decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def assert_store_consistent(stack):
+    """What a crash must never break: SQLite integrity, one row per (user, sha256), every row's
+    blob present with the right bytes, every recorded provider upload really on the provider,
+    and no temp file once the app has restarted."""
+    assert stack.query("PRAGMA integrity_check") == [("ok",)]
+    assert stack.query("PRAGMA foreign_key_check") == []
+    assert stack.query("SELECT user_id, sha256 FROM assets WHERE sha256 IS NOT NULL "
+                       "GROUP BY user_id, sha256 HAVING count(*) > 1") == []
+    for asset_id, digest, size in stack.query("SELECT id, sha256, size FROM assets"):
+        blob = stack.data_dir / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
+        assert blob.is_file(), f"asset {asset_id} has no blob {blob}"
+        data = blob.read_bytes()
+        assert (sha(data), len(data)) == (digest, size), f"blob of asset {asset_id} is damaged"
+    rows = stack.query("SELECT p.provider_id, p.provider_asset_id, a.sha256 FROM provider_uploads p "
+                       "JOIN assets a ON a.id = p.asset_id")
+    for provider, provider_asset_id, digest in rows:
+        path = stack.data_dir / "providers" / provider / provider_asset_id
+        assert path.is_file(), f"provider_uploads says {provider}:{provider_asset_id} but there is no file"
+        assert sha(path.read_bytes()) == digest
+    assert stack.temp_files() == []
+
+
+def test_kill_9_at_random_points_of_uploads(make_stack):
+    stack = make_stack(threads=4)
+    tokens = [stack.add_user(name) for name in ("alice", "bob")]
+    rng = random.Random(int(os.environ.get("ASSETDEDUP_FAULT_SEED", "7")))
+    pool = [rng.randbytes(rng.choice([0, 1, 1000, 70_000, 300_000, 1 << 20])) for _ in range(12)]
+    acknowledged = []  # (token index, asset id, sha256) the app said it had stored
+    outcomes = {"answered": 0, "cut": 0}
+    for run in range(KILL_RUNS):
+        results = []
+
+        def one_upload():
+            who = rng.randrange(2)
+            content = rng.choice(pool)
+            provider = rng.choice(["pixverse", "runway"])
+            body = multipart(provider, content, claim=sha(content) if rng.random() < 0.5 else None)
+            partial = rng.random() < 0.3
+            send = rng.randrange(len(body)) if partial else None
+            try:
+                status, text = raw_post(stack.port, tokens[who], body, "multipart/form-data; boundary=FAULTBOUNDARY",
+                                        send_bytes=send, timeout=5)
+            except OSError:
+                status, text = None, ""
+            results.append((who, content, status, text))
+
+        threads = [threading.Thread(target=one_upload) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0, 0.04))
+        stack.stop_app(signal.SIGKILL)
+        for t in threads:
+            t.join(10)
+        for who, content, status, text in results:
+            if status in (200, 201):
+                body = text.split("\r\n\r\n", 1)[1]
+                import json
+                answer = json.loads(body)
+                assert answer["sha256"] == sha(content)
+                acknowledged.append((who, answer["asset_id"], answer["sha256"]))
+                outcomes["answered"] += 1
+            else:
+                assert status in (None, 502), text  # cut off by the kill: nginx says 502
+                outcomes["cut"] += 1
+        stack.start_app()
+        assert_store_consistent(stack)
+    # Every upload the app acknowledged survived the crashes, for the user it was made for.
+    for who, asset_id, digest in acknowledged:
+        assert stack.query("SELECT sha256, user_id FROM assets WHERE id = ?", asset_id) == [(digest, who + 1)]
+    wait_until(lambda: stack.api("GET", "/api/v1/health").status_code == 200, what="health after the last restart")
+    after = rng.randbytes(5000)
+    assert stack.upload(tokens[0], after, "pixverse").status_code == 201
+    assert_store_consistent(stack)
+    print(f"kill -9 runs: {KILL_RUNS}, uploads answered before a kill: {outcomes['answered']}, "
+          f"cut off: {outcomes['cut']}, assets: {stack.query('SELECT count(*) FROM assets')[0][0]}")
+    assert outcomes["cut"] > 0, "the kills must hit uploads in flight"
+
+
+@pytest.fixture
+def small_volume(tmp_path):
+    """An 8 MiB tmpfs, unmounted afterwards; skips where mounting is not permitted."""
+    mounted = []
+
+    def mount(path):
+        path.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(path)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {result.stderr.strip()}")
+        mounted.append(path)
+
+    yield mount
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_disk_full_on_the_blob_volume_is_507_and_keeps_nothing(make_stack, small_volume):
+    stack = make_stack()
+    token = stack.add_user("alice")
+    stack.stop_app()
+    small_volume(stack.data_dir)
+    stack.start_app()
+    wait_until(lambda: stack.api("GET", "/api/v1/health").status_code == 200, what="health")
+
+    big = os.urandom(12 << 20)  # more than the whole volume
+    status, text = raw_post(stack.port, token, multipart("pixverse", big), "multipart/form-data; boundary=FAULTBOUNDARY")
+    assert status == 507, text
+    assert '"code":"insufficient_storage"' in text and "nothing was kept" in text
+    assert stack.query("SELECT count(*) FROM assets") == [(0,)]
+    assert stack.blobs() == [] and stack.temp_files() == [] and stack.provider_files("pixverse") == []
+
+    # Half the volume fits as a blob; the provider copy is a hard link on the same volume.
+    fits = os.urandom(3 << 20)
+    r = stack.upload(token, fits, "pixverse")
+    assert r.status_code == 201, r.text
+    # Now it is nearly full: a second 6 MiB file cannot fit either, and is refused cleanly.
+    status, text = raw_post(stack.port, token, multipart("pixverse", os.urandom(6 << 20)),
+                            "multipart/form-data; boundary=FAULTBOUNDARY")
+    assert status == 507, text
+    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert [p.name for p in stack.blobs()] == [sha(fits)]
+    assert stack.temp_files() == []
+    assert_store_consistent(stack)
+    assert "storage full" in stack.app_log_path.read_text()
+    stack.stop_app()
+
+
+def test_database_locked_by_a_long_writer_is_503_not_a_hang(make_stack):
+    stack = make_stack(busy_timeout_ms=1500)
+    token = stack.add_user("alice")
+    fresh = stack.add_user("bob")  # never used yet: its first request wants to stamp last_used_at
+    content = os.urandom(50_000)
+    writer = sqlite3.connect(stack.db_path, timeout=5, isolation_level=None)
+    try:
+        writer.execute("BEGIN EXCLUSIVE")  # in WAL mode: holds the write lock, readers go on
+        started = time.monotonic()
+        r = stack.upload(token, content, "pixverse")
+        elapsed = time.monotonic() - started
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "busy" and r.headers["Retry-After"] == "1"
+        assert 1.0 < elapsed < 5, f"answered after {elapsed:.2f} s; the busy timeout is 1.5 s"
+        print(f"upload behind a held write lock: {r.status_code} after {elapsed:.2f} s")
+        assert stack.temp_files() == []
+
+        # Reads do not wait for the writer (WAL), not even a token's first use, which would
+        # stamp last_used_at: that stamp is skipped rather than waited for.
+        started = time.monotonic()
+        r = stack.api("POST", "/api/v1/assets/check-by-hash", fresh, json={"sha256": ZERO})
+        assert r.status_code == 200 and r.json()["exists"] is False
+        read_elapsed = time.monotonic() - started
+        assert read_elapsed < 1.0
+        print(f"check with a never-used token behind the lock: 200 after {read_elapsed * 1e3:.0f} ms")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    r = stack.upload(token, content, "pixverse")
+    assert r.status_code == 201, r.text
+    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert_store_consistent(stack)
+
+
+def checks_while(stack, token, action):
+    """Runs `action` while a thread keeps asking check-by-hash; returns (ok, failures)."""
+    stop = threading.Event()
+    counts = {"ok": 0, "failed": []}
+
+    def loop():
+        session = requests.Session()
+        while not stop.is_set():
+            try:
+                r = session.post(stack.base_url + "/api/v1/assets/check-by-hash", json={"sha256": ZERO},
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=5)
+                if r.status_code == 200:
+                    counts["ok"] += 1
+                else:
+                    counts["failed"].append(r.status_code)
+            except requests.RequestException as error:
+                counts["failed"].append(type(error).__name__)
+                session = requests.Session()
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        action()
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        thread.join(10)
+    return counts["ok"], counts["failed"]
+
+
+def test_nginx_reload_and_restart_leave_the_app_unaffected(stack):
+    token = stack.add_user("alice")
+    app_pid = stack.app.pid
+    prefix = stack.dir / "nginx"
+    conf = prefix / "nginx.conf"
+
+    def reload():
+        subprocess.run(["nginx", "-p", str(prefix), "-c", str(conf), "-s", "reload"], check=True, timeout=10)
+        time.sleep(0.5)
+
+    ok, failed = checks_while(stack, token, reload)
+    assert ok > 0 and failed == [], f"a reload dropped requests: {failed[:5]}"
+    print(f"checks during nginx -s reload: {ok} ok, {len(failed)} failed")
+
+    # A full stop and start: requests fail while nginx is down, then work again.
+    stack.nginx.send_signal(signal.SIGQUIT)
+    stack.nginx.wait(timeout=10)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(stack.base_url + "/api/v1/health", timeout=2)
+    stack.nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                                   stdout=stack.nginx_log, stderr=subprocess.STDOUT)
+    wait_until(stack._healthy, what="nginx to answer again")
+    assert stack.app.pid == app_pid and stack.app.poll() is None, "the app was not restarted"
+    content = os.urandom(10_000)
+    assert stack.upload(token, content, "pixverse").status_code == 201
+    r = stack.api("POST", "/api/v1/assets/check-by-hash", token, json={"sha256": sha(content)})
+    assert r.json()["exists"] is True
+    assert "error" not in stack.app_log_path.read_text().lower()
+
+
+def test_hostile_requests_do_not_take_the_app_down(stack):
+    """Each of these once crashed the whole process (every worker, every upload in flight)."""
+    token = stack.add_user("alice")
+    pid = stack.app.pid
+    # An empty query piece: split(uri:) indexed an empty array. No token needed.
+    for uri in ["/api/v1/health?=", "/api/v1/assets?=&limit=1", "/api/v1/health?&=&"]:
+        r = stack.api("GET", uri, token)
+        assert r.status_code in (200, 400), (uri, r.status_code)
+    # A part header name with a byte >= 0x80: multipart-kit indexed a 128-entry table with it.
+    body = (b'--B\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\xc3\xa9: x\r\n\r\nabc\r\n--B--\r\n')
+    status, text = raw_post(stack.port, token, body, "multipart/form-data; boundary=B")
+    assert status == 400 and "invalid_multipart" in text
+    assert stack.app.poll() is None and stack.app.pid == pid, "the app died"
+    assert stack.upload(token, b"still here", "pixverse").status_code == 201
+    assert stack.temp_files() == []
