@@ -16,6 +16,8 @@ public final class API {
     let uploadLocks: UploadLocks
     let limits: APILimits
     let logger: Logger
+    /// One read buffer per worker for JSON bodies, instead of one allocation per request.
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
     /// One decoder per worker: decoders are not free to make, and this one is never shared.
     private let decoder = JSONDecoder()
     /// Token -> user, valid while the database's `data_version` is unchanged.
@@ -34,6 +36,8 @@ public final class API {
         self.limits = limits
         self.logger = logger
     }
+
+    deinit { readBuffer.deallocate() }
 
     /// Answers one request; every failure becomes a JSON error, never a crash.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
@@ -180,8 +184,7 @@ public final class API {
             throw APIError.tooLarge("JSON bodies are limited to \(limits.maxJSONBytes) bytes")
         }
         var bytes: [UInt8] = []
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
-        defer { chunk.deallocate() }
+        let chunk = readBuffer
         while true {
             let count = try request.body.read(into: chunk)
             if count == 0 { break }

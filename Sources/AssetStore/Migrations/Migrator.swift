@@ -44,9 +44,7 @@ public struct Migrator {
     }
 
     /// The highest applied version, 0 for an empty database.
-    public func currentVersion() throws -> Int {
-        try db.queryFirst("SELECT coalesce(max(version), 0) FROM schema_migrations", cached: false) { Int($0.int(0)) } ?? 0
-    }
+    public func currentVersion() throws -> Int { try db.schemaVersion() }
 
     /// Every known migration's state, plus recorded versions this binary does not know.
     public func status() throws -> [Status] {

@@ -19,8 +19,5 @@ public final class SQLiteStore {
 
 extension SQLiteStore {
     /// The applied schema version, read-only (0 before any migration).
-    public func schemaVersion() throws -> Int {
-        guard try db.tableExists("schema_migrations") else { return 0 }
-        return Int(try db.queryFirst("SELECT coalesce(max(version), 0) FROM schema_migrations") { $0.int(0) } ?? 0)
-    }
+    public func schemaVersion() throws -> Int { try db.schemaVersion() }
 }

@@ -13,6 +13,12 @@ extension Database {
         try queryFirst("SELECT sql FROM sqlite_schema WHERE name = ?", [name]) { $0.optionalText(0) } ?? nil
     }
 
+    /// The highest applied migration, read-only (0 before any migration).
+    public func schemaVersion() throws -> Int {
+        guard try tableExists("schema_migrations") else { return 0 }
+        return Int(try queryFirst("SELECT coalesce(max(version), 0) FROM schema_migrations") { $0.int(0) } ?? 0)
+    }
+
     /// Changes whenever another connection commits (SQLite's `PRAGMA data_version`): a cheap
     /// way for a connection to know whether what it read before may be stale.
     public func dataVersion() throws -> Int64 {
