@@ -123,6 +123,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
+        // The check-by-hash handler timed in process, for `scripts/bench`.
+        .executableTarget(
+            name: "HandlerBench",
+            dependencies: [
+                "HTTPAPI", "AssetStore", "BlobStore", "Providers", "AssetDedupCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),

@@ -33,6 +33,24 @@ public struct Asset: Equatable, Sendable {
 
     /// Providers holding the asset, sorted so that output is stable.
     public var uploadedProviders: [ProviderID] { uploads.keys.sorted() }
+
+    public var presence: AssetPresence {
+        AssetPresence(id: id, providerID: providerID, uploadedProviders: uploadedProviders)
+    }
+}
+
+/// What check-by-hash tells about the caller's asset: its id, the provider it was first
+/// uploaded for and the providers holding it (sorted). Read by a lighter query than `Asset`.
+public struct AssetPresence: Equatable, Sendable {
+    public var id: AssetID
+    public var providerID: ProviderID?
+    public var uploadedProviders: [ProviderID]
+
+    public init(id: AssetID, providerID: ProviderID?, uploadedProviders: [ProviderID]) {
+        self.id = id
+        self.providerID = providerID
+        self.uploadedProviders = uploadedProviders
+    }
 }
 
 /// One row of `provider_uploads`: the asset is on that provider under that id.

@@ -8,26 +8,28 @@ public struct SHA256Digest: Hashable, Sendable, Comparable, CustomStringConverti
 
     /// Parses a hash, accepting upper-case hex (normalised to lower case) and nothing else.
     public init(parsing text: String) throws(ValidationError) {
-        let utf8 = text.utf8
-        guard utf8.count == 64 else {
+        var text = text
+        let count = text.utf8.count
+        guard count == 64 else {
             throw ValidationError(
-                code: .invalidSHA256,
-                message: "sha256 must be 64 hex characters, got \(utf8.count) characters")
+                code: .invalidSHA256, message: "sha256 must be 64 hex characters, got \(count) characters")
         }
-        var lowered = [UInt8]()
-        lowered.reserveCapacity(64)
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"):
-                lowered.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"):
-                lowered.append(byte + 32)
-            default:
-                throw ValidationError(
-                    code: .invalidSHA256, message: "sha256 must contain only hex characters 0-9, a-f")
+        // One pass over the contiguous bytes; the common, already canonical hash is kept as is.
+        let (valid, upper) = text.withUTF8 { bytes -> (Bool, Bool) in
+            var upper = false
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): continue
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): upper = true
+                default: return (false, upper)
+                }
             }
+            return (true, upper)
         }
-        self.hex = String(decoding: lowered, as: UTF8.self)
+        guard valid else {
+            throw ValidationError(code: .invalidSHA256, message: "sha256 must contain only hex characters 0-9, a-f")
+        }
+        self.hex = upper ? text.lowercased() : text
     }
 
     /// Builds a digest from the 32 raw bytes a hash function produced.

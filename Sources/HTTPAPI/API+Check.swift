@@ -7,7 +7,7 @@ extension API {
         let body = try decodeJSON(CheckByHashRequest.self, from: request)
         let sha256 = try SHA256Digest(parsing: body.sha256)
         let provider = try body.providerID.map(configuredProvider)
-        let asset = try store.findAsset(user: user.userID, sha256: sha256)
+        let asset = try store.assetPresence(user: user.userID, sha256: sha256)
         return .json(CheckResult.answer(sha256: sha256, asset: asset, provider: provider))
     }
 
@@ -31,7 +31,7 @@ extension API {
                         sha256: item.sha256,
                         ValidationError(code: .init(rawValue: "unknown_provider"), message: "provider '\(provider)' is not configured"))
                 }
-                let asset = try store.findAsset(user: user.userID, sha256: sha256)
+                let asset = try store.assetPresence(user: user.userID, sha256: sha256)
                 return CheckResult.answer(sha256: sha256, asset: asset, provider: provider)
             }
         }
@@ -47,7 +47,7 @@ extension API {
             try body.hashes.map { text -> LegacyCheckBatchResponse.Item in
                 do {
                     let sha256 = try SHA256Digest(parsing: text)
-                    let asset = try store.findAsset(user: user.userID, sha256: sha256)
+                    let asset = try store.assetPresence(user: user.userID, sha256: sha256)
                     return .init(sha256: sha256.hex, exists: asset != nil, assetID: asset?.id.rawValue, error: nil)
                 } catch let error as ValidationError {
                     return .init(

@@ -18,8 +18,6 @@ public final class API {
     let logger: Logger
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
-    /// One decoder per worker: decoders are not free to make, and this one is never shared.
-    private let decoder = JSONDecoder()
     /// Token -> user, valid while the database's `data_version` is unchanged.
     private var authCache: [String: (user: AuthenticatedUser, version: Int64)] = [:]
     /// When this worker last stamped each token's `last_used_at` (at most once a minute).
@@ -137,26 +135,33 @@ public final class API {
     /// the admin reports behind nginx `auth_request`). Byte-level: this runs on every request.
     /// Public for the fuzz targets.
     public static func bearerToken(_ header: String) -> String? {
-        let bytes = Array(header.utf8)
-        func hasScheme(_ scheme: String) -> Bool {
-            let name = Array(scheme.utf8)
-            guard bytes.count > name.count, bytes[name.count] == UInt8(ascii: " ") else { return false }
-            return zip(bytes, name).allSatisfy { $0 | 0x20 == $1 }
+        var header = header
+        return header.withUTF8 { bytes -> String? in
+            func hasScheme(_ scheme: StaticString) -> Bool {
+                let count = scheme.utf8CodeUnitCount
+                guard bytes.count > count, bytes[count] == UInt8(ascii: " ") else { return false }
+                return (0..<count).allSatisfy { bytes[$0] | 0x20 == scheme.utf8Start[$0] }
+            }
+            /// What follows the scheme, without surrounding spaces.
+            func credentials(after count: Int) -> UnsafeBufferPointer<UInt8> {
+                var start = count
+                var end = bytes.count
+                while start < end, bytes[start] == UInt8(ascii: " ") { start += 1 }
+                while end > start, bytes[end - 1] == UInt8(ascii: " ") { end -= 1 }
+                return UnsafeBufferPointer(rebasing: bytes[start..<end])
+            }
+            if hasScheme("bearer") {
+                let token = credentials(after: 6)
+                return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+            }
+            if hasScheme("basic"), let data = Data(base64Encoded: Data(credentials(after: 5))),
+                let colon = data.firstIndex(of: UInt8(ascii: ":"))
+            {
+                let token = data[data.index(after: colon)...]
+                return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
+            }
+            return nil
         }
-        func value(after count: Int) -> [UInt8] {
-            Array(bytes[count...].drop { $0 == UInt8(ascii: " ") }.reversed().drop { $0 == UInt8(ascii: " ") }.reversed())
-        }
-        if hasScheme("bearer") {
-            let token = value(after: 7)
-            return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
-        }
-        if hasScheme("basic"), let data = Data(base64Encoded: Data(value(after: 6))),
-            let colon = data.firstIndex(of: UInt8(ascii: ":"))
-        {
-            let token = data[data.index(after: colon)...]
-            return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
-        }
-        return nil
     }
 
     /// nginx `auth_request` target guarding `/reports/`: 204 for an admin, 401 (with a Basic
@@ -176,32 +181,46 @@ public final class API {
 
     // MARK: Bodies
 
-    /// Reads a JSON body within the size limit and decodes it; bad input is a 400/413/415.
-    func decodeJSON<T: Decodable>(_ type: T.Type, from request: HTTPRequest) throws -> T {
+    /// Reads a JSON body within the size limit and parses it; bad input is a 400/413/415.
+    func decodeJSON<T: JSONReadable>(_ type: T.Type, from request: HTTPRequest) throws -> T {
         let contentType = request.headers["content-type"]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else { throw APIError.unsupportedMediaType("application/json") }
         if let length = request.contentLength, length > limits.maxJSONBytes {
             throw APIError.tooLarge("JSON bodies are limited to \(limits.maxJSONBytes) bytes")
         }
-        var bytes: [UInt8] = []
-        let chunk = readBuffer
+        // Most bodies fit the worker's buffer and are parsed in place; larger ones are gathered.
+        var filled = 0
+        var overflow: [UInt8] = []
         while true {
-            let count = try request.body.read(into: chunk)
+            if filled == readBuffer.count {
+                overflow.append(contentsOf: readBuffer)
+                filled = 0
+            }
+            let count = try request.body.read(into: UnsafeMutableRawBufferPointer(rebasing: readBuffer[filled...]))
             if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > limits.maxJSONBytes {
+            filled += count
+            if overflow.count + filled > limits.maxJSONBytes {
                 throw APIError.tooLarge("JSON bodies are limited to \(limits.maxJSONBytes) bytes")
             }
         }
+        let json: JSONValue
         do {
-            return try decoder.decode(T.self, from: Data(bytes))
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw APIError.badRequest("missing_field", "missing field '\(key.stringValue)'")
-        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIError.badRequest("invalid_field", "field '\(field)' has the wrong type")
-        } catch {
-            throw APIError.badRequest("invalid_json", "the body is not valid JSON")
+            if overflow.isEmpty {
+                json = try JSONValue.parse(UnsafeRawBufferPointer(rebasing: readBuffer[..<filled]))
+            } else {
+                overflow.append(contentsOf: readBuffer[..<filled])
+                json = try JSONValue.parse(overflow)
+            }
+        } catch let error as JSONSyntaxError {
+            throw APIError.badRequest("invalid_json", "the body is not valid JSON: \(error)")
+        }
+        do {
+            return try T(json: json)
+        } catch JSONShapeError.missing(let path) {
+            throw APIError.badRequest("missing_field", "missing field '\(path)'")
+        } catch JSONShapeError.wrongType(let path) {
+            throw APIError.badRequest(
+                "invalid_field", path.isEmpty ? "the body must be a JSON object" : "field '\(path)' has the wrong type")
         }
     }
 

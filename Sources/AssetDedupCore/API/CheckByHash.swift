@@ -1,22 +1,37 @@
-/// `POST /assets/check-by-hash` body.
-public struct CheckByHashRequest: Decodable, Sendable {
+/// `POST /assets/check-by-hash` body: `{"sha256": "...", "provider_id": "..."?}`.
+public struct CheckByHashRequest: JSONReadable, Sendable {
     public let sha256: String
     public let providerID: String?
 
-    enum CodingKeys: String, CodingKey {
-        case sha256
-        case providerID = "provider_id"
+    public init(json: JSONValue) throws {
+        try self.init(fields: JSONFields(json))
+    }
+
+    init(fields: JSONFields) throws {
+        sha256 = try fields.string("sha256")
+        providerID = try fields.optionalString("provider_id")
     }
 }
 
-/// `POST /assets/check-by-hash/batch` body.
-public struct CheckByHashBatchRequest: Decodable, Sendable {
+/// `POST /assets/check-by-hash/batch` body: `{"items": [{sha256, provider_id?}, ...]}`.
+public struct CheckByHashBatchRequest: JSONReadable, Sendable {
     public let items: [CheckByHashRequest]
+
+    public init(json: JSONValue) throws {
+        items = try JSONFields(json).array("items").map { try CheckByHashRequest(fields: JSONFields($0.value, path: $0.path)) }
+    }
 }
 
 /// The seed system's batch form, `POST /assets/check-by-hash-batch` `{hashes: [...]}`.
-public struct LegacyCheckBatchRequest: Decodable, Sendable {
+public struct LegacyCheckBatchRequest: JSONReadable, Sendable {
     public let hashes: [String]
+
+    public init(json: JSONValue) throws {
+        hashes = try JSONFields(json).array("hashes").map { element in
+            guard case .string(let text) = element.value else { throw JSONShapeError.wrongType(path: element.path) }
+            return text
+        }
+    }
 }
 
 /// The `{"error": {...}}` object; also used per item in batch answers.
@@ -62,7 +77,7 @@ public struct CheckResult: JSONRepresentable, Sendable, Equatable {
 
     /// The answer for the caller's own asset with this hash (or none), in the seed system's
     /// wording. `asset` must already be scoped to the caller.
-    public static func answer(sha256: SHA256Digest, asset: Asset?, provider: ProviderID?) -> CheckResult {
+    public static func answer(sha256: SHA256Digest, asset: AssetPresence?, provider: ProviderID?) -> CheckResult {
         guard let asset else {
             return CheckResult(
                 sha256: sha256.hex, exists: false, assetID: nil, providerID: provider?.rawValue, uploadedToProviders: [],
@@ -70,7 +85,7 @@ public struct CheckResult: JSONRepresentable, Sendable, Equatable {
         }
         let note: String
         if let provider {
-            note = asset.uploads[provider] != nil ? Notes.alreadyUploaded(to: provider) : Notes.notUploaded(to: provider)
+            note = asset.uploadedProviders.contains(provider) ? Notes.alreadyUploaded(to: provider) : Notes.notUploaded(to: provider)
         } else {
             note = Notes.exists
         }

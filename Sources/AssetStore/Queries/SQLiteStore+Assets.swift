@@ -62,6 +62,29 @@ extension SQLiteStore {
         return asset
     }
 
+    /// What check-by-hash needs of the caller's asset with this content, or nil. Read-only.
+    /// Narrower than `findAsset` (no row mapping of names, dates or hashes): the hot path.
+    public func assetPresence(user: UserID, sha256: SHA256Digest) throws -> AssetPresence? {
+        var found: AssetPresence?
+        try db.forEachRow(
+            """
+            SELECT a.id, a.provider_id, p.provider_id
+            FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id
+            WHERE a.user_id = ? AND a.sha256 = ? ORDER BY p.provider_id
+            """, [user.rawValue, sha256.hex], cached: true
+        ) { row in
+            if found == nil {
+                found = AssetPresence(
+                    id: AssetID(row.int(0)), providerID: row.optionalText(1).flatMap { try? ProviderID(parsing: $0) },
+                    uploadedProviders: [])
+            }
+            if let provider = row.optionalText(2).flatMap({ try? ProviderID(parsing: $0) }) {
+                found?.uploadedProviders.append(provider)
+            }
+        }
+        return found
+    }
+
     /// One page of the user's assets in id order, starting after `after` (keyset pagination).
     public func listAssets(user: UserID, after: AssetID?, limit: Int) throws -> [Asset] {
         var assets = try db.query(

@@ -4,8 +4,13 @@ import HTTPAPI
 /// Glue between the transport and the API: CGI params in, `Status:` + headers + body out.
 final class APIResponder: FastCGIResponder {
     let api: API
+    /// The response head, built in place for every request (one buffer per worker thread).
+    private var head: [UInt8] = []
 
-    init(api: API) { self.api = api }
+    init(api: API) {
+        self.api = api
+        head.reserveCapacity(512)
+    }
 
     func respond(to request: FastCGIRequest) {
         let (path, query) = HTTPRequest.split(uri: request.param("REQUEST_URI") ?? "/")
@@ -17,10 +22,17 @@ final class APIResponder: FastCGIResponder {
             to: HTTPRequest(
                 method: request.param("REQUEST_METHOD") ?? "GET", path: path, query: query, headers: headers,
                 body: FastCGIBody(request: request)))
-        var head = "Status: \(response.status) \(response.reason)\r\n"
-        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
-        head += "Content-Length: \(response.body.count)\r\nCache-Control: no-store\r\n\r\n"
-        request.write(Array(head.utf8) + response.body)
+        head.removeAll(keepingCapacity: true)
+        head.append(contentsOf: "Status: \(response.status) \(response.reason)\r\n".utf8)
+        for (name, value) in response.headers {
+            head.append(contentsOf: name.utf8)
+            head.append(contentsOf: ": ".utf8)
+            head.append(contentsOf: value.utf8)
+            head.append(contentsOf: "\r\n".utf8)
+        }
+        head.append(contentsOf: "Content-Length: \(response.body.count)\r\nCache-Control: no-store\r\n\r\n".utf8)
+        request.write(head)
+        request.write(response.body)
     }
 }
 
