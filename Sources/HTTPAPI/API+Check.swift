@@ -3,19 +3,29 @@ import AssetStore
 
 extension API {
     /// `POST /assets/check-by-hash`: read-only; another user's asset is `exists: false`.
-    func checkByHash(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        let body = try decodeJSON(CheckByHashRequest.self, from: request)
-        let sha256 = try SHA256Digest(parsing: body.sha256)
-        let provider = try body.providerID.map(configuredProvider)
-        let asset = try store.assetPresence(user: user.userID, sha256: sha256)
-        return .json(CheckResult.answer(sha256: sha256, asset: asset, provider: provider))
+    func checkByHash(_ request: HTTPRequest) throws -> HTTPResponse {
+        try reading(request) {
+            let body = try decodeJSON(CheckByHashRequest.self, from: request)
+            return (sha256: try SHA256Digest(parsing: body.sha256), provider: try body.providerID.map(configuredProvider))
+        } _: { user, input in
+            let asset = try store.assetPresence(user: user.userID, sha256: input.sha256)
+            return .json(CheckResult.answer(sha256: input.sha256, asset: asset, provider: input.provider))
+        }
     }
 
     /// `POST /assets/check-by-hash/batch`: one result per item, in order; a bad item gets its
     /// own error and the others are still answered. One read snapshot for the whole batch.
-    func checkByHashBatch(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        let body = try decodeJSON(CheckByHashBatchRequest.self, from: request)
-        try checkBatchSize(body.items.count)
+    func checkByHashBatch(_ request: HTTPRequest) throws -> HTTPResponse {
+        try reading(request) {
+            let body = try decodeJSON(CheckByHashBatchRequest.self, from: request)
+            try checkBatchSize(body.items.count)
+            return body
+        } _: { user, body in
+            try checkBatch(body, user: user)
+        }
+    }
+
+    private func checkBatch(_ body: CheckByHashBatchRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         let results = try store.db.readTransaction {
             try body.items.map { item -> CheckResult in
                 let sha256: SHA256Digest
@@ -40,9 +50,17 @@ extension API {
 
     /// The seed system's `POST /assets/check-by-hash-batch {hashes}`; invalid hashes are
     /// answered per item instead of being silently dropped as the seed did.
-    func legacyCheckBatch(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        let body = try decodeJSON(LegacyCheckBatchRequest.self, from: request)
-        try checkBatchSize(body.hashes.count)
+    func legacyCheckBatch(_ request: HTTPRequest) throws -> HTTPResponse {
+        try reading(request) {
+            let body = try decodeJSON(LegacyCheckBatchRequest.self, from: request)
+            try checkBatchSize(body.hashes.count)
+            return body
+        } _: { user, body in
+            try legacyCheckBatch(body, user: user)
+        }
+    }
+
+    private func legacyCheckBatch(_ body: LegacyCheckBatchRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         let items = try store.db.readTransaction {
             try body.hashes.map { text -> LegacyCheckBatchResponse.Item in
                 do {

@@ -18,8 +18,8 @@ public final class API {
     let logger: Logger
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
-    /// Token -> user, valid while the database's `data_version` is unchanged.
-    private var authCache: [String: (user: AuthenticatedUser, version: Int64)] = [:]
+    /// Token -> user, and the data version it was read at (see `reading`).
+    private var authCache: [String: (user: AuthenticatedUser, version: UInt32)] = [:]
     /// When this worker last stamped each token's `last_used_at` (at most once a minute).
     private var tokenTouches: [Int64: Date] = [:]
 
@@ -76,21 +76,21 @@ public final class API {
         case "/auth/admin":
             return try only("GET") { try adminCheck(request) }
         case "/assets/check-by-hash":
-            return try only("POST") { try checkByHash(request, user: authenticate(request)) }
+            return try only("POST") { try checkByHash(request) }
         case "/assets/check-by-hash/batch":
-            return try only("POST") { try checkByHashBatch(request, user: authenticate(request)) }
+            return try only("POST") { try checkByHashBatch(request) }
         case "/assets/check-by-hash-batch":
-            return try only("POST") { try legacyCheckBatch(request, user: authenticate(request)) }
+            return try only("POST") { try legacyCheckBatch(request) }
         case "/assets/upload":
             return try only("POST") { try upload(request, user: authenticate(request)) }
         case "/assets":
-            return try only("GET") { try listAssets(request, user: authenticate(request)) }
+            return try only("GET") { try reading(request, input: {}) { user, _ in try listAssets(request, user: user) } }
         case "/providers":
             return try only("GET") { try listProviders(user: authenticate(request)) }
         default:
             if path.hasPrefix("/assets/") {
                 let id = String(path.dropFirst("/assets/".count))
-                return try only("GET") { try getAsset(id: id, user: authenticate(request)) }
+                return try only("GET") { try reading(request, input: {}) { user, _ in try getAsset(id: id, user: user) } }
             }
             throw APIError.notFound
         }
@@ -98,37 +98,66 @@ public final class API {
 
     // MARK: Auth
 
-    /// The bearer token's user; `last_used_at` is stamped at most once a minute per worker.
-    ///
-    /// Answers are cached per worker until another connection commits anything (SQLite's
-    /// `data_version`), so a revocation by the CLI takes effect on the very next request while
-    /// a run of checks skips the token hash and lookup.
+    /// The bearer token's user, looked up in the database: for endpoints that write.
     func authenticate(_ request: HTTPRequest) throws -> AuthenticatedUser {
+        try lookUp(token: token(of: request))
+    }
+
+    /// Runs a read-only endpoint as the token's user, trusting the worker's cache optimistically.
+    ///
+    /// For a token this worker has looked up before, `work` runs first and the connection's data
+    /// version is compared afterwards: if anything was committed since the lookup (a revocation
+    /// by the CLI, say), the token is looked up again and `work` repeated on fresh data, so a
+    /// revoked token is refused on the very next request while a run of checks skips the token
+    /// query and its read transaction. `input` (the body) is read once, after an unknown token
+    /// was refused, so a wrong token is a 401 before the body is looked at.
+    func reading<Input, Output>(
+        _ request: HTTPRequest, input: () throws -> Input, _ work: (AuthenticatedUser, Input) throws -> Output
+    ) throws -> Output {
+        let token = try token(of: request)
+        guard let cached = authCache[token] else {
+            let user = try lookUp(token: token)
+            return try work(user, input())
+        }
+        let body = try input()
+        let outcome = Result { try work(cached.user, body) }
+        guard store.db.lastTransactionDataVersion == cached.version else { return try work(lookUp(token: token), body) }
+        stampLastUse(cached.user)
+        return try outcome.get()
+    }
+
+    private func token(of request: HTTPRequest) throws -> String {
         guard let header = request.headers["authorization"], let token = Self.bearerToken(header) else {
             throw APIError.unauthorized
         }
-        let version = try store.db.dataVersion()
-        let user: AuthenticatedUser
-        if let hit = authCache[token], hit.version == version {
-            user = hit.user
-        } else {
-            guard let found = try store.authenticate(token: token) else { throw APIError.unauthorized }
-            if authCache.count >= 256 { authCache.removeAll(keepingCapacity: true) }
-            authCache[token] = (found, version)
-            user = found
+        return token
+    }
+
+    /// Looks the token up and caches the answer with the data version it was read at.
+    private func lookUp(token: String) throws -> AuthenticatedUser {
+        guard let user = try store.authenticate(token: token) else {
+            authCache[token] = nil
+            throw APIError.unauthorized
         }
-        let now = Date()
-        if tokenTouches[user.tokenID].map({ now.timeIntervalSince($0) >= 60 }) ?? true {
-            tokenTouches[user.tokenID] = now
-            // Best effort and never waiting: a read-only check must not stall for the busy
-            // timeout (or fail with 503) because a long writer holds the lock.
-            do {
-                try store.db.withBusyTimeout(milliseconds: 0) { try store.touchToken(id: user.tokenID) }
-            } catch let error as SQLiteError where error.isBusy {
-                tokenTouches[user.tokenID] = nil
-            }
-        }
+        if authCache.count >= 256 { authCache.removeAll(keepingCapacity: true) }
+        authCache[token] = (user, store.db.lastTransactionDataVersion)
+        stampLastUse(user)
         return user
+    }
+
+    /// Stamps the token's `last_used_at`, at most once a minute per worker.
+    private func stampLastUse(_ user: AuthenticatedUser) {
+        let now = Date()
+        guard tokenTouches[user.tokenID].map({ now.timeIntervalSince($0) >= 60 }) ?? true else { return }
+        tokenTouches[user.tokenID] = now
+        // Best effort and never waiting: a read-only check must not stall for the busy timeout
+        // (or fail with 503) because a long writer holds the lock.
+        do {
+            try store.db.withBusyTimeout(milliseconds: 0) { try store.touchToken(id: user.tokenID) }
+        } catch {
+            tokenTouches[user.tokenID] = nil
+            if !((error as? SQLiteError)?.isBusy ?? false) { logger.warning("could not stamp token last use: \(error)") }
+        }
     }
 
     /// `Bearer <token>`, or HTTP Basic with the token as password (what a browser sends for

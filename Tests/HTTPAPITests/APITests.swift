@@ -113,4 +113,33 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "bearer \(h.token)"]).0 == 200)
         #expect(h.send("GET", "/api/v1/auth/admin").0 == 403, "alice is not an admin")
     }
+
+    /// The worker trusts its token cache only until something else commits: a revocation by
+    /// another connection (the CLI) refuses the very next request, whatever the endpoint, and
+    /// a request that read data with the stale answer is not answered with it.
+    @Test func aRevocationByAnotherConnectionRefusesTheNextRequest() throws {
+        let h = try APIHarness()
+        let check = #"{"sha256":"\#(String(repeating: "0", count: 64))"}"#
+        #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).0 == 200)
+        #expect(h.send("GET", "/api/v1/assets").0 == 200)
+        let cli = try SQLiteStore(path: h.dir + "/db.sqlite")
+        try cli.revokeToken(id: 1)
+        #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).0 == 401)
+        #expect(h.send("POST", "/api/v1/assets/check-by-hash/batch", json: #"{"items":[]}"#).0 == 401)
+        #expect(h.send("GET", "/api/v1/assets").0 == 401)
+        #expect(h.send("GET", "/api/v1/assets/1").0 == 401, "not a 404: the token is what is wrong")
+    }
+
+    /// Another connection's unrelated commit only costs a fresh lookup: the answer stays right.
+    @Test func anUnrelatedCommitElsewhereKeepsTheTokenWorking() throws {
+        let h = try APIHarness()
+        let content: [UInt8] = Array("shared bytes".utf8)
+        let check = #"{"sha256":"\#(hex(content))","provider_id":"pixverse"}"#
+        #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).1["exists"] as? Bool == false)
+        let cli = try SQLiteStore(path: h.dir + "/db.sqlite")
+        let user = try #require(try cli.user(named: "alice"))
+        _ = try cli.insertAsset(NewAsset(userID: user.id, sha256: SHA256Digest(bytes: SHA256.hash(data: content)), size: 12))
+        let (status, body) = h.send("POST", "/api/v1/assets/check-by-hash", json: check)
+        #expect(status == 200 && body["exists"] as? Bool == true, "the check sees what the other connection committed")
+    }
 }

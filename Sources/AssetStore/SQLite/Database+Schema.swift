@@ -1,3 +1,4 @@
+import CSQLite
 /// Schema introspection used by migration guards and the migrations report.
 extension Database {
     public func tableExists(_ name: String) throws -> Bool {
@@ -19,10 +20,14 @@ extension Database {
         return Int(try queryFirst("SELECT coalesce(max(version), 0) FROM schema_migrations") { $0.int(0) } ?? 0)
     }
 
-    /// Changes whenever another connection commits (SQLite's `PRAGMA data_version`): a cheap
-    /// way for a connection to know whether what it read before may be stale.
-    public func dataVersion() throws -> Int64 {
-        try queryFirst("PRAGMA data_version") { $0.int(0) } ?? 0
+    /// SQLite's count of changes to the file, by any connection including this one, as of this
+    /// connection's last transaction (`SQLITE_FCNTL_DATA_VERSION`). Costs no statement and no
+    /// lock: read it right after a transaction to know whether the data it saw has changed since
+    /// an earlier one.
+    public var lastTransactionDataVersion: UInt32 {
+        var version: UInt32 = 0
+        sqlite3_file_control(handle, "main", SQLITE_FCNTL_DATA_VERSION, &version)
+        return version
     }
 
     /// `PRAGMA integrity_check` returns the single row "ok" on a sound file.
