@@ -47,7 +47,7 @@ public struct HTTPRequest {
 
     /// Splits `/a/b?x=1&y=2` into path and decoded query items.
     public static func split(uri: String) -> (path: String, query: [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, [:]) }
         var query: [String: String] = [:]
         for pair in uri[uri.index(after: mark)...].split(separator: "&") {
             // Keep empty pieces: `?=` split to [] with the default and `parts[0]` trapped,

@@ -10,10 +10,13 @@ public final class Database {
     /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
     public let busyTimeoutMilliseconds: Int32
     private var statementCache: [String: Statement] = [:]
+    /// Runs once, before the first connection opens (see `csqlite_configure_process`).
+    private static let processConfigured: Void = { _ = csqlite_configure_process() }()
 
     /// Opens (creating if needed) the database file and applies the connection settings the
     /// whole project relies on: WAL, a busy timeout, foreign keys, `synchronous=NORMAL`.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5_000, readOnly: Bool = false) throws {
+        Self.processConfigured
         var handle: OpaquePointer?
         let flags =
             (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
