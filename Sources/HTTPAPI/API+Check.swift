@@ -16,13 +16,7 @@ extension API {
     /// `POST /assets/check-by-hash/batch`: one result per item, in order; a bad item gets its
     /// own error and the others are still answered. One read snapshot for the whole batch.
     func checkByHashBatch(_ request: HTTPRequest) throws -> HTTPResponse {
-        try reading(request) {
-            let body = try decodeJSON(CheckByHashBatchRequest.self, from: request)
-            try checkBatchSize(body.items.count)
-            return body
-        } _: { user, body in
-            try checkBatch(body, user: user)
-        }
+        try batch(request, CheckByHashBatchRequest.self, count: \.items.count, checkBatch)
     }
 
     private func checkBatch(_ body: CheckByHashBatchRequest, user: AuthenticatedUser) throws -> HTTPResponse {
@@ -51,13 +45,7 @@ extension API {
     /// The seed system's `POST /assets/check-by-hash-batch {hashes}`; invalid hashes are
     /// answered per item instead of being silently dropped as the seed did.
     func legacyCheckBatch(_ request: HTTPRequest) throws -> HTTPResponse {
-        try reading(request) {
-            let body = try decodeJSON(LegacyCheckBatchRequest.self, from: request)
-            try checkBatchSize(body.hashes.count)
-            return body
-        } _: { user, body in
-            try legacyCheckBatch(body, user: user)
-        }
+        try batch(request, LegacyCheckBatchRequest.self, count: \.hashes.count, legacyCheckBatch)
     }
 
     private func legacyCheckBatch(_ body: LegacyCheckBatchRequest, user: AuthenticatedUser) throws -> HTTPResponse {
@@ -75,6 +63,20 @@ extension API {
             }
         }
         return .json(LegacyCheckBatchResponse(results: items))
+    }
+
+    /// A batch endpoint: the body is read and its size checked once, then `work` runs as the user.
+    private func batch<Body: JSONReadable>(
+        _ request: HTTPRequest, _ type: Body.Type, count: (Body) -> Int,
+        _ work: (Body, AuthenticatedUser) throws -> HTTPResponse
+    ) throws -> HTTPResponse {
+        try reading(request) {
+            let body = try decodeJSON(type, from: request)
+            try checkBatchSize(count(body))
+            return body
+        } _: { user, body in
+            try work(body, user)
+        }
     }
 
     private func checkBatchSize(_ count: Int) throws {
