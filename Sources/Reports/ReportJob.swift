@@ -61,21 +61,24 @@ public struct ReportJob {
             }
 
             let data = try store.db.readTransaction {
-                let reviews = try store.latestDuplicateReviews()
-                let export = try DuplicateExport(directory: staged, reviews: reviews, generatedAt: generatedAt)
+                let export = try DuplicateExport(directory: staged, generatedAt: generatedAt)
                 let data = try ReportData.load(
-                    from: store, reviews: reviews, minProviders: minProviders, listLimit: listLimit,
+                    from: store, minProviders: minProviders, listLimit: listLimit,
                     member: export.append)
                 try export.close()
                 return data
             }
             files += ["duplicates.csv", "duplicates.json"]
             try afterWriting("duplicates.json")
-            try write(CoverageExport.csv(data), "coverage-users.csv")
+            let coverageCSV = try BufferedFile(path: "\(staged)/coverage-users.csv")
+            try CoverageExport.write(data, to: coverageCSV)
+            try coverageCSV.close()
+            files.append("coverage-users.csv")
+            try afterWriting("coverage-users.csv")
 
             let checks = MigrationCheck.evaluate(migrations: data.migrations, facts: data.indexFacts)
             let current = HistoryEntry(
-                date: day, generatedAt: generatedAt, totals: data.totals, duplicateGroups: data.duplicateGroups.count)
+                date: day, generatedAt: generatedAt, totals: data.totals, duplicateGroups: data.duplicates.groupCount)
             let history = earlier.filter { $0.date < day } + [current]
             let pages = PageSet(
                 data: data, checks: checks, current: current, previous: earlier.last, history: history,
@@ -99,7 +102,7 @@ public struct ReportJob {
             try publisher.publish(staged: staged)
             return ReportOutcome(
                 day: day, files: files, failedChecks: checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" },
-                duplicateGroups: data.duplicateGroups.count, totals: data.totals)
+                duplicateGroups: data.duplicates.groupCount, totals: data.totals)
         } catch {
             publisher.discard(staged: staged)
             throw error

@@ -41,6 +41,8 @@ public struct DuplicateMember: Equatable, Sendable {
     public var size: Int64
     public var originalFilename: String?
     public var createdAt: String
+    /// The latest admin decision on this member's group, if any.
+    public var review: DuplicateReview?
 }
 
 /// The latest admin decision on one duplicate group.

@@ -24,11 +24,14 @@ extension SQLiteStore {
         SELECT group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at FROM duplicate_reviews
         WHERE id IN (SELECT max(id) FROM duplicate_reviews GROUP BY group_sha256) ORDER BY group_sha256
         """
-    static let mergeRecordsSQL = """
+    /// `limit` is `?` when run, a literal in `reportSQL`; the page counts all merges from the totals.
+    static func mergeRecordsSQL(limit: String = "?") -> String {
+        """
         SELECT m.user_id, u.name, m.sha256, m.kept_asset_id, m.merged_asset_id, m.merged_original_filename,
             m.source, m.merged_at
-        FROM asset_merges m LEFT JOIN users u ON u.id = m.user_id ORDER BY m.user_id, m.sha256, m.id
+        FROM asset_merges m LEFT JOIN users u ON u.id = m.user_id ORDER BY m.user_id, m.sha256, m.id LIMIT \(limit)
         """
+    }
     /// Assets per user and provider set in one pass: each asset's providers are gathered in
     /// primary-key order (assets by id, uploads by (asset_id, provider_id): both sequential),
     /// so per-user, per-provider and per-combination numbers all follow from these rows.
@@ -57,10 +60,12 @@ extension SQLiteStore {
         GROUP BY il.name ORDER BY il.name
         """
 
-    /// The aggregate queries of one report, with parameters inlined, for the benchmark's floor.
+    /// The aggregate queries of one report, with parameters inlined, for the benchmark's floor;
+    /// in the order a report runs them.
     public static func reportSQL(minProviders: Int, listLimit: Int) -> [String] {
         [
-            totalsSQL, uniqueContentSQL, duplicateMembersSQL, latestReviewsSQL, mergeRecordsSQL, userCombinationsSQL,
+            userCombinationsSQL, latestReviewsSQL, duplicateMembersSQL, totalsSQL, uniqueContentSQL,
+            mergeRecordsSQL(limit: String(listLimit)),
             underCoveredSQL(minProviders: String(minProviders), limit: String(listLimit)),
             indexListSQL,
         ]
@@ -77,28 +82,38 @@ extension SQLiteStore {
     }
 
     /// Every asset whose content another user also holds, grouped by hash (rows arrive sorted by
-    /// sha256, then user, then id), streamed so exports never hold them all.
+    /// sha256, then user, then id), streamed so exports never hold them all. Each member carries
+    /// its group's latest review: the reviews query is stepped alongside, also in hash order (a
+    /// merge join), so no table of reviews is held in memory either.
     public func forEachDuplicateMember(_ body: (DuplicateMember) throws -> Void) throws {
+        let reviews = try db.statement(Self.latestReviewsSQL, cached: false)
+        func nextReview() throws -> DuplicateReview? {
+            try reviews.step() ? Self.review(Row(handle: reviews.handle)) : nil
+        }
+        var review = try nextReview()
         try db.forEachRow(Self.duplicateMembersSQL) { row in
+            let sha256 = row.text(0)
+            // Byte order, as SQLite's BINARY collation sorts both queries.
+            while let current = review, current.groupSHA256.utf8.lexicographicallyPrecedes(sha256.utf8) {
+                review = try nextReview()
+            }
             try body(
                 DuplicateMember(
-                    sha256: row.text(0), assetID: row.int(1), userID: row.int(2), userName: row.text(3),
-                    size: row.int(4), originalFilename: row.optionalText(5), createdAt: row.text(6)))
+                    sha256: sha256, assetID: row.int(1), userID: row.int(2), userName: row.text(3),
+                    size: row.int(4), originalFilename: row.optionalText(5), createdAt: row.text(6),
+                    review: review?.groupSHA256 == sha256 ? review : nil))
         }
     }
 
     /// The newest decision per group, by group hash.
     public func latestDuplicateReviews() throws -> [String: DuplicateReview] {
-        let reviews = try db.query(Self.latestReviewsSQL, cached: false) { row in
-            DuplicateReview(
-                groupSHA256: row.text(0), decision: row.text(1), keepAssetID: row.optionalInt(2),
-                note: row.optionalText(3), reviewedBy: row.text(4), reviewedAt: row.text(5))
-        }
+        let reviews = try db.query(Self.latestReviewsSQL, cached: false, row: Self.review)
         return Dictionary(reviews.map { ($0.groupSHA256, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    public func mergeRecords() throws -> [MergeRecord] {
-        try db.query(Self.mergeRecordsSQL, cached: false) { row in
+    /// The first `limit` merges in page order (user, hash, id); `StoreTotals.mergedRows` counts them all.
+    public func mergeRecords(limit: Int) throws -> [MergeRecord] {
+        try db.query(Self.mergeRecordsSQL(), [limit], cached: false) { row in
             MergeRecord(
                 userID: row.int(0), userName: row.optionalText(1), sha256: row.text(2), keptAssetID: row.int(3),
                 mergedAssetID: row.int(4), mergedOriginalFilename: row.optionalText(5), source: row.text(6),
@@ -106,13 +121,15 @@ extension SQLiteStore {
         }
     }
 
-    /// Assets, bytes and hashed assets per (user, provider set); the set is `a+b` in provider
-    /// order, `""` for none.
-    public func userProviderCombinations() throws -> [UserCombination] {
-        try db.query(Self.userCombinationsSQL, cached: false) { row in
-            UserCombination(
-                userID: row.int(0), userName: row.text(1), combination: row.text(2), assets: row.int(3),
-                bytes: row.int(4), hashedAssets: row.int(5))
+    /// Assets, bytes and hashed assets per (user, provider set), ordered by user, then set; the
+    /// set is `a+b` in provider order, `""` for none. Streamed: a large store has about as many
+    /// rows as users times provider sets, and the caller only sums them.
+    public func forEachUserProviderCombination(_ body: (UserCombination) throws -> Void) throws {
+        try db.forEachRow(Self.userCombinationsSQL) { row in
+            try body(
+                UserCombination(
+                    userID: row.int(0), userName: row.text(1), combination: row.text(2), assets: row.int(3),
+                    bytes: row.int(4), hashedAssets: row.int(5)))
         }
     }
 
@@ -165,12 +182,14 @@ extension SQLiteStore {
                 """, [group, decision, keepAssetID, note, reviewedBy], cached: false)
             return try db.queryFirst(
                 "SELECT group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at FROM duplicate_reviews WHERE id = ?",
-                [db.lastInsertRowID], cached: false
-            ) { row in
-                DuplicateReview(
-                    groupSHA256: row.text(0), decision: row.text(1), keepAssetID: row.optionalInt(2),
-                    note: row.optionalText(3), reviewedBy: row.text(4), reviewedAt: row.text(5))
-            }!
+                [db.lastInsertRowID], cached: false, row: Self.review)!
         }
+    }
+
+    /// A `duplicate_reviews` row, columns in the order the queries above select them.
+    static func review(_ row: Row) -> DuplicateReview {
+        DuplicateReview(
+            groupSHA256: row.text(0), decision: row.text(1), keepAssetID: row.optionalInt(2),
+            note: row.optionalText(3), reviewedBy: row.text(4), reviewedAt: row.text(5))
     }
 }

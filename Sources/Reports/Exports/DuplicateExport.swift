@@ -7,14 +7,12 @@ import AssetStore
 final class DuplicateExport {
     private let csv: BufferedFile
     private let json: BufferedFile
-    private let reviews: [String: DuplicateReview]
     private var group: [DuplicateMember] = []
     private var groupsWritten = 0
 
-    init(directory: String, reviews: [String: DuplicateReview], generatedAt: String) throws {
+    init(directory: String, generatedAt: String) throws {
         csv = try BufferedFile(path: directory + "/duplicates.csv")
         json = try BufferedFile(path: directory + "/duplicates.json")
-        self.reviews = reviews
         try csv.write(
             CSV.row([
                 "sha256", "size", "holders", "bytes_saved", "asset_id", "user_id", "user", "original_filename",
@@ -39,7 +37,7 @@ final class DuplicateExport {
         guard let first = group.first else { return }
         let size = group.map(\.size).max() ?? 0
         let saved = size * Int64(group.count - 1)
-        let review = reviews[first.sha256]
+        let review = first.review
         for member in group {
             try csv.write(
                 CSV.row([

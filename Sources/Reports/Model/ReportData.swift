@@ -4,12 +4,14 @@ import AssetStore
 /// Everything the pages show, read from the store in one snapshot.
 ///
 /// Plain values only: the pages are built from this without touching the database, which is
-/// what lets the golden tests render from a fixture.
+/// what lets the golden tests render from a fixture. Its size does not grow with the store:
+/// lists hold what a page shows (`listLimit` rows), whole-store figures are sums, and every
+/// row of the store reaches the exports as it streams by.
 struct ReportData: Sendable {
     var totals: StoreTotals
-    /// All cross-user groups, largest saving first.
-    var duplicateGroups: [DuplicateGroup]
-    var reviews: [String: DuplicateReview]
+    /// Totals over all cross-user groups and the largest-saving ones the page lists.
+    var duplicates: DuplicateSummary
+    /// The first `listLimit` merges; `totals.mergedRows` counts them all.
     var merges: [MergeRecord]
     var userTotals: [UserTotals]
     var providerTotals: [CountAndBytes]
@@ -24,28 +26,20 @@ struct ReportData: Sendable {
     /// duplicate member is also handed to `member` as it streams by, so exports are written
     /// without holding every row.
     static func load(
-        from store: SQLiteStore, reviews: [String: DuplicateReview], minProviders: Int, listLimit: Int,
+        from store: SQLiteStore, minProviders: Int, listLimit: Int,
         member: (DuplicateMember) throws -> Void
     ) throws -> ReportData {
-        var groups: [DuplicateGroup] = []
-        try store.forEachDuplicateMember { row in
-            try member(row)
-            if groups.last?.sha256 == row.sha256 {
-                groups[groups.count - 1].userNames.append(row.userName)
-                groups[groups.count - 1].assetIDs.append(row.assetID)
-                groups[groups.count - 1].size = max(groups[groups.count - 1].size, row.size)
-            } else {
-                groups.append(
-                    DuplicateGroup(sha256: row.sha256, size: row.size, userNames: [row.userName], assetIDs: [row.assetID]))
-            }
-        }
-        groups.sort { ($0.bytesSaved, $1.sha256) > ($1.bytesSaved, $0.sha256) }
-        let coverage = CoverageRollup(try store.userProviderCombinations())
+        // The largest sort (every asset, by user and provider set) runs first, so the smaller
+        // one behind the duplicate groups reuses the memory it freed instead of growing the heap.
+        var coverage = CoverageRollup()
+        try store.forEachUserProviderCombination { coverage.add($0) }
+        coverage.finish()
+        // The chart shows the top 10 even when the tables are shorter.
+        let duplicates = try DuplicateSummary.load(from: store, keep: max(listLimit, 10), member: member)
         return ReportData(
             totals: try store.storeTotals(),
-            duplicateGroups: groups,
-            reviews: reviews,
-            merges: try store.mergeRecords(),
+            duplicates: duplicates,
+            merges: try store.mergeRecords(limit: listLimit),
             userTotals: coverage.userTotals,
             providerTotals: coverage.providerTotals,
             userProviders: coverage.userProviders,

@@ -52,25 +52,24 @@ struct DuplicatesPage: Sendable {
     init(data: ReportData, listLimit: Int, generatedAt: String, format: PageFormat) {
         self.format = format
         self.generatedAt = generatedAt
-        let all = data.duplicateGroups
-        groupCount = Format.count(all.count)
-        assetsInGroups = Format.count(all.reduce(0) { $0 + $1.assetIDs.count })
-        bytesSaved = Format.bytes(all.reduce(0) { $0 + $1.bytesSaved })
-        let reviewed = all.filter { data.reviews[$0.sha256] != nil }.count
-        reviewedGroups = Format.count(reviewed)
-        unreviewedGroups = Format.count(all.count - reviewed)
-        groups = all.prefix(listLimit).map { group in
+        let all = data.duplicates
+        groupCount = Format.count(all.groupCount)
+        assetsInGroups = Format.count(all.assetCount)
+        bytesSaved = Format.bytes(all.bytesSaved)
+        reviewedGroups = Format.count(all.reviewedGroups)
+        unreviewedGroups = Format.count(all.groupCount - all.reviewedGroups)
+        groups = all.top.prefix(listLimit).map { group in
             Group(
                 sha256: group.sha256, holders: Format.count(group.assetIDs.count),
                 users: group.userNames.joined(separator: ", "),
                 assetIDs: group.assetIDs.map(String.init).joined(separator: ", "),
                 size: Format.bytes(group.size), saved: Format.bytes(group.bytesSaved),
-                review: data.reviews[group.sha256].map(Self.describe) ?? "not reviewed")
+                review: group.review.map(Self.describe) ?? "not reviewed")
         }
         hasGroups = !groups.isEmpty
-        hasOmittedGroups = all.count > listLimit
-        groupsOmitted = Format.count(max(all.count - listLimit, 0))
-        mergeCount = Format.count(data.merges.count)
+        hasOmittedGroups = all.groupCount > listLimit
+        groupsOmitted = Format.count(max(all.groupCount - listLimit, 0))
+        mergeCount = Format.count(data.totals.mergedRows)
         merges = data.merges.prefix(listLimit).map { merge in
             Merge(
                 user: merge.userName ?? "user \(merge.userID)", sha256: merge.sha256,
@@ -79,14 +78,14 @@ struct DuplicatesPage: Sendable {
                 mergedAt: Format.storedTimestamp(merge.mergedAt))
         }
         hasMerges = !merges.isEmpty
-        hasOmittedMerges = data.merges.count > listLimit
-        mergesOmitted = Format.count(max(data.merges.count - listLimit, 0))
+        hasOmittedMerges = data.totals.mergedRows > listLimit
+        mergesOmitted = Format.count(max(data.totals.mergedRows - Int64(listLimit), 0))
         let waitingUsers = data.userTotals.filter { $0.unhashedAssets > 0 }
             .sorted { ($0.unhashedAssets, $1.userID) > ($1.unhashedAssets, $0.userID) }
         waiting = waitingUsers.prefix(listLimit).map { Waiting(user: $0.userName, rows: Format.count($0.unhashedAssets)) }
         hasWaiting = !waiting.isEmpty
         waitingRows = Format.count(data.totals.unhashedAssets)
-        let top = all.prefix(10).map {
+        let top = all.top.prefix(10).map {
             BarChart.Bar(label: String($0.sha256.prefix(12)) + "…", value: $0.bytesSaved, valueLabel: Format.bytes($0.bytesSaved))
         }
         chart = ChartRef(
