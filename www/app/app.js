@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const state = {
   db: null,
-  pool: new HashPool(undefined, params.get('engine')), // ?engine=js forces the JS fallback
+  pool: new HashPool(undefined, params.get('engine')), // ?engine=js|wasm forces one streaming engine (tests)
   api: null,
   entries: new Map(), // path -> entry
   rows: new Map(), // path -> <tr>

@@ -1,5 +1,6 @@
 // A small pool of hash workers: several files hash at once when there are cores for it (each
-// worker holds at most two slices, so memory stays bounded by pool size, not file size).
+// worker holds at most a few slices or one small file, so memory stays bounded by pool size,
+// not file size).
 
 /** Workers to start: one per core, at least one, at most four (disk bandwidth caps the gain). */
 export function defaultPoolSize() {
@@ -10,7 +11,7 @@ export function defaultPoolSize() {
 export class HashPool {
   constructor(size = defaultPoolSize(), engine = null) {
     this.size = size;
-    this.engine = engine; // 'js' forces the fallback (tests); null picks wasm
+    this.engine = engine; // 'js' forces the fallback, 'wasm' the wasm stream (tests); null picks
     this.idle = [];
     this.workers = [];
     this.queue = [];
