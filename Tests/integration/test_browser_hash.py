@@ -51,6 +51,19 @@ def test_wasm_hashes_equal_hashlib_and_sha256sum(browser, static_site, tmp_path)
     assert severe_console_errors(browser) == []
 
 
+def test_wasm_with_slice_reader_hashes_equal_sha256sum(browser, static_site, tmp_path):
+    """The fallback reader (several slice().arrayBuffer() reads in flight) keeps the bytes in order."""
+    folder = tmp_path / "sliced"
+    paths = write_files(folder, [0, 65, 4 * MIB, 4 * MIB + 1, 21 * MIB + 5], seed=5)
+    open_app(browser, static_site.base_url, "?engine=wasm&reader=slices")
+    add_folder(browser, folder)
+    result = {r["path"]: r for r in wait_hashed(browser, len(paths))}
+    for path in paths:
+        row = result[f"sliced/{path.name}"]
+        assert row["engine"] == "wasm", row
+        assert row["sha256"] == sha256sum(path), path.name
+
+
 def test_default_engines_small_files_subtle_large_files_wasm(browser, static_site, tmp_path):
     """Files up to 32 MiB hash whole with crypto.subtle.digest; larger ones stream through wasm."""
     folder = tmp_path / "mixed"

@@ -9,8 +9,9 @@ export function defaultPoolSize() {
 
 /** Queues files for hashing; `hash(file, onProgress)` resolves to `{sha256, engine}`. */
 export class HashPool {
-  constructor(size = defaultPoolSize(), engine = null) {
+  constructor(size = defaultPoolSize(), engine = null, reader = null) {
     this.size = size;
+    this.reader = reader; // 'slices' forces the slice().arrayBuffer() reader (tests); null picks
     this.engine = engine; // 'js' forces the fallback, 'wasm' the wasm stream (tests); null picks
     this.idle = [];
     this.workers = [];
@@ -49,7 +50,7 @@ export class HashPool {
       const job = this.queue.shift();
       job.worker = worker;
       this.jobs.set(job.id, job);
-      worker.postMessage({ type: 'hash', id: job.id, file: job.file, engine: this.engine });
+      worker.postMessage({ type: 'hash', id: job.id, file: job.file, engine: this.engine, reader: this.reader });
     }
   }
 

@@ -1,17 +1,16 @@
 // Web Worker that hashes one File at a time. Files up to SUBTLE_MAX_BYTES go whole to
 // crypto.subtle.digest (native code, several times faster than wasm here); larger ones stream
 // through the wasm kernel in slices, so memory stays bounded whatever the file size.
-// Messages in: {type:'hash', id, file, engine}, {type:'cancel', id}.
+// Messages in: {type:'hash', id, file, engine, reader}, {type:'cancel', id}.
 // Messages out: {type:'progress', id, bytes}, {type:'done', id, sha256, engine},
 // {type:'error', id, message}, {type:'cancelled', id}.
 import { loadWasmHasher, toHex, WASM_INPUT_BYTES } from './sha256-wasm.js';
 import { JsSha256 } from './sha256-fallback.js';
 
-/** Bytes read per `file.slice().arrayBuffer()`: one wasm input buffer. */
+/** Bytes handed to the kernel per update: one wasm input buffer. */
 const SLICE_BYTES = WASM_INPUT_BYTES;
 /**
- * Slice reads kept in flight while one slice hashes. Chromium serves Blob reads from another
- * process, so several outstanding reads keep its pipe busy (measured faster than one big read);
+ * `slice().arrayBuffer()` reads kept in flight while one slice hashes, in the fallback reader:
  * memory stays bounded at (READ_AHEAD + 1) slices per worker whatever the file size.
  */
 const READ_AHEAD = 3;
@@ -67,13 +66,53 @@ async function hashWithSubtle(id, file) {
   return true;
 }
 
-async function hashFile(id, file, engine) {
-  if (useSubtle(file, engine) && (await hashWithSubtle(id, file))) return;
-  const sha = await hasher(engine);
-  sha.reset();
-  let lastReport = 0;
-  let offset = 0; // bytes hashed
-  let requested = 0; // bytes asked for
+/**
+ * The file's bytes in order, at most SLICE_BYTES at a time. A view is valid only until the
+ * loop asks for the next one (its buffer is reused). Prefers a BYOB reader of `file.stream()`
+ * into one reusable buffer (in Chromium it costs ~25% less CPU per byte than
+ * `slice().arrayBuffer()` and hashed 1 GiB faster); falls back to slices where Blob streams have
+ * no BYOB mode, or when `kind` is 'slices' (tests). The BYOB target cannot be wasm memory itself:
+ * a read transfers its buffer, and a WebAssembly.Memory buffer cannot be transferred, so each
+ * slice is still copied once into the kernel's input buffer (~1 ms per 4 MiB).
+ * Leaving the loop early (cancel) stops the reads.
+ */
+async function* readSlices(file, kind) {
+  let reader = null;
+  try {
+    if (kind !== 'slices') reader = file.stream().getReader({ mode: 'byob' });
+  } catch {
+    reader = null;
+  }
+  if (!reader) {
+    yield* readBlobSlices(file);
+    return;
+  }
+  let buffer = new ArrayBuffer(SLICE_BYTES);
+  try {
+    for (let done = false; !done;) {
+      let filled = 0;
+      while (filled < SLICE_BYTES) {
+        const result = await reader.read(new Uint8Array(buffer, filled));
+        buffer = result.value ? result.value.buffer : buffer; // each read hands the buffer back
+        if (result.done) {
+          done = true;
+          break;
+        }
+        filled += result.value.byteLength;
+      }
+      if (filled > 0) yield new Uint8Array(buffer, 0, filled);
+    }
+  } finally {
+    reader.cancel().catch(() => {}); // a no-op after the end; stops the read on cancel
+  }
+}
+
+/**
+ * The fallback reader: READ_AHEAD `slice().arrayBuffer()` reads in flight while one slice hashes,
+ * so the browser reads ahead beyond a stream's pipe.
+ */
+async function* readBlobSlices(file) {
+  let requested = 0;
   const reads = [];
   const readMore = () => {
     while (reads.length < READ_AHEAD && requested < file.size) {
@@ -81,23 +120,40 @@ async function hashFile(id, file, engine) {
       requested += SLICE_BYTES;
     }
   };
-  readMore();
-  while (reads.length > 0) {
-    const buffer = await reads.shift();
-    if (cancelled.has(id)) {
-      cancelled.delete(id);
-      for (const read of reads) read.catch(() => {}); // dropped on purpose
+  try {
+    readMore();
+    while (reads.length > 0) {
+      const buffer = await reads.shift();
+      readMore(); // refill before hashing: reading and hashing overlap
+      yield new Uint8Array(buffer);
+    }
+  } finally {
+    for (const read of reads) read.catch(() => {}); // dropped on purpose (cancel)
+  }
+}
+
+async function hashFile(id, file, engine, readerKind) {
+  if (useSubtle(file, engine) && (await hashWithSubtle(id, file))) return;
+  const sha = await hasher(engine);
+  sha.reset();
+  let lastReport = 0;
+  let offset = 0; // bytes hashed
+  for await (const bytes of readSlices(file, readerKind)) {
+    if (cancelled.delete(id)) {
       postMessage({ type: 'cancelled', id });
       return;
     }
-    readMore(); // refill before hashing: disk and CPU overlap
-    offset += buffer.byteLength;
-    sha.update(new Uint8Array(buffer));
+    sha.update(bytes);
+    offset += bytes.length;
     const now = performance.now();
     if (now - lastReport >= PROGRESS_INTERVAL_MS) {
       lastReport = now;
       postMessage({ type: 'progress', id, bytes: offset });
     }
+  }
+  if (cancelled.delete(id)) {
+    postMessage({ type: 'cancelled', id });
+    return;
   }
   if (offset !== file.size) throw new Error(`file changed while reading (${offset} of ${file.size} bytes)`);
   postMessage({ type: 'done', id, sha256: sha.digestHex(), engine: sha.engine, bytes: offset });
@@ -108,7 +164,7 @@ self.onmessage = (event) => {
   if (message.type === 'cancel') {
     cancelled.add(message.id);
   } else if (message.type === 'hash') {
-    hashFile(message.id, message.file, message.engine).catch((error) => {
+    hashFile(message.id, message.file, message.engine, message.reader).catch((error) => {
       cancelled.delete(message.id);
       postMessage({ type: 'error', id: message.id, message: String(error && error.message || error) });
     });
