@@ -51,11 +51,13 @@ def test_wasm_hashes_equal_hashlib_and_sha256sum(browser, static_site, tmp_path)
     assert severe_console_errors(browser) == []
 
 
-def test_wasm_with_slice_reader_hashes_equal_sha256sum(browser, static_site, tmp_path):
-    """The fallback reader (several slice().arrayBuffer() reads in flight) keeps the bytes in order."""
+@pytest.mark.parametrize("reader", ["slices", "inline"])
+def test_wasm_with_fallback_readers_hashes_equal_sha256sum(browser, static_site, tmp_path, reader):
+    """The fallback readers keep the bytes in order: slice().arrayBuffer() in the reader worker,
+    and reading in the hash worker's own thread (where workers cannot start workers)."""
     folder = tmp_path / "sliced"
     paths = write_files(folder, [0, 65, 4 * MIB, 4 * MIB + 1, 21 * MIB + 5], seed=5)
-    open_app(browser, static_site.base_url, "?engine=wasm&reader=slices")
+    open_app(browser, static_site.base_url, f"?engine=wasm&reader={reader}")
     add_folder(browser, folder)
     result = {r["path"]: r for r in wait_hashed(browser, len(paths))}
     for path in paths:

@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const state = {
   db: null,
-  // ?engine=js|wasm forces one streaming engine, ?reader=slices the fallback file reader (tests)
+  // ?engine=js|wasm forces one streaming engine, ?reader=inline|slices a fallback reader (tests)
   pool: new HashPool(undefined, params.get('engine'), params.get('reader')),
   api: null,
   entries: new Map(), // path -> entry

@@ -11,7 +11,7 @@ export function defaultPoolSize() {
 export class HashPool {
   constructor(size = defaultPoolSize(), engine = null, reader = null) {
     this.size = size;
-    this.reader = reader; // 'slices' forces the slice().arrayBuffer() reader (tests); null picks
+    this.reader = reader; // 'inline' or 'slices' forces a fallback file reader (tests); null picks
     this.engine = engine; // 'js' forces the fallback, 'wasm' the wasm stream (tests); null picks
     this.idle = [];
     this.workers = [];
