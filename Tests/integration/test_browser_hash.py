@@ -40,7 +40,7 @@ def test_wasm_hashes_equal_hashlib_and_sha256sum(browser, static_site, tmp_path)
     big = folder / "random-50m.bin"
     big.write_bytes(os.urandom(50 * MIB + 12345))
     paths.append(big)
-    open_app(browser, static_site.base_url)
+    open_app(browser, static_site.base_url, "?engine=wasm")  # small files too go through wasm
     add_folder(browser, folder)
     result = {r["path"]: r for r in wait_hashed(browser, len(paths))}
     for path in paths:
@@ -48,6 +48,35 @@ def test_wasm_hashes_equal_hashlib_and_sha256sum(browser, static_site, tmp_path)
         assert row["engine"] == "wasm", row
         assert row["hashState"] == "computed"
         assert row["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == sha256sum(path), path.name
+    assert severe_console_errors(browser) == []
+
+
+@pytest.mark.parametrize("reader", ["slices", "inline"])
+def test_wasm_with_fallback_readers_hashes_equal_sha256sum(browser, static_site, tmp_path, reader):
+    """The fallback readers keep the bytes in order: slice().arrayBuffer() in the reader worker,
+    and reading in the hash worker's own thread (where workers cannot start workers)."""
+    folder = tmp_path / "sliced"
+    paths = write_files(folder, [0, 65, 4 * MIB, 4 * MIB + 1, 21 * MIB + 5], seed=5)
+    open_app(browser, static_site.base_url, f"?engine=wasm&reader={reader}")
+    add_folder(browser, folder)
+    result = {r["path"]: r for r in wait_hashed(browser, len(paths))}
+    for path in paths:
+        row = result[f"sliced/{path.name}"]
+        assert row["engine"] == "wasm", row
+        assert row["sha256"] == sha256sum(path), path.name
+
+
+def test_default_engines_small_files_subtle_large_files_wasm(browser, static_site, tmp_path):
+    """Files up to 32 MiB hash whole with crypto.subtle.digest; larger ones stream through wasm."""
+    folder = tmp_path / "mixed"
+    paths = write_files(folder, [0, 1, 64, 5 * MIB + 7, 32 * MIB, 32 * MIB + 1], seed=3)
+    open_app(browser, static_site.base_url)
+    add_folder(browser, folder)
+    result = {r["path"]: r for r in wait_hashed(browser, len(paths))}
+    for path in paths:
+        row = result[f"mixed/{path.name}"]
+        assert row["engine"] == ("subtle" if path.stat().st_size <= 32 * MIB else "wasm"), row
+        assert row["sha256"] == sha256sum(path), path.name
     assert severe_console_errors(browser) == []
 
 
@@ -118,7 +147,7 @@ def test_one_gib_file_hashes_with_bounded_memory(browser, static_site, tmp_path)
         sampler.join()
     assert row["sha256"] == expected.hexdigest()
     growth = peak[0] - baseline
-    # A whole-file read would add at least 1 GiB; two 8 MiB slices plus wasm memory is tiny.
+    # A whole-file read would add at least 1 GiB; a few 4 MiB slices plus wasm memory is tiny.
     assert growth < 300 * MIB, f"Chromium grew by {growth / MIB:.0f} MiB while hashing 1 GiB"
     assert max(heap) < 100 * MIB, f"page JS heap reached {max(heap) / MIB:.0f} MiB"
 

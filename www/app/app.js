@@ -14,7 +14,8 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const state = {
   db: null,
-  pool: new HashPool(undefined, params.get('engine')), // ?engine=js forces the JS fallback
+  // ?engine=js|wasm forces one streaming engine, ?reader=inline|slices a fallback reader (tests)
+  pool: new HashPool(undefined, params.get('engine'), params.get('reader')),
   api: null,
   entries: new Map(), // path -> entry
   rows: new Map(), // path -> <tr>

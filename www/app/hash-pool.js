@@ -1,5 +1,6 @@
 // A small pool of hash workers: several files hash at once when there are cores for it (each
-// worker holds at most two slices, so memory stays bounded by pool size, not file size).
+// worker holds at most a few slices or one small file, so memory stays bounded by pool size,
+// not file size).
 
 /** Workers to start: one per core, at least one, at most four (disk bandwidth caps the gain). */
 export function defaultPoolSize() {
@@ -8,9 +9,10 @@ export function defaultPoolSize() {
 
 /** Queues files for hashing; `hash(file, onProgress)` resolves to `{sha256, engine}`. */
 export class HashPool {
-  constructor(size = defaultPoolSize(), engine = null) {
+  constructor(size = defaultPoolSize(), engine = null, reader = null) {
     this.size = size;
-    this.engine = engine; // 'js' forces the fallback (tests); null picks wasm
+    this.reader = reader; // 'inline' or 'slices' forces a fallback file reader (tests); null picks
+    this.engine = engine; // 'js' forces the fallback, 'wasm' the wasm stream (tests); null picks
     this.idle = [];
     this.workers = [];
     this.queue = [];
@@ -48,7 +50,7 @@ export class HashPool {
       const job = this.queue.shift();
       job.worker = worker;
       this.jobs.set(job.id, job);
-      worker.postMessage({ type: 'hash', id: job.id, file: job.file, engine: this.engine });
+      worker.postMessage({ type: 'hash', id: job.id, file: job.file, engine: this.engine, reader: this.reader });
     }
   }
 

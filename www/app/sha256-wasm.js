@@ -18,8 +18,24 @@ export async function loadWasmHasher(url = new URL('sha256.wasm', import.meta.ur
   const needed = base + WASM_INPUT_BYTES;
   const have = kernel.memory.buffer.byteLength;
   if (have < needed) kernel.memory.grow(Math.ceil((needed - have) / 65536));
+  warmUp(kernel, base);
   return new WasmSha256(kernel, base);
 }
+
+/**
+ * V8 first runs wasm in its baseline compiler and swaps in optimised code (about 3x faster
+ * here) only when a function is entered again after it got hot. Real updates are 4 MiB calls,
+ * so without this the first tens of MiB of the first file hash slowly; a few hundred small
+ * calls at load make the kernel hot while the first slice is still being read.
+ */
+function warmUp(kernel, base) {
+  kernel.sha256_init();
+  for (let i = 0; i < WARM_UP_CALLS; i += 1) kernel.sha256_update(base, 4096);
+  kernel.sha256_init();
+}
+
+/** Calls of 4 KiB made by `warmUp` (2 MiB of hashing, a few ms even in the baseline tier). */
+const WARM_UP_CALLS = 512;
 
 /** Streaming SHA-256 over the wasm kernel: `reset()`, `update(bytes)`, `digestHex()`. */
 class WasmSha256 {
