@@ -1,6 +1,7 @@
 import AssetDedupCore
 import AssetStore
 import BlobStore
+import Foundation
 import Providers
 
 extension API {
@@ -38,7 +39,8 @@ extension API {
         let blobPath = try blobs.commit(file.writer, as: digest)
         let (asset, created) = try store.findOrCreateAsset(
             NewAsset(
-                userID: user.userID, sha256: digest, size: file.writer.size, mimeType: file.contentType.map(Self.cleanMime),
+                userID: user.userID, sha256: digest, size: file.writer.size,
+                mimeType: file.contentType.map(Self.cleanMime),
                 originalFilename: file.filename.map(Self.cleanFilename), providerID: provider))
 
         return try uploadLocks.withLock(asset: asset.id, provider: provider) {
@@ -47,17 +49,26 @@ extension API {
             if case .reuse = DedupDecision.decide(existing: current, provider: provider) {
                 return .json(UploadResult(asset: current, status: created ? .created : .reused, provider: provider))
             }
+            let adapter = providers.provider(provider)!
+            // The lock covers this process only; the claim row covers `sync` and other nodes.
+            if let recorded = try claim(current, on: adapter) {
+                let updated = try store.asset(id: recorded, user: user.userID) ?? current
+                return .json(UploadResult(asset: updated, status: created ? .created : .reused, provider: provider))
+            }
             let blob = BlobReference(
                 path: blobPath, sha256: digest, size: current.size, filename: current.originalFilename,
                 mimeType: current.mimeType)
             let providerAssetID: String
             do {
-                providerAssetID = try providers.provider(provider)!.upload(blob)
-            } catch let error as ProviderError {
+                providerAssetID = try adapter.upload(blob)
+            } catch {
+                try? store.releaseClaim(asset: current.id, provider: provider)
+                guard let error = error as? ProviderError else { throw error }
                 logger.warning("upload of asset \(current.id) to \(provider) failed: \(error.message)")
                 throw APIError(
                     status: 502, code: "provider_failed",
-                    message: "provider \(provider) failed: \(error.message); the asset is kept (id \(current.id)), upload again to retry",
+                    message:
+                        "provider \(provider) failed: \(error.message); the asset is kept (id \(current.id)), upload again to retry",
                     retryable: error.retryable)
             }
             try store.recordUpload(asset: current.id, provider: provider, providerAssetID: providerAssetID)
@@ -68,10 +79,46 @@ extension API {
         }
     }
 
+    /// Who claims uploads from this process, as stored in `provider_upload_claims`.
+    static let claimOwner = "api pid \(getpid())"
+
+    /// Claims the asset's upload to `adapter`; nil when this request may send it, the asset's
+    /// id when someone else recorded it (at once or while we waited). Another process holding
+    /// a fresh claim is waited for, polling every 100 ms, up to `limits.claimWaitSeconds`; then
+    /// 409 `upload_in_progress` (retryable), the asset kept. A stale claim (its holder died) is
+    /// taken over by `claimUpload` itself.
+    func claim(_ asset: Asset, on adapter: any Provider) throws -> AssetID? {
+        let staleAfter = adapter.maxUploadSeconds + Self.claimStaleMargin
+        let deadline = ContinuousClock.now + .milliseconds(Int64(limits.claimWaitSeconds * 1000))
+        while true {
+            switch try store.claimUpload(
+                asset: asset.id, provider: adapter.id, owner: Self.claimOwner, staleAfter: staleAfter)
+            {
+            case .claimed:
+                return nil
+            case .alreadyUploaded:
+                return asset.id
+            case .claimedElsewhere(let by, let since):
+                guard ContinuousClock.now < deadline else {
+                    throw APIError(
+                        status: 409, code: "upload_in_progress",
+                        message:
+                            "\(by) has been uploading this file to \(adapter.id) since \(since); the asset is kept (id \(asset.id)), upload again shortly to get its provider id",
+                        retryable: true)
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+    }
+
+    /// Slack on top of a provider's own time limit before its claim counts as abandoned.
+    static let claimStaleMargin: Double = 60
+
     /// A client file name as a name, not a path; at most 255 characters, no control characters.
     static func cleanFilename(_ name: String) -> String {
         let base = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        return String(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init).prefix(255))
+        return String(
+            base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init).prefix(255))
     }
 
     /// A MIME type as `type/subtype` in lower case, parameters dropped.

@@ -19,12 +19,17 @@ public protocol Provider: Sendable {
     func presence(of blob: BlobReference) throws -> ProviderPresence
     /// Where the provider points (a folder, a URL without query), for listings; never a secret.
     var target: String { get }
+    /// The longest one `upload` call can take. An upload claim older than this (plus a margin)
+    /// belongs to an uploader that died, and another may take it over.
+    var maxUploadSeconds: Double { get }
 }
 
 extension Provider {
     /// Most remote services cannot be asked by content hash.
     public func presence(of blob: BlobReference) throws -> ProviderPresence { .unknown }
     public var target: String { "" }
+    /// Adapters without their own time limit (a local folder) are given 15 minutes.
+    public var maxUploadSeconds: Double { 900 }
 }
 
 /// What a provider knows about one piece of content before an upload.

@@ -18,13 +18,14 @@ struct SyncJobTests {
     static func run(_ provider: any Provider, _ items: [SyncItem], concurrency: Int, page: Int = 2)
         throws -> (
             progress: SyncProgress, recorded: [AssetID: String], outcomes: [AssetID: SyncOutcome],
-            recordThreads: Set<ObjectIdentifier>
+            recordThreads: Set<ObjectIdentifier>, released: [AssetID]
         )
     {
         var remaining = items[...]
         var recorded: [AssetID: String] = [:]
         var outcomes: [AssetID: SyncOutcome] = [:]
         var threads = Set<ObjectIdentifier>()
+        var released: [AssetID] = []
         let progress = try SyncJob(provider: provider, concurrency: concurrency).run(
             total: SyncProgress(totalCount: items.count, totalBytes: items.reduce(0) { $0 + $1.blob.size }),
             next: {
@@ -37,10 +38,11 @@ struct SyncJobTests {
                 recorded[item.assetID] = id
                 threads.insert(ObjectIdentifier(Thread.current))
             },
+            release: { released.append($0.assetID) },
             report: { _, item, outcome in
                 if let item, let outcome { outcomes[item.assetID] = outcome }
             })
-        return (progress, recorded, outcomes, threads)
+        return (progress, recorded, outcomes, threads, released)
     }
 
     @Test("every item is pushed once and recorded on the calling thread; a missing blob fails alone")
@@ -57,6 +59,7 @@ struct SyncJobTests {
             #expect(result.progress.doneBytes == items.reduce(0) { $0 + $1.blob.size })
             #expect(Set(result.recorded.keys) == Set(items.map(\.assetID)).subtracting([items[3].assetID]))
             #expect(result.recordThreads == [ObjectIdentifier(Thread.current)])
+            #expect(result.released == [items[3].assetID])  // the failed one's claim is dropped
             #expect(
                 result.outcomes[items[0].assetID]
                     == .alreadyThere(providerAssetID: DirectoryProvider.relativePath(for: items[0].blob.sha256)))
@@ -95,12 +98,13 @@ struct SyncJobTests {
         }
     }
 
-    @Test("an item recorded by someone else after its page was read is not sent")
-    func recordedMeanwhileIsSkipped() throws {
+    @Test("an item recorded or claimed by someone else after its page was read is not sent")
+    func recordedOrClaimedMeanwhileIsSkipped() throws {
         try withTemporaryDirectory { (dir: String) throws in
             let items = try Self.items(in: dir, count: 3)
             let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider")
             var recorded: [AssetID] = []
+            var released: [AssetID] = []
             var handed = false
             let progress = try SyncJob(provider: provider, concurrency: 2).run(
                 total: SyncProgress(totalCount: 3, totalBytes: 0),
@@ -108,13 +112,21 @@ struct SyncJobTests {
                     defer { handed = true }
                     return handed ? [] : items
                 },
-                recordedMeanwhile: { $0.assetID == items[1].assetID ? "api-7" : nil },
+                claim: {
+                    switch $0.assetID {
+                    case items[1].assetID: .recordedMeanwhile(providerAssetID: "api-7")
+                    case items[2].assetID: .claimedElsewhere(by: "api pid 9")
+                    default: .send
+                    }
+                },
                 record: { item, _ in recorded.append(item.assetID) },
+                release: { released.append($0.assetID) },
                 report: { _, _, _ in })
-            #expect(progress.uploaded == 2 && progress.alreadyThere == 1)
-            #expect(Set(recorded) == [items[0].assetID, items[2].assetID])
-            #expect(provider.holdsFile(for: items[1].blob) == false)
+            #expect(progress.uploaded == 1 && progress.alreadyThere == 1 && progress.inProgressElsewhere == 1)
+            #expect(recorded == [items[0].assetID] && released.isEmpty)
             #expect(provider.holdsFile(for: items[0].blob))
+            #expect(provider.holdsFile(for: items[1].blob) == false)
+            #expect(provider.holdsFile(for: items[2].blob) == false)
         }
     }
 }

@@ -28,7 +28,7 @@ def test_health_needs_no_token(stack):
     r = stack.api("GET", "/api/v1/health")
     assert r.status_code == 200
     body = r.json()
-    assert body["ok"] is True and body["schema_version"] == body["latest_schema_version"] >= 6
+    assert body["ok"] is True and body["schema_version"] == body["latest_schema_version"] >= 7
 
 
 def test_tokens_missing_wrong_or_revoked_are_401(stack):

@@ -10,6 +10,7 @@ public enum MigrationPlan {
         usersAndTokens,
         duplicateReviews,
         reportIndexes,
+        providerUploadClaims,
     ]
 
     /// The newest version this binary knows.
@@ -221,5 +222,27 @@ public enum MigrationPlan {
         up: [.sql("CREATE INDEX idx_assets_sha256_size_user ON assets(sha256, size, user_id);")],
         down: [.sql("DROP INDEX idx_assets_sha256_size_user;")],
         isAlreadyApplied: { db in try db.indexExists("idx_assets_sha256_size_user") }
+    )
+
+    // MARK: 7. provider upload claims
+
+    /// One claim row per (asset, provider) while an upload is on its way, visible to every
+    /// process: the API and `sync` both claim before sending, so only one of them sends.
+    static let providerUploadClaims = Migration(
+        version: 7, name: "provider_upload_claims",
+        up: [
+            .sql(
+                """
+                CREATE TABLE provider_upload_claims (
+                    asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+                    provider_id TEXT NOT NULL,
+                    claimed_by TEXT NOT NULL,
+                    claimed_at TEXT NOT NULL,
+                    PRIMARY KEY (asset_id, provider_id)
+                ) WITHOUT ROWID;
+                """)
+        ],
+        down: [.sql("DROP TABLE provider_upload_claims;")],
+        isAlreadyApplied: { db in try db.tableExists("provider_upload_claims") }
     )
 }

@@ -139,14 +139,20 @@ extension SQLiteStore {
     }
 
     /// Records that the asset is on `provider` as `providerAssetID`; a second record for the
-    /// same pair keeps the first (the provider already has the content).
+    /// same pair keeps the first (the provider already has the content). Drops the pair's
+    /// upload claim in the same transaction, so a waiter sees the row before the claim goes.
     @discardableResult
     public func recordUpload(asset: AssetID, provider: ProviderID, providerAssetID: String) throws -> Bool {
-        try db.run(
-            """
-            INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, ?, ?)
-            ON CONFLICT (asset_id, provider_id) DO NOTHING
-            """, [asset.rawValue, provider.rawValue, providerAssetID]) == 1
+        try db.writeTransaction {
+            let inserted =
+                try db.run(
+                    """
+                    INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, ?, ?)
+                    ON CONFLICT (asset_id, provider_id) DO NOTHING
+                    """, [asset.rawValue, provider.rawValue, providerAssetID]) == 1
+            try releaseClaim(asset: asset, provider: provider)
+            return inserted
+        }
     }
 
     static func asset(_ row: Row) -> Asset {

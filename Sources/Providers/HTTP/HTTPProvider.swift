@@ -23,6 +23,8 @@ public struct HTTPProvider: Provider {
 
     /// The URL without its query string, which could carry a key.
     public var target: String { settings.url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "" }
+    /// No attempt starts past the retry budget, and the last one ends within it.
+    public var maxUploadSeconds: Double { settings.retry.budget + settings.connectTimeout }
 
     private var method: String { settings.mode == .put ? "PUT" : "POST" }
 

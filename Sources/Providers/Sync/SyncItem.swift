@@ -21,4 +21,17 @@ public enum SyncOutcome: Sendable, Equatable {
     case alreadyThere(providerAssetID: String)
     /// Not sent, or sent and refused; nothing recorded.
     case failed(reason: String, retryable: Bool)
+    /// Not sent: another uploader (an API upload) holds its claim; a later run picks it up if
+    /// that one fails.
+    case inProgressElsewhere(by: String)
+}
+
+/// What the caller's claim on an item says, just before it would be sent.
+public enum SyncClaim: Sendable, Equatable {
+    /// Claimed for this run: send it.
+    case send
+    /// Someone else recorded it since its page was read: do not send.
+    case recordedMeanwhile(providerAssetID: String)
+    /// Someone else is sending it right now: skip it this run.
+    case claimedElsewhere(by: String)
 }

@@ -25,15 +25,19 @@ public final class SyncJob {
     /// Runs until `next` returns an empty page and every upload has finished.
     ///
     /// - `next`: the following page of items (keyset-paginated by the caller).
-    /// - `recordedMeanwhile`: the provider asset id if someone else (an API upload) recorded
-    ///   the item since its page was read; asked just before sending, so it is not sent again.
-    /// - `record`: store a success; a throw stops the run once in-flight uploads end.
+    /// - `claim`: asked just before sending, on this thread: whether someone else (an API
+    ///   upload) recorded the item since its page was read, or is sending it now; either way it
+    ///   is not sent. `.send` means the caller now holds the item's claim.
+    /// - `record`: store a success (and drop the claim); a throw stops the run once in-flight
+    ///   uploads end.
+    /// - `release`: drop the claim of an item that failed, so a later upload may try.
     /// - `report`: called after each item (with it) and on ticks (with nil).
     public func run(
         total: SyncProgress,
         next: () throws -> [SyncItem],
-        recordedMeanwhile: (SyncItem) throws -> String? = { _ in nil },
+        claim: (SyncItem) throws -> SyncClaim = { _ in .send },
         record: (SyncItem, String) throws -> Void,
+        release: (SyncItem) throws -> Void = { _ in },
         report: (SyncProgress, SyncItem?, SyncOutcome?) -> Void
     ) throws -> SyncProgress {
         let started = ContinuousClock.now
@@ -64,9 +68,15 @@ public final class SyncJob {
                     exhausted = pending.isEmpty
                 }
                 guard let item = pending.popLast() else { break }
-                if let id = try recordedMeanwhile(item) {
-                    progress.add(.alreadyThere(providerAssetID: id), bytes: item.blob.size)
-                    report(progress, item, .alreadyThere(providerAssetID: id))
+                let skipped: SyncOutcome? =
+                    switch try claim(item) {
+                    case .send: nil
+                    case .recordedMeanwhile(let id): .alreadyThere(providerAssetID: id)
+                    case .claimedElsewhere(let by): .inProgressElsewhere(by: by)
+                    }
+                if let skipped {
+                    progress.add(skipped, bytes: item.blob.size)
+                    report(progress, item, skipped)
                     continue
                 }
                 channel.putWork(item)
@@ -81,7 +91,8 @@ public final class SyncJob {
             inFlight -= 1
             switch outcome {
             case .uploaded(let id), .alreadyThere(let id): try record(item, id)
-            case .failed: break
+            case .failed: try release(item)
+            case .inProgressElsewhere: break
             }
             progress.add(outcome, bytes: item.blob.size)
             progress.elapsed = started.duration(to: .now).seconds

@@ -11,6 +11,8 @@ public struct SyncProgress: Sendable, Equatable {
     public var uploaded = 0
     public var alreadyThere = 0
     public var failed = 0
+    /// Skipped because another uploader held the claim.
+    public var inProgressElsewhere = 0
     /// Seconds since the run started.
     public var elapsed: Double = 0
 
@@ -28,6 +30,7 @@ public struct SyncProgress: Sendable, Equatable {
             uploadedBytes += bytes
         case .alreadyThere: alreadyThere += 1
         case .failed: failed += 1
+        case .inProgressElsewhere: inProgressElsewhere += 1
         }
     }
 

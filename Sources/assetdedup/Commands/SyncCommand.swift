@@ -64,13 +64,25 @@ struct SyncCommand: ParsableCommand {
             let lock = try SyncLock(databasePath: options.db, provider: target.id)
             defer { withExtendedLifetime(lock) {} }
             var failures: [(AssetID, String)] = []
+            // Claims keep an API upload of the same asset to this provider from running alongside.
+            let claimer = "sync pid \(getpid())"
+            let staleAfter = target.maxUploadSeconds + 60
             let job = SyncJob(provider: target, concurrency: concurrency)
             let result = try job.run(
                 total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
-                recordedMeanwhile: { try store.providerAssetID(of: $0.assetID, on: target.id) },
+                claim: { item in
+                    switch try store.claimUpload(
+                        asset: item.assetID, provider: target.id, owner: claimer, staleAfter: staleAfter)
+                    {
+                    case .claimed: .send
+                    case .alreadyUploaded(let id): .recordedMeanwhile(providerAssetID: id)
+                    case .claimedElsewhere(let by, _): .claimedElsewhere(by: by)
+                    }
+                },
                 record: { item, id in
                     try store.recordUpload(asset: item.assetID, provider: target.id, providerAssetID: id)
                 },
+                release: { try store.releaseClaim(asset: $0.assetID, provider: target.id) },
                 report: { progress, item, outcome in
                     if let item, let outcome, case .failed(let reason, _) = outcome {
                         failures.append((item.assetID, reason))

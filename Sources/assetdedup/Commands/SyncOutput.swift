@@ -26,6 +26,10 @@ struct SyncOutput {
                 line("uploaded asset \(item.assetID) to \(provider) as \(id) \(counter)")
             case .alreadyThere(let id) where !isTTY:
                 line("already on \(provider): asset \(item.assetID) as \(id), recorded \(counter)")
+            case .inProgressElsewhere(let by):
+                line(
+                    "skipped asset \(item.assetID): in progress elsewhere (\(by)); a later sync picks it up if still missing"
+                )
             case .failed(let reason, let retryable):
                 line("FAILED asset \(item.assetID)\(retryable ? " (retryable)" : ""): \(reason)")
             default:
@@ -40,6 +44,7 @@ struct SyncOutput {
             result.elapsed > 0 ? ", \(SyncProgress.bytes(Int64(Double(result.uploadedBytes) / result.elapsed)))/s" : ""
         var text =
             "sync \(provider): \(result.uploaded) uploaded, \(result.alreadyThere) already there, \(result.failed) failed;"
+        if result.inProgressElsewhere > 0 { text += " \(result.inProgressElsewhere) in progress elsewhere;" }
         text +=
             " \(SyncProgress.bytes(result.uploadedBytes)) sent in \(String(format: "%.1f", result.elapsed)) s\(rate)"
         line(text)
