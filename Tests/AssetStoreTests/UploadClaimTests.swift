@@ -99,3 +99,20 @@ import Testing
         }
     }
 }
+
+extension UploadClaimTests {
+    @Test func aSyncDropsClaimsLeftByAKilledSyncOnly() throws {
+        try withTemporaryDatabase { store, _ in
+            let alice = try store.addUser(name: "alice")
+            let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 10))
+            let b = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(2), size: 10))
+            _ = try store.claimUpload(asset: a, provider: runway, owner: "sync pid 7", staleAfter: 60)
+            _ = try store.claimUpload(asset: b, provider: runway, owner: "api pid 8", staleAfter: 60)
+            _ = try store.claimUpload(asset: a, provider: pixverse, owner: "sync pid 9", staleAfter: 60)
+            #expect(try store.releaseClaims(on: runway, ownerPrefix: "sync ") == 1)
+            #expect(try store.uploadClaim(asset: a, provider: runway) == nil)
+            #expect(try store.uploadClaim(asset: b, provider: runway)?.by == "api pid 8")
+            #expect(try store.uploadClaim(asset: a, provider: pixverse)?.by == "sync pid 9")
+        }
+    }
+}

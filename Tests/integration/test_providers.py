@@ -10,12 +10,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
 import pytest
 
-from conftest import BIN, run_cli
+from conftest import BIN, run_cli, wait_until
 
 FAKE = str(pathlib.Path(__file__).with_name("fake_provider.py"))
 SECRET = "sk-test-7d41c0ffee-do-not-print"
@@ -364,3 +365,107 @@ def test_http_upload_streams_in_constant_memory(db, data, tmp_path, provider):
     assert uploads(db) == {aid: "fp-1"}
     # The binary alone peaks near 30 MiB; holding the file would add 96 MiB.
     assert peak_kib < 64 * 1024, f"peak RSS {peak_kib} KiB for a {size >> 20} MiB upload"
+
+
+# Upload claims: an API upload and `sync` are separate processes; a claim row in the database
+# keeps them from both sending one asset to one provider.
+
+def background(fn):
+    """Runs fn() on a thread; returns a function that joins it and gives fn's result."""
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(result=fn()), daemon=True)
+    thread.start()
+
+    def join(timeout=120):
+        thread.join(timeout)
+        assert not thread.is_alive(), "background call did not finish"
+        return box["result"]
+    return join
+
+
+def claims(db):
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT asset_id, provider_id, claimed_by FROM provider_upload_claims").fetchall()
+
+
+def test_sync_skips_an_asset_an_api_upload_is_sending(make_stack, tmp_path, provider):
+    config = write_config(tmp_path, provider.url, headers=[])
+    stack = make_stack(config=config)
+    token = stack.add_user("alice")
+    content = os.urandom(50_000)
+    provider.control(mode="slow", delay=3)
+    api = background(lambda: stack.upload(token, content, provider="runway"))
+    wait_until(lambda: len(provider.requests()) == 1, what="the API upload to reach the provider")
+    # The asset row exists and is missing on runway: without the claim, sync would send it too.
+    result = sync(stack.db_path, stack.data_dir, config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "in progress elsewhere (api pid" in result.stdout
+    assert "sync runway: 0 uploaded, 0 already there, 0 failed; 1 in progress elsewhere;" in result.stdout
+    answer = api()
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "created"
+    received = provider.requests()
+    assert len(received) == 1 and received[0]["sha256"] == hashlib.sha256(content).hexdigest()
+    assert stack.provider_uploads_count("runway") == 1
+    assert claims(stack.db_path) == []
+    # A later sync finds nothing left to send.
+    again = sync(stack.db_path, stack.data_dir, config, check=True)
+    assert "sync runway: 0 uploaded, 0 already there, 0 failed;" in again.stdout
+    assert len(provider.requests()) == 1
+
+
+def test_api_upload_waits_for_a_sync_sending_the_same_asset(make_stack, tmp_path, provider):
+    config = write_config(tmp_path, provider.url, headers=[])
+    stack = make_stack(config=config)
+    token = stack.add_user("alice")
+    content = os.urandom(50_000)
+    first = stack.upload(token, content, provider="pixverse")  # the asset, on the folder provider only
+    assert first.status_code == 201, first.text
+    provider.control(mode="slow", delay=2)
+    syncing = background(lambda: sync(stack.db_path, stack.data_dir, config))
+    wait_until(lambda: len(provider.requests()) == 1, what="sync's upload to reach the provider")
+    assert [c[2].startswith("sync pid ") for c in claims(stack.db_path)] == [True]
+    answer = stack.upload(token, content, provider="runway")  # waits for the sync's claim
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["status"] == "reused" and body["provider_asset_id"] == "fp-1"
+    result = syncing()
+    assert result.returncode == 0 and "sync runway: 1 uploaded" in result.stdout, result.stdout
+    assert len(provider.requests()) == 1
+    assert uploads(stack.db_path) == {first.json()["asset_id"]: "fp-1"}
+    assert claims(stack.db_path) == []
+
+
+def test_a_stale_claim_left_by_a_killed_uploader_does_not_block(make_stack, tmp_path, provider):
+    config = write_config(tmp_path, provider.url, headers=[])
+    stack = make_stack(config=config)
+    token = stack.add_user("alice")
+    content = os.urandom(30_000)
+    first = stack.upload(token, content, provider="pixverse")
+    asset_id = first.json()["asset_id"]
+    # What a `kill -9` mid-upload leaves: a claim that nobody will complete or release.
+    with sqlite3.connect(stack.db_path) as conn:
+        conn.execute("INSERT INTO provider_upload_claims VALUES (?, 'runway', 'sync pid 999999', "
+                     "'2026-01-01T00:00:00.000Z')", (asset_id,))
+    started = time.monotonic()
+    answer = stack.upload(token, content, provider="runway")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "added_provider"
+    assert time.monotonic() - started < 10  # taken over at once, not waited for
+    assert len(provider.requests()) == 1
+    assert stack.provider_uploads_count("runway") == 1
+    assert claims(stack.db_path) == []
+
+
+def test_a_failed_api_upload_releases_its_claim(make_stack, tmp_path, provider):
+    config = write_config(tmp_path, provider.url, headers=[], max_attempts=1)
+    stack = make_stack(config=config)
+    token = stack.add_user("alice")
+    provider.control(mode="500")
+    answer = stack.upload(token, b"fails once" * 1000, provider="runway")
+    assert answer.status_code == 502, answer.text
+    assert claims(stack.db_path) == []
+    provider.control(mode="ok")
+    result = sync(stack.db_path, stack.data_dir, config, check=True)
+    assert "sync runway: 1 uploaded" in result.stdout
+    assert stack.provider_uploads_count("runway") == 1

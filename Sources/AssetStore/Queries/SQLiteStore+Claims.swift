@@ -54,6 +54,18 @@ extension SQLiteStore {
             [asset.rawValue, provider.rawValue])
     }
 
+    /// Drops every claim on `provider` whose owner starts with `ownerPrefix`; returns how many.
+    /// For `sync`, which holds the one-sync-per-provider lock: any other sync's claim on this
+    /// provider was left by a run that was killed, and need not wait to go stale.
+    @discardableResult
+    public func releaseClaims(on provider: ProviderID, ownerPrefix: String) throws -> Int {
+        try db.run(
+            """
+            DELETE FROM provider_upload_claims
+            WHERE provider_id = ?1 AND substr(claimed_by, 1, length(?2)) = ?2
+            """, [provider.rawValue, ownerPrefix])
+    }
+
     /// Who holds the claim on the pair and since when, if anyone (for waits and tests).
     public func uploadClaim(asset: AssetID, provider: ProviderID) throws -> (by: String, since: String)? {
         try db.queryFirst(

@@ -65,6 +65,11 @@ struct SyncCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             var failures: [(AssetID, String)] = []
             // Claims keep an API upload of the same asset to this provider from running alongside.
+            // Holding the lock proves no other sync to it is alive: its claims are a killed run's.
+            let leftover = try store.releaseClaims(on: target.id, ownerPrefix: "sync ")
+            if leftover > 0 {
+                out.line("note: released \(leftover) claims left by an earlier sync that did not finish")
+            }
             let claimer = "sync pid \(getpid())"
             let staleAfter = target.maxUploadSeconds + 60
             let job = SyncJob(provider: target, concurrency: concurrency)
