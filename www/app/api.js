@@ -11,9 +11,11 @@ export class ApiError extends Error {
     this.code = code;
   }
 
-  /** True for failures worth retrying as they are (network, gateway, overload). */
+  /** True for failures worth retrying as they are (network, gateway, overload, another
+   *  uploader still sending the same file to the same provider). */
   get retryable() {
-    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504;
+    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504
+      || this.code === 'upload_in_progress';
   }
 }
 
