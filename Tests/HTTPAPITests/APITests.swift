@@ -15,7 +15,7 @@ final class APIHarness {
     let api: API
     let token: String
 
-    init() throws {
+    init(limits: APILimits = APILimits()) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         store = try SQLiteStore(path: dir + "/db.sqlite")
@@ -25,7 +25,7 @@ final class APIHarness {
         let blobs = try BlobStore(dataDirectory: dir + "/data")
         api = API(
             store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), uploadLocks: UploadLocks(),
-            logger: Logger(label: "test"))
+            limits: limits, logger: Logger(label: "test"))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
