@@ -1,3 +1,4 @@
+import AssetDedupCore
 import Foundation
 
 /// A dotted path into a JSON answer (`data.id`, `items.0.id`) naming the provider's asset id.
@@ -18,10 +19,13 @@ public struct JSONKeyPath: Sendable, Equatable, CustomStringConvertible {
     /// The non-empty string or the integer at the path in `json`, as text; nil when the answer
     /// is not JSON or holds something else there. Numeric components index arrays.
     public func string(in json: Data) -> String? {
-        guard var node = try? JSONDecoder().decode(JSONValue.self, from: json) else { return nil }
+        guard var node = json.withUnsafeBytes({ try? JSONValue.parse($0) }) else { return nil }
         for component in components {
             switch node {
-            case .object(let members) where members[component] != nil: node = members[component]!
+            case .object(let members):
+                // A repeated member counts with its last value, as in `JSONFields`.
+                guard let member = members.last(where: { $0.0 == component }) else { return nil }
+                node = member.1
             case .array(let items) where Int(component).map(items.indices.contains) == true:
                 node = items[Int(component)!]
             default: return nil
@@ -29,34 +33,8 @@ public struct JSONKeyPath: Sendable, Equatable, CustomStringConvertible {
         }
         switch node {
         case .string(let text) where !text.isEmpty: return text
-        case .integer(let number): return String(number)
+        case .int(let number): return String(number)
         default: return nil
-        }
-    }
-}
-
-/// Just enough JSON to walk a key path, keeping integers exact and booleans apart from numbers.
-private indirect enum JSONValue: Decodable {
-    case string(String)
-    case integer(Int64)
-    case other
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() || (try? container.decode(Bool.self)) != nil {
-            self = .other
-        } else if let number = try? container.decode(Int64.self) {
-            self = .integer(number)
-        } else if (try? container.decode(Double.self)) != nil {
-            self = .other
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let items = try? container.decode([JSONValue].self) {
-            self = .array(items)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
         }
     }
 }

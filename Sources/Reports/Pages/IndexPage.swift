@@ -63,25 +63,22 @@ struct IndexPage: Sendable {
         ]
         self.history = history.reversed().prefix(31).map { Day(date: $0.date) }
         let dates = history.map(\.date)
-        countChart = ChartRef(
-            title: "Assets and unique content", file: "charts/trend-counts.svg",
-            svg: LineChart(
-                title: "Assets and unique content", dates: dates,
-                series: [
-                    .init(name: "assets", color: "#3b6ea8", values: history.map(\.assets)),
-                    .init(name: "unique content", color: "#4a8a4a", values: history.map(\.uniqueContents)),
-                    .init(name: "duplicate groups", color: "#8a5a2b", values: history.map(\.duplicateGroups)),
-                ], formatValue: Format.count
-            ).svg())
-        bytesChart = ChartRef(
-            title: "Bytes stored and saved", file: "charts/trend-bytes.svg",
-            svg: LineChart(
-                title: "Bytes stored and saved", dates: dates,
-                series: [
-                    .init(name: "bytes", color: "#3b6ea8", values: history.map(\.bytes)),
-                    .init(name: "unique bytes", color: "#4a8a4a", values: history.map(\.uniqueBytes)),
-                    .init(name: "saved by dedup", color: "#8a5a2b", values: history.map(\.bytesSaved)),
-                ], formatValue: Format.bytes
-            ).svg())
+        func trend(_ title: String, _ file: String, _ series: [LineChart.Series], _ format: @escaping (Int64) -> String) -> ChartRef {
+            ChartRef(title: title, file: file, svg: LineChart(title: title, dates: dates, series: series, formatValue: format).svg())
+        }
+        countChart = trend(
+            "Assets and unique content", "charts/trend-counts.svg",
+            [
+                .init(name: "assets", color: "#3b6ea8", values: history.map(\.assets)),
+                .init(name: "unique content", color: "#4a8a4a", values: history.map(\.uniqueContents)),
+                .init(name: "duplicate groups", color: "#8a5a2b", values: history.map(\.duplicateGroups)),
+            ], Format.count)
+        bytesChart = trend(
+            "Bytes stored and saved", "charts/trend-bytes.svg",
+            [
+                .init(name: "bytes", color: "#3b6ea8", values: history.map(\.bytes)),
+                .init(name: "unique bytes", color: "#4a8a4a", values: history.map(\.uniqueBytes)),
+                .init(name: "saved by dedup", color: "#8a5a2b", values: history.map(\.bytesSaved)),
+            ], Format.bytes)
     }
 }
