@@ -88,7 +88,7 @@ extension API {
     /// 409 `upload_in_progress` (retryable), the asset kept. A stale claim (its holder died) is
     /// taken over by `claimUpload` itself.
     func claim(_ asset: Asset, on adapter: any Provider) throws -> AssetID? {
-        let staleAfter = adapter.maxUploadSeconds + Self.claimStaleMargin
+        let staleAfter = adapter.claimStaleSeconds
         let deadline = ContinuousClock.now + .milliseconds(Int64(limits.claimWaitSeconds * 1000))
         while true {
             switch try store.claimUpload(
@@ -110,9 +110,6 @@ extension API {
             }
         }
     }
-
-    /// Slack on top of a provider's own time limit before its claim counts as abandoned.
-    static let claimStaleMargin: Double = 60
 
     /// A client file name as a name, not a path; at most 255 characters, no control characters.
     static func cleanFilename(_ name: String) -> String {

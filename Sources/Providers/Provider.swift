@@ -30,6 +30,10 @@ extension Provider {
     public var target: String { "" }
     /// Adapters without their own time limit (a local folder) are given 15 minutes.
     public var maxUploadSeconds: Double { 900 }
+
+    /// How old an upload claim on this provider must be to count as abandoned: the longest
+    /// upload plus a minute of slack, so its holder cannot still be sending. For the API and sync.
+    public var claimStaleSeconds: Double { maxUploadSeconds + 60 }
 }
 
 /// What a provider knows about one piece of content before an upload.

@@ -71,7 +71,7 @@ struct SyncCommand: ParsableCommand {
                 out.line("note: released \(leftover) claims left by an earlier sync that did not finish")
             }
             let claimer = "sync pid \(getpid())"
-            let staleAfter = target.maxUploadSeconds + 60
+            let staleAfter = target.claimStaleSeconds
             let job = SyncJob(provider: target, concurrency: concurrency)
             let result = try job.run(
                 total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
