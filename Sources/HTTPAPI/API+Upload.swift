@@ -4,6 +4,17 @@ import BlobStore
 import Foundation
 import Providers
 
+/// An upload whose bytes are hashed and committed to the blob store: what `completeUpload` needs.
+struct CommittedUpload {
+    let user: AuthenticatedUser
+    let sha256: SHA256Digest
+    let size: Int64
+    let blobPath: String
+    let provider: ProviderID
+    let mimeType: String?
+    let filename: String?
+}
+
 extension API {
     /// `POST /assets/upload`: stream, hash, store the blob once, then reuse / add provider /
     /// create. The provider upload runs outside any database transaction.
@@ -37,11 +48,25 @@ extension API {
                 message: "the file's sha256 is \(digest.hex), not the \(claimed.hex) that was sent; nothing was kept")
         }
         let blobPath = try blobs.commit(file.writer, as: digest)
+        return try completeUpload(
+            CommittedUpload(
+                user: user, sha256: digest, size: file.writer.size, blobPath: blobPath, provider: provider,
+                mimeType: file.contentType.map(Self.cleanMime), filename: file.filename.map(Self.cleanFilename)),
+            request: request)
+    }
+
+    /// The shared second half of every upload path (multipart, resumable): the blob is in the
+    /// store; find or create the user's asset row, then put it on the provider unless it is there.
+    /// Answers with the upload JSON (201 when the row was created).
+    func completeUpload(_ upload: CommittedUpload, request: HTTPRequest) throws -> HTTPResponse {
+        let user = upload.user
+        let provider = upload.provider
+        let digest = upload.sha256
+        let blobPath = upload.blobPath
         let (asset, created) = try store.findOrCreateAsset(
             NewAsset(
-                userID: user.userID, sha256: digest, size: file.writer.size,
-                mimeType: file.contentType.map(Self.cleanMime),
-                originalFilename: file.filename.map(Self.cleanFilename), providerID: provider))
+                userID: user.userID, sha256: digest, size: upload.size, mimeType: upload.mimeType,
+                originalFilename: upload.filename, providerID: provider))
 
         return try uploadLocks.withLock(asset: asset.id, provider: provider) {
             // Re-read under the lock: a concurrent upload may have just put it on the provider.

@@ -12,12 +12,22 @@ final class APIResponder: FastCGIResponder {
         head.reserveCapacity(512)
     }
 
+    /// Request headers the API reads besides the three above, as nginx passes them (`HTTP_*`).
+    static let optionalHeaders: [(String, String)] = [
+        ("upload-offset", "HTTP_UPLOAD_OFFSET"), ("upload-complete", "HTTP_UPLOAD_COMPLETE"),
+        ("upload-length", "HTTP_UPLOAD_LENGTH"), ("repr-digest", "HTTP_REPR_DIGEST"), ("prefer", "HTTP_PREFER"),
+    ]
+
     func respond(to request: FastCGIRequest) {
         let (path, query) = HTTPRequest.split(uri: request.param("REQUEST_URI") ?? "/")
         var headers: [String: String] = [:]
         headers["authorization"] = request.param("HTTP_AUTHORIZATION")
         headers["content-type"] = request.param("CONTENT_TYPE")
         headers["content-length"] = request.param("CONTENT_LENGTH").flatMap { $0.isEmpty ? nil : $0 }
+        // Headers of the resumable-upload protocol and RFC 7240 `Prefer`, when sent.
+        for (name, param) in Self.optionalHeaders {
+            if let value = request.param(param) { headers[name] = value }
+        }
         let response = api.respond(
             to: HTTPRequest(
                 method: request.param("REQUEST_METHOD") ?? "GET", path: path, query: query, headers: headers,
