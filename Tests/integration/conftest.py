@@ -80,12 +80,14 @@ class Stack:
         self.busy_timeout_ms = busy_timeout_ms
         self.app = None
         self.nginx = None
+        # Where nginx buffers upload bodies (its default under the prefix) and the app reads them.
+        self.body_dir = self.dir / "nginx" / "client_body"
         run_cli("migrate", "up", db=self.db_path)
         self.start_app()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         prefix = self.dir / "nginx"
-        prefix.mkdir()
+        prefix.mkdir(exist_ok=True)
         conf = run_cli(
             "nginx-config", "--listen", f"127.0.0.1:{self.port}", "--fastcgi", f"unix:{self.socket}",
             "--www", str(self.www), "--prefix", str(prefix), "--max-body-size", max_body_size,
@@ -107,7 +109,8 @@ class Stack:
 
     def start_app(self):
         args = [BIN, "serve", "--db", str(self.db_path), "--data", str(self.data_dir),
-                "--socket", str(self.socket), "--threads", str(self.threads)]
+                "--socket", str(self.socket), "--threads", str(self.threads),
+                "--request-body-dir", str(self.body_dir)]
         if self.config:
             args += ["--config", str(self.config)]
         if self.max_upload_bytes:
@@ -185,6 +188,10 @@ class Stack:
     def temp_files(self):
         root = self.data_dir / "tmp"
         return sorted(root.iterdir()) if root.exists() else []
+
+    def body_files(self):
+        """Request bodies nginx is holding (or left behind) in its client_body folder."""
+        return sorted(p for p in self.body_dir.rglob("*") if p.is_file()) if self.body_dir.exists() else []
 
 
 @pytest.fixture

@@ -28,10 +28,12 @@ final class APIResponder: FastCGIResponder {
         for (name, param) in Self.optionalHeaders {
             if let value = request.param(param) { headers[name] = value }
         }
+        let bodyFile = request.param("REQUEST_BODY_FILE").flatMap { $0.isEmpty ? nil : $0 }
         let response = api.respond(
             to: HTTPRequest(
                 method: request.param("REQUEST_METHOD") ?? "GET", path: path, query: query, headers: headers,
-                body: FastCGIBody(request: request)))
+                body: FastCGIBody(request: request)),
+            bodyFile: bodyFile)
         head.removeAll(keepingCapacity: true)
         head.append(contentsOf: "Status: \(response.status) \(response.reason)\r\n".utf8)
         for (name, value) in response.headers {
