@@ -44,6 +44,9 @@ struct ServeCommand: ParsableCommand {
             }()
             let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
             _ = try options.openMigratedStore()
+            // Shared with other serve processes; `restore` needs it exclusively.
+            let serveLock = try ServeLock(databasePath: options.db, exclusive: false)
+            defer { withExtendedLifetime(serveLock) {} }
             let blobs = try BlobStore(dataDirectory: data)
             let swept = try blobs.sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
