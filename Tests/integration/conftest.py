@@ -87,7 +87,6 @@ class Stack:
         self.busy_timeout_ms = busy_timeout_ms
         self.app = None
         self.nginx = None
-        run_cli("migrate", "up", db=self.db_path)
         try:
             self._start(max_body_size)
         except BaseException:
@@ -95,6 +94,7 @@ class Stack:
             raise
 
     def _start(self, max_body_size):
+        run_cli("migrate", "up", db=self.db_path)
         self.start_app()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
