@@ -40,12 +40,14 @@ struct NginxConfigCommand: ParsableCommand {
             let prefix = Self.absolute(prefix)
             var upstream = fastcgi
             if upstream.hasPrefix("unix:") { upstream = "unix:" + Self.absolute(String(upstream.dropFirst(5))) }
-            let context: [String: Any] = [
+            var context: [String: Any] = [
                 "listen": listen, "fastcgi": upstream, "www": Self.absolute(www), "prefix": prefix,
                 "maxBodySize": maxBodySize, "bodyTemp": bodyTemp.map(Self.absolute) ?? "\(prefix)/client_body",
                 "workers": workers, "accessLog": accessLog ?? "\(prefix)/access.log",
-                "userDirective": geteuid() == 0 ? "root root" : "",
             ]
+            // Only as root: an empty string would still open the template's section (`user ;`,
+            // which nginx refuses); anyone else's workers stay that user anyway.
+            if geteuid() == 0 { context["userDirective"] = "root root" }
             print(try MustacheTemplate(string: text).render(context), terminator: "")
         }
     }
