@@ -1,6 +1,7 @@
 import AssetDedupCore
 import AssetStore
 import BlobStore
+import Delivery
 import Crypto
 import Foundation
 import HTTPAPI
@@ -15,7 +16,7 @@ final class APIHarness {
     let api: API
     let token: String
 
-    init(limits: APILimits = APILimits()) throws {
+    init(limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub()) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         store = try SQLiteStore(path: dir + "/db.sqlite")
@@ -24,7 +25,7 @@ final class APIHarness {
         token = try store.issueToken(for: user.id).secret
         let blobs = try BlobStore(dataDirectory: dir + "/data")
         api = API(
-            store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), uploadLocks: UploadLocks(),
+            store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), deliveries: deliveries,
             limits: limits, logger: Logger(label: "test"))
     }
 
