@@ -27,12 +27,12 @@ extension API {
                 return try answer(asset.id, user: asset.userID, reused, provider, created)
             case .leased(let job):
                 runner.run(job, owner: Self.inlineOwner, store: store)
-                return try answer(job, after: job, user: asset.userID, created: created, request: request)
+                return try answer(job, user: asset.userID, created: created)
             case .heldElsewhere(let job):
                 start = job
             }
         } else {
-            switch try store.enqueueDelivery(asset: asset.id, provider: provider) {
+            switch try store.enqueueDelivery(asset: asset.id, provider: provider, retryNow: true) {
             case .alreadyDelivered:
                 return try answer(asset.id, user: asset.userID, reused, provider, created)
             case .pending(let job):
@@ -47,14 +47,12 @@ extension API {
         let waiter = DeliveryWaiter(store: store, hub: deliveries)
         guard let settled = try waiter.wait(for: start, until: Date().addingTimeInterval(limits.deliveryWaitSeconds))
         else { return try queued(asset.id, user: asset.userID, provider, respondAsync: false) }
-        return try answer(settled, after: start, user: asset.userID, created: created, request: request)
+        return try answer(settled, user: asset.userID, created: created)
     }
 
     /// The answer for a job that settled: delivered (201 created / 200 added_provider) or a
     /// 502 `provider_failed` whose `retryable` says whether the queue will try again.
-    private func answer(_ job: Delivery, after start: Delivery, user: UserID, created: Bool, request: HTTPRequest)
-        throws -> HTTPResponse
-    {
+    private func answer(_ job: Delivery, user: UserID, created: Bool) throws -> HTTPResponse {
         let current = try store.delivery(asset: job.assetID, provider: job.providerID) ?? job
         switch current.state {
         case .delivered:

@@ -167,4 +167,14 @@ import Testing
         let single = DeliveryHub(serveThreads: 1)
         #expect(single.admitWaiter() && !single.admitWaiter())
     }
+
+    @Test func leaseOwnersOfDeadProcessesOnThisHostAreRecognised() {
+        let me = LeaseOwner(role: "serve/1")
+        #expect(LeaseOwner(parsing: me.description) == me)
+        #expect(!me.isDeadProcessOnThisHost)
+        #expect(LeaseOwner(role: "api", host: me.host, pid: me.pid, nonce: "earlier").isDeadProcessOnThisHost)
+        #expect(LeaseOwner(role: "api", host: me.host, pid: Int32.max - 1, nonce: "n").isDeadProcessOnThisHost)
+        #expect(!LeaseOwner(role: "api", host: "elsewhere", pid: Int32.max - 1, nonce: "n").isDeadProcessOnThisHost)
+        #expect(LeaseOwner(parsing: "sync pid 1") == nil)
+    }
 }
