@@ -72,8 +72,16 @@ def test_a_hanging_provider_starves_nothing_and_each_upload_is_delivered_once(ma
     checker.start()
     # No Prefer header: each upload may wait for its delivery, but only while fewer than half
     # of the 8 request threads wait; the others answer 202 at once.
+    def timed_upload(content):
+        started = time.monotonic()
+        answer = stack.upload(alice, content, provider="runway")
+        answer.seconds = time.monotonic() - started
+        return answer
+
+    upload_phase = time.monotonic()
     with ThreadPoolExecutor(max_workers=6) as pool:
-        answers = list(pool.map(lambda f: stack.upload(alice, f, provider="runway"), files))
+        answers = list(pool.map(timed_upload, files))
+    upload_phase = time.monotonic() - upload_phase
     wait_until(lambda: stats(provider)["hanging"] == 2, what="both delivery workers to be stuck in the provider")
     wait_until(lambda: len(checks) >= 20, timeout=60, what="checks during the hang")
     done.set()
@@ -89,12 +97,17 @@ def test_a_hanging_provider_starves_nothing_and_each_upload_is_delivered_once(ma
     slowest = max(c[1] for c in checks)
     assert slowest < 5, f"a check waited {slowest:.2f} s"  # generous: no starvation, not a timing test
     assert not any(c[2] for c in checks)  # alice's hashes are not bob's
-    print(f"\n{len(checks)} checks during the hang, slowest {slowest * 1000:.0f} ms, "
+    waited = sum(1 for a in answers if a.seconds >= 5)
+    print(f"\n50 uploads in {upload_phase:.1f} s: {waited} waited the full 5 s, {50 - waited} answered 202 at once "
+          f"(slowest of those {max(a.seconds for a in answers if a.seconds < 5) * 1000:.0f} ms); "
+          f"{len(checks)} checks during the hang, slowest {slowest * 1000:.0f} ms, "
           f"median {sorted(c[1] for c in checks)[len(checks) // 2] * 1000:.0f} ms")
 
+    recovery = time.monotonic()
     provider.control(mode="ok")  # releases the two hanging requests too
     wait_until(lambda: stack.provider_uploads_count("runway") == 50, timeout=180,
                what="all 50 deliveries after the provider recovered")
+    print(f"all 50 delivered {time.monotonic() - recovery:.2f} s after the provider recovered")
     counts = stored(provider)
     assert sorted(counts) == sorted(hashes) and set(counts.values()) == {1}
     rows = dict(stack.query("SELECT state, count(*) FROM deliveries WHERE provider_id = 'runway' GROUP BY state"))
@@ -132,8 +145,11 @@ def test_kill_9_during_deliveries_then_restart_stores_each_once(make_stack, tmp_
     wait_until(lambda: stats(provider)["stored"] == 2, what="the provider to store the two in-flight uploads")
     assert stack.provider_uploads_count("runway") == 0
 
+    restarted = time.monotonic()
     stack.start_app()  # its workers take over the dead process's leases at once (same host, pid gone)
     wait_until(lambda: stack.provider_uploads_count("runway") == 10, timeout=120, what="every delivery after restart")
+    print(f"\nafter kill -9 and restart: all 10 delivered in {time.monotonic() - restarted:.2f} s; "
+          f"{stats(provider)['stored']} stored, {sum(1 for r in provider.requests() if r.get('replay'))} replays")
     counts = stored(provider)
     assert set(counts) == hashes and set(counts.values()) == {1}
     replays = [r for r in provider.requests() if r.get("replay")]

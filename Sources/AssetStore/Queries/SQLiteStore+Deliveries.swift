@@ -108,18 +108,21 @@ extension SQLiteStore {
         -> Delivery?
     {
         let stamp = Timestamp.string(now)
-        let providers = leaseSeconds.keys.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
+        let providers = "[" + leaseSeconds.keys.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
+        let dueSQL = """
+            SELECT \(Self.deliveryColumns) FROM deliveries
+            WHERE ((state = 'queued' AND next_attempt_at <= ?1)
+                OR (state = 'delivering' AND lease_expires_at <= ?1))
+              AND provider_id IN (SELECT value FROM json_each(?2))
+            ORDER BY next_attempt_at LIMIT 1
+            """
+        // Look first without the write lock: idle workers poll, and must not queue behind (or
+        // hold up) the uploads' writers twice a second for nothing.
+        guard try db.queryFirst(dueSQL, [stamp, providers], row: { _ in true }) != nil else { return nil }
         return try db.writeTransaction {
-            guard
-                let due = try db.queryFirst(
-                    """
-                    SELECT \(Self.deliveryColumns) FROM deliveries
-                    WHERE ((state = 'queued' AND next_attempt_at <= ?1)
-                        OR (state = 'delivering' AND lease_expires_at <= ?1))
-                      AND provider_id IN (SELECT value FROM json_each(?2))
-                    ORDER BY next_attempt_at LIMIT 1
-                    """, [stamp, "[\(providers)]"], row: Self.delivery) ?? nil
-            else { return nil }
+            guard let due = try db.queryFirst(dueSQL, [stamp, providers], row: Self.delivery) ?? nil else {
+                return nil
+            }
             return try take(due, owner: owner, leaseSeconds: leaseSeconds[due.providerID] ?? 900, now: now)
         }
     }
