@@ -256,7 +256,7 @@ extension SQLiteStore {
 public enum Timestamp {
     public static func string(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+        var millis = Int(((date.timeIntervalSince1970 - Double(seconds)) * 1000).rounded())  // as SQLite rounds
         if millis >= 1000 {
             seconds += 1
             millis -= 1000
