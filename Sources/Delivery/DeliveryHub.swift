@@ -16,6 +16,7 @@ public final class DeliveryHub: @unchecked Sendable {
     private var stopped = false
     private let changes = NSCondition()
     private var generation: UInt64 = 0
+    private var drainBy: Date?
 
     public init(serveThreads: Int = 8) {
         self.serveThreads = max(1, serveThreads)
@@ -73,6 +74,19 @@ public final class DeliveryHub: @unchecked Sendable {
 
     /// The change count, read before looking at the database, to pass to `waitForChange`.
     public var changeGeneration: UInt64 { changes.withLock { generation } }
+
+    /// The server is stopping: waiting requests answer (202 when not delivered) by `date`, so
+    /// they finish within the server's grace instead of being cut off.
+    public func drain(by date: Date) {
+        changes.withLock {
+            drainBy = date
+            generation &+= 1
+            changes.broadcast()
+        }
+    }
+
+    /// When waiting requests must answer by, if the server is stopping.
+    public var drainDeadline: Date? { changes.withLock { drainBy } }
 
     /// Sleeps until `changed` is called after `seen` was read, or `deadline` passes.
     public func waitForChange(after seen: UInt64, until deadline: Date) {

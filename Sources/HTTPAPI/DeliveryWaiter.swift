@@ -13,7 +13,7 @@ struct DeliveryWaiter {
     var recheckSeconds: Double = 1
 
     /// The job once it settled after `start` (delivered, failed, or an attempt failed and it
-    /// was queued again), or nil when `deadline` came first.
+    /// was queued again), or nil when `deadline` (or the hub's drain deadline) came first.
     func wait(for start: Delivery, until deadline: Date) throws -> Delivery? {
         while true {
             let generation = hub.changeGeneration
@@ -23,8 +23,9 @@ struct DeliveryWaiter {
                 return current
             }
             let now = Date()
-            if now >= deadline { return nil }
-            hub.waitForChange(after: generation, until: min(deadline, now.addingTimeInterval(recheckSeconds)))
+            let limit = min(deadline, hub.drainDeadline ?? deadline)
+            if now >= limit { return nil }
+            hub.waitForChange(after: generation, until: min(limit, now.addingTimeInterval(recheckSeconds)))
         }
     }
 

@@ -5,6 +5,7 @@ import Foundation
 import HTTPAPI
 import Logging
 import Providers
+import Synchronization
 import Testing
 
 /// Uploads and `POST /assets/{id}/providers` going through the delivery queue.
@@ -68,6 +69,38 @@ import Testing
         let (again, reused) = upload(h, file, to: "runway")
         #expect(again == 200)
         #expect(reused["status"] as? String == "reused" && reused["provider_asset_id"] as? String == "r-9")
+    }
+
+    @Test func aStoppingServerAnswersWaitingUploadsWithinItsGrace() throws {
+        let hub = DeliveryHub(serveThreads: 8)
+        var limits = APILimits()
+        limits.deliveryWaitSeconds = 600
+        let h = try APIHarness(limits: limits, deliveries: hub)
+        let file = Array("stopping".utf8)
+        let (_, first) = upload(h, file, to: "pixverse")
+        let asset = AssetID(Int64(try #require(first["asset_id"] as? Int)))
+        guard
+            case .leased = try h.store.leaseDelivery(
+                asset: asset, provider: runway, owner: "sync-runway otherhost pid 1 ab", leaseSeconds: 600)
+        else {
+            Issue.record("not leased")
+            return
+        }
+        let call = UnsafeTransfer((h, self))
+        let answered = DispatchSemaphore(value: 0)
+        let result = Mutex<(Int, String?)>((0, nil))
+        Thread {
+            let (h, test) = call.value
+            let (status, json) = test.upload(h, file, to: "runway")
+            result.withLock { $0 = (status, json["status"] as? String) }
+            answered.signal()
+        }.start()
+        let deadline = Date().addingTimeInterval(20)
+        while hub.waiterCount == 0 && Date() < deadline { usleep(10_000) }
+        #expect(hub.waiterCount == 1)
+        hub.drain(by: Date())  // SIGTERM: answer now rather than be cut off at the grace
+        #expect(answered.wait(timeout: .now() + 20) == .success)  // not the 600 s wait
+        #expect(result.withLock { $0 } == (202, "queued"))
     }
 
     @Test func aWaitingUploadAnswersOnceTheOtherSenderRecords() throws {
@@ -184,4 +217,13 @@ import Testing
         #expect(!LeaseOwner(role: "api", host: "elsewhere", pid: Int32.max - 1, nonce: "n").isDeadProcessOnThisHost)
         #expect(LeaseOwner(parsing: "sync pid 1") == nil)
     }
+}
+
+/// Hands test values to a thread the test joins before it ends.
+///
+/// `@unchecked Sendable` is safe: the test thread does not touch the value while the other
+/// thread uses it (it only waits on a semaphore) and joins it before returning.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -84,7 +84,9 @@ struct ServeCommand: ParsableCommand {
                             store: store, blobs: blobs, providers: providers, deliveries: hub, limits: limits,
                             logger: logger))
                 },
-                log: { logger.notice("\($0)") })
+                log: { logger.notice("\($0)") },
+                // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
+                onStop: { grace in hub.drain(by: Date().addingTimeInterval(max(grace - 2, 0))) })
             logger.notice("stopped")
         }
     }
