@@ -1,8 +1,8 @@
 import AssetDedupCore
 import AssetStore
 import BlobStore
-import Delivery
 import Crypto
+import Delivery
 import Foundation
 import HTTPAPI
 import Logging
