@@ -73,9 +73,17 @@ let package = Package(
 
         // HTTP API: router and handlers as request values -> response values; auth; uploads.
         .target(
-            name: "HTTPAPI",
+            name: "Delivery",
             dependencies: [
                 "AssetDedupCore", "AssetStore", "BlobStore", "Providers",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "Delivery",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -104,6 +112,7 @@ let package = Package(
                 "AssetStore",
                 "BlobStore",
                 "Providers",
+                "Delivery",
                 "FastCGIServer",
                 "HTTPAPI",
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -137,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers",
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

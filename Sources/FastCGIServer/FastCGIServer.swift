@@ -40,10 +40,12 @@ public final class FastCGIServer: Sendable {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, waits up to `grace` seconds for
-    /// in-flight requests and returns. `makeResponder` runs once on each worker thread.
+    /// in-flight requests and returns. `makeResponder` runs once on each worker thread;
+    /// `onStop` runs when the signal arrives, so requests that wait on something can finish
+    /// within the grace.
     public func run(
         threads: Int, grace: Double = 10, makeResponder: @escaping @Sendable (Int) throws -> FastCGIResponder,
-        log: @escaping @Sendable (String) -> Void
+        log: @escaping @Sendable (String) -> Void, onStop: @escaping @Sendable (_ grace: Double) -> Void = { _ in }
     ) throws {
         let finished = DispatchSemaphore(value: 0)
         let startFailure = Mutex<String?>(nil)
@@ -68,6 +70,7 @@ public final class FastCGIServer: Sendable {
         let received = StopSignal.wait()
         if let failure = startFailure.withLock({ $0 }) { throw ServerError(failure) }
         log("signal \(received): stopping, waiting up to \(Int(grace)) s for requests in flight")
+        onStop(grace)
         stop()
         let deadline = DispatchTime.now() + grace
         var stopped = 0

@@ -51,7 +51,7 @@ public final class FuzzHarness {
         logger.logLevel = .critical
         api = API(
             store: store, blobs: blobs, providers: .defaults(dataDirectory: directory + "/data"),
-            uploadLocks: UploadLocks(), limits: APILimits(maxUploadBytes: 1 << 20), logger: logger)
+            limits: APILimits(maxUploadBytes: 1 << 20), logger: logger)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }

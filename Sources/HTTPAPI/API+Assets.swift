@@ -41,11 +41,12 @@ struct ProviderList: JSONRepresentable {
 }
 
 extension API {
-    /// `GET /assets/{id}`: the caller's own asset; another user's is 404 exactly like a missing one.
+    /// `GET /assets/{id}`: the caller's own asset with its deliveries; another user's is 404
+    /// exactly like a missing one.
     func getAsset(id text: String, user: AuthenticatedUser) throws -> HTTPResponse {
         guard let id = try? AssetID(parsing: text) else { throw APIError.assetNotFound }
         guard let asset = try store.asset(id: id, user: user.userID) else { throw APIError.assetNotFound }
-        return .json(AssetView(asset))
+        return .json(AssetView(asset, deliveries: try summaries(of: id)))
     }
 
     /// `GET /assets?limit&after`: keyset pagination over the caller's assets in id order.
@@ -66,7 +67,7 @@ extension API {
         }
         let assets = try store.listAssets(user: user.userID, after: after, limit: limit + 1)
         let page = Array(assets.prefix(limit))
-        return .json(AssetPage(assets: page.map(AssetView.init), nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
+        return .json(AssetPage(assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
     }
 
     /// `GET /providers`: configured providers with their kind and health.

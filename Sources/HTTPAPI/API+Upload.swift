@@ -17,7 +17,7 @@ struct CommittedUpload {
 
 extension API {
     /// `POST /assets/upload`: stream, hash, store the blob once, then reuse / add provider /
-    /// create. The provider upload runs outside any database transaction.
+    /// create. The provider upload runs as a delivery job, outside any database transaction.
     func upload(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         guard let boundary = MultipartUpload.boundary(contentType: request.headers["content-type"] ?? "") else {
             throw APIError.unsupportedMediaType("multipart/form-data with a boundary")
@@ -56,84 +56,15 @@ extension API {
     }
 
     /// The shared second half of every upload path (multipart, resumable): the blob is in the
-    /// store; find or create the user's asset row, then put it on the provider unless it is there.
-    /// Answers with the upload JSON (201 when the row was created).
+    /// store; find or create the user's asset row, then put it on the provider through the
+    /// delivery queue unless it is there (see `deliver`). Answers with the upload JSON: 201
+    /// created, 200 reused / added_provider, 202 queued, 502 provider_failed.
     func completeUpload(_ upload: CommittedUpload, request: HTTPRequest) throws -> HTTPResponse {
-        let user = upload.user
-        let provider = upload.provider
-        let digest = upload.sha256
-        let blobPath = upload.blobPath
         let (asset, created) = try store.findOrCreateAsset(
             NewAsset(
-                userID: user.userID, sha256: digest, size: upload.size, mimeType: upload.mimeType,
-                originalFilename: upload.filename, providerID: provider))
-
-        return try uploadLocks.withLock(asset: asset.id, provider: provider) {
-            // Re-read under the lock: a concurrent upload may have just put it on the provider.
-            let current = try store.asset(id: asset.id, user: user.userID) ?? asset
-            if case .reuse = DedupDecision.decide(existing: current, provider: provider) {
-                return .json(UploadResult(asset: current, status: created ? .created : .reused, provider: provider))
-            }
-            let adapter = providers.provider(provider)!
-            // The lock covers this process only; the claim row covers `sync` and other nodes.
-            if let recorded = try claim(current, on: adapter) {
-                let updated = try store.asset(id: recorded, user: user.userID) ?? current
-                return .json(UploadResult(asset: updated, status: created ? .created : .reused, provider: provider))
-            }
-            let blob = BlobReference(
-                path: blobPath, sha256: digest, size: current.size, filename: current.originalFilename,
-                mimeType: current.mimeType)
-            let providerAssetID: String
-            do {
-                providerAssetID = try adapter.upload(blob)
-            } catch {
-                try? store.releaseClaim(asset: current.id, provider: provider)
-                guard let error = error as? ProviderError else { throw error }
-                logger.warning("upload of asset \(current.id) to \(provider) failed: \(error.message)")
-                throw APIError(
-                    status: 502, code: "provider_failed",
-                    message:
-                        "provider \(provider) failed: \(error.message); the asset is kept (id \(current.id)), upload again to retry",
-                    retryable: error.retryable)
-            }
-            try store.recordUpload(asset: current.id, provider: provider, providerAssetID: providerAssetID)
-            let updated = try store.asset(id: current.id, user: user.userID) ?? current
-            return .json(
-                UploadResult(asset: updated, status: created ? .created : .addedProvider, provider: provider),
-                status: created ? 201 : 200)
-        }
-    }
-
-    /// Who claims uploads from this process, as stored in `provider_upload_claims`.
-    static let claimOwner = "api pid \(getpid())"
-
-    /// Claims the asset's upload to `adapter`; nil when this request may send it, the asset's
-    /// id when someone else recorded it (at once or while we waited). Another process holding
-    /// a fresh claim is waited for, polling every 100 ms, up to `limits.claimWaitSeconds`; then
-    /// 409 `upload_in_progress` (retryable), the asset kept. A stale claim (its holder died) is
-    /// taken over by `claimUpload` itself.
-    func claim(_ asset: Asset, on adapter: any Provider) throws -> AssetID? {
-        let staleAfter = adapter.claimStaleSeconds
-        let deadline = ContinuousClock.now + .milliseconds(Int64(limits.claimWaitSeconds * 1000))
-        while true {
-            switch try store.claimUpload(
-                asset: asset.id, provider: adapter.id, owner: Self.claimOwner, staleAfter: staleAfter)
-            {
-            case .claimed:
-                return nil
-            case .alreadyUploaded:
-                return asset.id
-            case .claimedElsewhere(let by, let since):
-                guard ContinuousClock.now < deadline else {
-                    throw APIError(
-                        status: 409, code: "upload_in_progress",
-                        message:
-                            "\(by) has been uploading this file to \(adapter.id) since \(since); the asset is kept (id \(asset.id)), upload again shortly to get its provider id",
-                        retryable: true)
-                }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
+                userID: upload.user.userID, sha256: upload.sha256, size: upload.size, mimeType: upload.mimeType,
+                originalFilename: upload.filename, providerID: upload.provider))
+        return try deliver(asset, to: upload.provider, created: created, request: request)
     }
 
     /// A client file name as a name, not a path; at most 255 characters, no control characters.

@@ -1,6 +1,7 @@
 import AssetDedupCore
 import AssetStore
 import BlobStore
+import Delivery
 import Foundation
 import Logging
 import Providers
@@ -8,12 +9,15 @@ import Providers
 /// The HTTP API of one worker thread: maps request values to response values.
 ///
 /// Owns that thread's database connection; everything shared between threads (blob folder,
-/// providers, upload locks) is `Sendable`. No sockets here: tests drive it in process.
+/// providers, the delivery hub) is `Sendable`. No sockets here: tests drive it in process.
 public final class API {
     let store: SQLiteStore
     let blobs: BlobStore
     let providers: ProviderConfig
-    let uploadLocks: UploadLocks
+    /// Wakes delivery workers and waiting requests; counts waiters for the admission rule.
+    let deliveries: DeliveryHub
+    /// Sends a job from this thread when the process runs no delivery workers.
+    let runner: DeliveryRunner
     let limits: APILimits
     let logger: Logger
     /// Where nginx buffers upload bodies; the only folder a `REQUEST_BODY_FILE` may name.
@@ -26,14 +30,16 @@ public final class API {
     private var tokenTouches: [Int64: Date] = [:]
 
     public init(
-        store: SQLiteStore, blobs: BlobStore, providers: ProviderConfig, uploadLocks: UploadLocks,
+        store: SQLiteStore, blobs: BlobStore, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil), logger: Logger
     ) {
         self.bodyFiles = bodyFiles
         self.store = store
         self.blobs = blobs
         self.providers = providers
-        self.uploadLocks = uploadLocks
+        self.deliveries = deliveries
+        self.runner = DeliveryRunner(
+            providers: providers, dataDirectory: blobs.dataDirectory, hub: deliveries, logger: logger)
         self.limits = limits
         self.logger = logger
     }
@@ -111,6 +117,10 @@ public final class API {
         case "/providers":
             return try only("GET") { try listProviders(user: authenticate(request)) }
         default:
+            if path.hasPrefix("/assets/"), path.hasSuffix("/providers") {
+                let id = String(path.dropFirst("/assets/".count).dropLast("/providers".count))
+                return try only("POST") { try addProvider(assetID: id, request: request) }
+            }
             if path.hasPrefix("/assets/") {
                 let id = String(path.dropFirst("/assets/".count))
                 return try only("GET") { try reading(request, input: {}) { user, _ in try getAsset(id: id, user: user) } }

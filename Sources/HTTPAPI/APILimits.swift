@@ -6,10 +6,10 @@ public struct APILimits: Sendable {
     public var maxUploadBytes: Int64 = 8 << 30
     public var maxBatchItems: Int = 1000
     public var maxPageSize: Int = 500
-    /// How long an upload waits for another process (a `sync`) that is sending the same asset
-    /// to the same provider, before answering 409 `upload_in_progress`. Bounded well below
-    /// nginx's `fastcgi_read_timeout`, and it holds a worker thread while it waits.
-    public var claimWaitSeconds: Double = 60
+    /// How long an upload waits for its delivery before answering 202 `queued`
+    /// (`serve --delivery-wait-seconds`). Bounded well below nginx's `fastcgi_read_timeout`;
+    /// it holds a request thread meanwhile, which is why only half of them may wait at once.
+    public var deliveryWaitSeconds: Double = 30
 
     public init(maxUploadBytes: Int64 = 8 << 30) {
         self.maxUploadBytes = maxUploadBytes

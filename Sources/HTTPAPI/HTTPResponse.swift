@@ -29,6 +29,7 @@ public struct HTTPResponse: Sendable {
         switch status {
         case 200: "OK"
         case 201: "Created"
+        case 202: "Accepted"
         case 204: "No Content"
         case 400: "Bad Request"
         case 401: "Unauthorized"

@@ -25,7 +25,7 @@ _ = try store.recordUpload(asset: asset, provider: provider, providerAssetID: "a
 
 let api = API(
     store: store, blobs: try BlobStore(dataDirectory: dir + "/data"), providers: .defaults(dataDirectory: dir + "/data"),
-    uploadLocks: UploadLocks(), logger: Logger(label: "bench"))
+    logger: Logger(label: "bench"))
 let body = Array(#"{"sha256":"\#(sha256.hex)","provider_id":"pixverse"}"#.utf8)
 let headers = ["authorization": "Bearer \(token)", "content-type": "application/json", "content-length": "\(body.count)"]
 

@@ -19,8 +19,8 @@ public protocol Provider: Sendable {
     func presence(of blob: BlobReference) throws -> ProviderPresence
     /// Where the provider points (a folder, a URL without query), for listings; never a secret.
     var target: String { get }
-    /// The longest one `upload` call can take. An upload claim older than this (plus a margin)
-    /// belongs to an uploader that died, and another may take it over.
+    /// The longest one `upload` call can take. A delivery lease lasts this plus a margin, so a
+    /// lease that expired belongs to a sender that died, and another may take it over.
     var maxUploadSeconds: Double { get }
 }
 
@@ -31,9 +31,9 @@ extension Provider {
     /// Adapters without their own time limit (a local folder) are given 15 minutes.
     public var maxUploadSeconds: Double { 900 }
 
-    /// How old an upload claim on this provider must be to count as abandoned: the longest
-    /// upload plus a minute of slack, so its holder cannot still be sending. For the API and sync.
-    public var claimStaleSeconds: Double { maxUploadSeconds + 60 }
+    /// How long a delivery lease on this provider lasts: the longest upload plus a minute of
+    /// slack, so its holder cannot still be sending when it expires. For serve's workers and sync.
+    public var leaseSeconds: Double { maxUploadSeconds + 60 }
 }
 
 /// What a provider knows about one piece of content before an upload.

@@ -2,6 +2,7 @@ import AssetDedupCore
 import AssetStore
 import BlobStore
 import Crypto
+import Delivery
 import Foundation
 import HTTPAPI
 import Logging
@@ -18,7 +19,7 @@ final class APIHarness {
     /// Where "nginx" leaves buffered bodies in these tests: `<dir>/bodies`.
     var bodyDirectory: String { dir + "/bodies" }
 
-    init(limits: APILimits = APILimits()) throws {
+    init(limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub()) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         store = try SQLiteStore(path: dir + "/db.sqlite")
@@ -28,7 +29,7 @@ final class APIHarness {
         let blobs = try BlobStore(dataDirectory: dir + "/data")
         try FileManager.default.createDirectory(atPath: dir + "/bodies", withIntermediateDirectories: true)
         api = API(
-            store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), uploadLocks: UploadLocks(),
+            store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), deliveries: deliveries,
             limits: limits, bodyFiles: RequestBodyFiles(directory: dir + "/bodies"), logger: Logger(label: "test"))
     }
 

@@ -90,6 +90,24 @@ struct HTTPProviderTests {
         }
     }
 
+    @Test("every attempt of one delivery carries its Idempotency-Key; a provider honouring it replays")
+    func idempotencyKeyOnEveryAttempt() throws {
+        let server = try FakeProviderServer(["--script", "503"])
+        try withTemporaryDirectory { (dir: String) throws in
+            var blob = try makeBlob(in: dir, size: 5_000)
+            blob.idempotencyKey = "0123456789abcdef0123456789abcdef"
+            #expect(try Self.provider(server).upload(blob) == "fp-2")
+            // Sent again (a crash between answer and record): the provider answers its first id.
+            #expect(try Self.provider(server).upload(blob) == "fp-2")
+            let requests = try server.received()
+            #expect(requests.map(\.answer) == ["503", "ok", "ok"])
+            #expect(requests.allSatisfy { $0.headers["Idempotency-Key"] == blob.idempotencyKey })
+            blob.idempotencyKey = nil
+            #expect(try Self.provider(server).upload(blob) == "fp-4")
+            #expect(try server.received().last?.headers["Idempotency-Key"] == nil)
+        }
+    }
+
     @Test("a provider that keeps failing: exactly max_attempts requests, then a retryable error")
     func givesUp() throws {
         let server = try FakeProviderServer(["--mode", "500"])

@@ -38,7 +38,7 @@ struct SyncJobTests {
                 recorded[item.assetID] = id
                 threads.insert(ObjectIdentifier(Thread.current))
             },
-            release: { released.append($0.assetID) },
+            release: { item, _, _ in released.append(item.assetID) },
             report: { _, item, outcome in
                 if let item, let outcome { outcomes[item.assetID] = outcome }
             })
@@ -59,7 +59,7 @@ struct SyncJobTests {
             #expect(result.progress.doneBytes == items.reduce(0) { $0 + $1.blob.size })
             #expect(Set(result.recorded.keys) == Set(items.map(\.assetID)).subtracting([items[3].assetID]))
             #expect(result.recordThreads == [ObjectIdentifier(Thread.current)])
-            #expect(result.released == [items[3].assetID])  // the failed one's claim is dropped
+            #expect(result.released == [items[3].assetID])  // the failed one's lease is given back
             #expect(
                 result.outcomes[items[0].assetID]
                     == .alreadyThere(providerAssetID: DirectoryProvider.relativePath(for: items[0].blob.sha256)))
@@ -98,7 +98,7 @@ struct SyncJobTests {
         }
     }
 
-    @Test("an item recorded or claimed by someone else after its page was read is not sent")
+    @Test("an item recorded or leased by someone else after its page was read is not sent")
     func recordedOrClaimedMeanwhileIsSkipped() throws {
         try withTemporaryDirectory { (dir: String) throws in
             let items = try Self.items(in: dir, count: 3)
@@ -115,12 +115,12 @@ struct SyncJobTests {
                 claim: {
                     switch $0.assetID {
                     case items[1].assetID: .recordedMeanwhile(providerAssetID: "api-7")
-                    case items[2].assetID: .claimedElsewhere(by: "api pid 9")
-                    default: .send
+                    case items[2].assetID: .claimedElsewhere(by: "serve/1 host pid 9 ab")
+                    default: .send(idempotencyKey: "k-1")
                     }
                 },
                 record: { item, _ in recorded.append(item.assetID) },
-                release: { released.append($0.assetID) },
+                release: { item, _, _ in released.append(item.assetID) },
                 report: { _, _, _ in })
             #expect(progress.uploaded == 1 && progress.alreadyThere == 1 && progress.inProgressElsewhere == 1)
             #expect(recorded == [items[0].assetID] && released.isEmpty)

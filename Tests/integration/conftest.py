@@ -73,7 +73,7 @@ class Stack:
     a real SQLite file and real folders. Stopped by PID, with whatever is left in their groups."""
 
     def __init__(self, base, threads=4, config=None, max_upload_bytes=None, max_body_size="8g", www=None,
-                 busy_timeout_ms=None):
+                 busy_timeout_ms=None, serve_args=()):
         self.dir = pathlib.Path(base)
         # Unix socket paths are limited to 108 bytes: keep the socket in a short folder.
         self.sock_dir = pathlib.Path(tempfile.mkdtemp(prefix="ad-", dir="/tmp"))
@@ -85,6 +85,7 @@ class Stack:
         self.config = config
         self.max_upload_bytes = max_upload_bytes
         self.busy_timeout_ms = busy_timeout_ms
+        self.serve_args = list(serve_args)
         self.app = None
         self.nginx = None
         # Where nginx buffers upload bodies (its default under the prefix) and the app reads them.
@@ -138,6 +139,7 @@ class Stack:
             args += ["--max-upload-bytes", str(self.max_upload_bytes)]
         if self.busy_timeout_ms is not None:
             args += ["--busy-timeout-ms", str(self.busy_timeout_ms)]
+        args += self.serve_args
         self.app_log_path = self.dir / "app.log"
         self.app_log = open(self.app_log_path, "a")
         if self.socket.exists():

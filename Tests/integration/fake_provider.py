@@ -9,12 +9,18 @@ Answers, per upload request, in order: the `--script` list first, then `--mode` 
     429         429 with `Retry-After: <--retry-after>`
     400         400 whose body echoes the request headers (a careless provider)
     malformed   200 with a body that is not JSON
-    hang        read the body, then answer nothing for `--hang` seconds
+    hang        read the body, then answer nothing for `--hang` seconds, or until /_control
+                switches the mode away from hang: the request is then answered as the new mode says
     drop        read the body, then close the connection without an answer
     slow        wait `--delay` seconds, then answer like ok
 
-Control (JSON): GET /_stats -> {"requests": [...]}; POST /_control {"mode", "script",
-"retry_after", "hang", "delay"} changes the answers; POST /_reset clears the log.
+Idempotency: an upload whose `Idempotency-Key` was answered with an id before gets that id
+again (200), is logged with `"replay": true` and is not stored again; only answers are stored,
+so a key whose first request hung or failed is stored by its first successful request.
+
+Control (JSON): GET /_stats -> {"requests": [...], "hanging": n, "stored": n}; POST /_control
+{"mode", "script", "retry_after", "hang", "delay"} changes the answers (and releases hanging
+requests when the mode is no longer hang); POST /_reset clears the log.
 It prints `PORT <n>` on stdout once listening; `--log FILE` also appends one JSON line per upload.
 """
 import argparse
@@ -30,6 +36,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class State:
     def __init__(self, args):
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.keys = {}
+        self.hanging = 0
         self.mode = args.mode
         self.script = [s for s in (args.script or "").split(",") if s]
         self.retry_after = args.retry_after
@@ -41,6 +50,27 @@ class State:
     def next_answer(self):
         with self.lock:
             return self.script.pop(0) if self.script else self.mode
+
+    def store(self, entry, key):
+        """The id for an ok answer: a new one, or the first one for a key seen before (a replay)."""
+        with self.lock:
+            if key and key in self.keys:
+                entry["replay"] = True
+                entry["id"] = self.keys[key]
+            else:
+                entry["id"] = f"fp-{entry['n']}"
+                if key:
+                    self.keys[key] = entry["id"]
+            return entry["id"]
+
+    def hang_until_released(self):
+        """Waits until the mode is no longer hang (True) or `hang` seconds pass (False)."""
+        with self.lock:
+            self.hanging += 1
+            try:
+                return self.changed.wait_for(lambda: self.mode != "hang", timeout=self.hang)
+            finally:
+                self.hanging -= 1
 
     def record(self, entry):
         with self.lock:
@@ -169,7 +199,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_stats":
             with STATE.lock:
-                return self._json(200, {"requests": list(STATE.requests)})
+                stored = sum(1 for r in STATE.requests if "id" in r and not r.get("replay"))
+                return self._json(200, {"requests": list(STATE.requests), "hanging": STATE.hanging,
+                                        "stored": stored})
         return self._json(200, {"ok": True})
 
     def do_HEAD(self):
@@ -189,6 +221,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.retry_after = body.get("retry_after", STATE.retry_after)
                 STATE.hang = body.get("hang", STATE.hang)
                 STATE.delay = body.get("delay", STATE.delay)
+                STATE.changed.notify_all()
             return self._json(200, {"ok": True})
         if self.path == "/_reset":
             list(self._body_chunks())
@@ -225,14 +258,33 @@ class Handler(BaseHTTPRequestHandler):
             entry["sha256"] = hasher.hexdigest()
             entry["file_size"] = size
             entry["complete"] = size == int(self.headers.get("Content-Length") or size)
-        answer = STATE.next_answer()
+        key = self.headers.get("Idempotency-Key")
+        entry["idempotency_key"] = key
+        with STATE.lock:
+            replay = key is not None and key in STATE.keys
+        answer = "ok" if replay else STATE.next_answer()
         entry["answer"] = answer
         entry["received_at"] = time.time()
-        n = STATE.record(entry)
+        STATE.record(entry)
+        if answer == "hang":
+            if not STATE.hang_until_released():
+                self.close_connection = True
+                return None
+            answer = STATE.next_answer()
+            entry["answer"] = answer
+            entry["released"] = True
+        try:
+            return self._answer(answer, entry, key)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (killed); what was stored stays
+            return None
+
+    def _answer(self, answer, entry, key):
         if answer == "ok" or answer == "slow":
             if answer == "slow":
                 time.sleep(STATE.delay)
-            return self._json(200, {"id": f"fp-{n}", "data": {"id": f"fp-{n}", "sha256": entry["sha256"]}})
+            pid = STATE.store(entry, key)
+            return self._json(200, {"id": pid, "data": {"id": pid, "sha256": entry["sha256"]}})
         if answer in ("500", "503"):
             return self._json(int(answer), {"error": "provider is having a bad day"})
         if answer == "429":
@@ -246,8 +298,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             return self.wfile.write(data)
-        if answer == "hang":
-            time.sleep(STATE.hang)
+        if answer == "hang":  # released into hang again: nothing more to say
             self.close_connection = True
             return None
         if answer == "drop":

@@ -286,9 +286,11 @@ def test_concurrent_uploads_of_one_file_make_one_asset(make_stack):
     content = os.urandom(4 << 20)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(lambda _: stack.upload(token, content, "pixverse"), range(8)))
-    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
+    # 202 queued: at most half of the 8 request threads may wait for the one delivery at once.
+    assert all(r.status_code in (200, 201, 202) for r in responses), [r.text for r in responses]
     assert len({r.json()["asset_id"] for r in responses}) == 1
     assert sorted(r.json()["status"] for r in responses).count("created") == 1
+    wait_until(lambda: stack.provider_uploads_count("pixverse") == 1, what="the one delivery")
     assert stack.query("SELECT count(*) FROM assets") == [(1,)]
     assert len(stack.blobs()) == 1
     assert stack.provider_uploads_count("pixverse") == 1
@@ -392,8 +394,9 @@ def test_provider_failure_is_502_and_a_later_upload_completes_it(make_stack, tmp
     assert health == {"pixverse": "ok", "flaky": "unavailable"}
 
     blocker.unlink()
+    # The upload asks for the queued retry at once; the queue may also have retried by itself.
     r = stack.upload(token, content, "flaky")
-    assert r.status_code == 200 and r.json()["status"] == "added_provider"
+    assert r.status_code == 200 and r.json()["status"] in ("added_provider", "reused"), r.text
     assert stack.provider_uploads_count("flaky") == 1
 
 

@@ -12,7 +12,8 @@ from conftest import BIN, run_cli
 
 def test_migrate_status_lists_every_migration(db):
     out = run_cli("migrate", "status", db=db).stdout
-    for name in ["legacy_schema", "fix_sha256_per_user_dedup", "provider_uploads_table", "users_and_tokens"]:
+    for name in ["legacy_schema", "fix_sha256_per_user_dedup", "provider_uploads_table", "users_and_tokens",
+                 "deliveries"]:
         assert name in out
     assert "pending" not in out
 
@@ -21,13 +22,13 @@ def test_migrate_down_and_up_via_cli(db):
     out = run_cli("migrate", "down", "--to", "1", db=db).stdout
     assert "schema at version 1" in out
     assert "pending" in run_cli("migrate", "status", db=db).stdout
-    assert "schema at version 7" in run_cli("migrate", "up", db=db).stdout
+    assert "schema at version 8" in run_cli("migrate", "up", db=db).stdout
 
 
 def test_bad_migration_target_is_a_one_line_error(db):
     result = run_cli("migrate", "up", "--to", "42", db=db, check=False)
     assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == ["error: unknown migration version 42 (known: 1-7)"]
+    assert result.stderr.strip().splitlines() == ["error: unknown migration version 42 (known: 1-8)"]
 
 
 def test_refused_downgrade_names_the_shared_hash_and_keeps_data(db):
@@ -41,7 +42,7 @@ def test_refused_downgrade_names_the_shared_hash_and_keeps_data(db):
     assert result.returncode == 1
     assert shared in result.stderr and "users 1, 2" in result.stderr
     assert sqlite3.connect(db).execute("SELECT * FROM assets ORDER BY id").fetchall() == before
-    assert "schema at version 7" in run_cli("migrate", "up", db=db).stdout
+    assert "schema at version 8" in run_cli("migrate", "up", db=db).stdout
 
 
 def test_users_and_tokens(db):

@@ -367,8 +367,8 @@ def test_http_upload_streams_in_constant_memory(db, data, tmp_path, provider):
     assert peak_kib < 64 * 1024, f"peak RSS {peak_kib} KiB for a {size >> 20} MiB upload"
 
 
-# Upload claims: an API upload and `sync` are separate processes; a claim row in the database
-# keeps them from both sending one asset to one provider.
+# Deliveries: serve's delivery workers and `sync` are separate processes working one queue in
+# the database; a lease on each (asset, provider) keeps them from both sending it.
 
 def background(fn):
     """Runs fn() on a thread; returns a function that joins it and gives fn's result."""
@@ -383,23 +383,24 @@ def background(fn):
     return join
 
 
-def claims(db):
+def leases(db):
     with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT asset_id, provider_id, claimed_by FROM provider_upload_claims").fetchall()
+        return conn.execute("SELECT asset_id, provider_id, lease_owner FROM deliveries "
+                            "WHERE state = 'delivering'").fetchall()
 
 
-def test_sync_skips_an_asset_an_api_upload_is_sending(make_stack, tmp_path, provider):
+def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, provider):
     config = write_config(tmp_path, provider.url, headers=[])
     stack = make_stack(config=config)
     token = stack.add_user("alice")
     content = os.urandom(50_000)
     provider.control(mode="slow", delay=3)
     api = background(lambda: stack.upload(token, content, provider="runway"))
-    wait_until(lambda: len(provider.requests()) == 1, what="the API upload to reach the provider")
-    # The asset row exists and is missing on runway: without the claim, sync would send it too.
+    wait_until(lambda: len(provider.requests()) == 1, what="the upload's delivery to reach the provider")
+    # The asset row exists and is missing on runway: without the lease, sync would send it too.
     result = sync(stack.db_path, stack.data_dir, config)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "in progress elsewhere (api pid" in result.stdout
+    assert "in progress elsewhere (serve/" in result.stdout
     assert "sync runway: 0 uploaded, 0 already there, 0 failed; 1 in progress elsewhere;" in result.stdout
     answer = api()
     assert answer.status_code == 201, answer.text
@@ -407,7 +408,7 @@ def test_sync_skips_an_asset_an_api_upload_is_sending(make_stack, tmp_path, prov
     received = provider.requests()
     assert len(received) == 1 and received[0]["sha256"] == hashlib.sha256(content).hexdigest()
     assert stack.provider_uploads_count("runway") == 1
-    assert claims(stack.db_path) == []
+    assert leases(stack.db_path) == []
     # A later sync finds nothing left to send.
     again = sync(stack.db_path, stack.data_dir, config, check=True)
     assert "sync runway: 0 uploaded, 0 already there, 0 failed;" in again.stdout
@@ -424,48 +425,69 @@ def test_api_upload_waits_for_a_sync_sending_the_same_asset(make_stack, tmp_path
     provider.control(mode="slow", delay=2)
     syncing = background(lambda: sync(stack.db_path, stack.data_dir, config))
     wait_until(lambda: len(provider.requests()) == 1, what="sync's upload to reach the provider")
-    assert [c[2].startswith("sync pid ") for c in claims(stack.db_path)] == [True]
-    answer = stack.upload(token, content, provider="runway")  # waits for the sync's claim
+    assert [lease[2].startswith("sync-runway ") for lease in leases(stack.db_path)] == [True]
+    answer = stack.upload(token, content, provider="runway")  # waits for the sync's delivery
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["status"] == "reused" and body["provider_asset_id"] == "fp-1"
+    assert body["status"] == "added_provider" and body["provider_asset_id"] == "fp-1"
     result = syncing()
     assert result.returncode == 0 and "sync runway: 1 uploaded" in result.stdout, result.stdout
     assert len(provider.requests()) == 1
     assert uploads(stack.db_path) == {first.json()["asset_id"]: "fp-1"}
-    assert claims(stack.db_path) == []
+    assert leases(stack.db_path) == []
 
 
-def test_a_stale_claim_left_by_a_killed_uploader_does_not_block(make_stack, tmp_path, provider):
+def test_an_expired_lease_left_by_a_killed_sender_does_not_block(make_stack, tmp_path, provider):
     config = write_config(tmp_path, provider.url, headers=[])
     stack = make_stack(config=config)
     token = stack.add_user("alice")
     content = os.urandom(30_000)
     first = stack.upload(token, content, provider="pixverse")
     asset_id = first.json()["asset_id"]
-    # What a `kill -9` mid-upload leaves: a claim that nobody will complete or release.
+    # What a `kill -9` mid-send on another host leaves: a lease nobody will complete or give back.
     with sqlite3.connect(stack.db_path) as conn:
-        conn.execute("INSERT INTO provider_upload_claims VALUES (?, 'runway', 'sync pid 999999', "
-                     "'2026-01-01T00:00:00.000Z')", (asset_id,))
-    started = time.monotonic()
+        conn.execute("INSERT INTO deliveries (asset_id, provider_id, state, attempts, next_attempt_at, lease_owner, "
+                     "lease_expires_at, idempotency_key, created_at, updated_at) VALUES (?, 'runway', 'delivering', 1, "
+                     "'2026-01-01T00:00:00.000Z', 'sync-runway otherhost pid 999 ab', '2026-01-01T00:00:00.000Z', "
+                     "'00112233445566778899aabbccddeeff', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+                     (asset_id,))
     answer = stack.upload(token, content, provider="runway")
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "added_provider"
-    assert time.monotonic() - started < 10  # taken over at once, not waited for
-    assert len(provider.requests()) == 1
+    received = provider.requests()
+    assert len(received) == 1 and received[0]["idempotency_key"] == "00112233445566778899aabbccddeeff"
     assert stack.provider_uploads_count("runway") == 1
-    assert claims(stack.db_path) == []
+    assert leases(stack.db_path) == []
+    assert stack.query("SELECT attempts FROM deliveries WHERE provider_id = 'runway'") == [(2,)]
 
 
-def test_a_failed_api_upload_releases_its_claim(make_stack, tmp_path, provider):
+def test_a_failed_delivery_is_retried_by_the_queue_or_queued_again_by_a_new_upload(make_stack, tmp_path, provider):
     config = write_config(tmp_path, provider.url, headers=[], max_attempts=1)
     stack = make_stack(config=config)
     token = stack.add_user("alice")
     provider.control(mode="500")
     answer = stack.upload(token, b"fails once" * 1000, provider="runway")
     assert answer.status_code == 502, answer.text
-    assert claims(stack.db_path) == []
+    error = answer.json()["error"]
+    assert error["code"] == "provider_failed" and error["retryable"] is True
+    assert "retried automatically" in error["message"]
+    asset_id = stack.query("SELECT id FROM assets")[0][0]
+    state = stack.api("GET", f"/api/v1/assets/{asset_id}", token).json()["deliveries"]["runway"]
+    assert state["state"] == "queued" and state["attempts"] == 1 and "HTTP 500" in state["last_error"]
     provider.control(mode="ok")
+    # The queue tries again after its backoff; nobody has to upload again.
+    wait_until(lambda: stack.provider_uploads_count("runway") == 1, what="the retry to deliver")
     result = sync(stack.db_path, stack.data_dir, config, check=True)
-    assert "sync runway: 1 uploaded" in result.stdout
-    assert stack.provider_uploads_count("runway") == 1
+    assert "sync runway: 0 uploaded" in result.stdout
+    assert len([r for r in provider.requests() if "id" in r]) == 1
+
+    # Not retryable (a 4xx): failed until a new upload of the same file queues it again.
+    provider.control(mode="400")
+    refused = stack.upload(token, b"refused once" * 1000, provider="runway")
+    assert refused.status_code == 502 and refused.json()["error"]["retryable"] is False
+    assert stack.query("SELECT state FROM deliveries WHERE provider_id = 'runway' ORDER BY asset_id") == \
+        [("delivered",), ("failed",)]
+    provider.control(mode="ok")
+    again = stack.upload(token, b"refused once" * 1000, provider="runway")
+    assert again.status_code == 200 and again.json()["status"] == "added_provider", again.text
+    assert stack.provider_uploads_count("runway") == 2

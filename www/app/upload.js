@@ -188,7 +188,8 @@ async function uploadOne(entry, { db, api, providerId, changed, signal, progress
       });
       entry.sent = entry.size;
       const providers = providerIds(answer.uploaded_to_providers);
-      if (!providers.includes(providerId)) providers.push(providerId);
+      // 202 queued: the server delivers it in the background; it is not on the provider yet.
+      if (answer.status !== 'queued' && !providers.includes(providerId)) providers.push(providerId);
       await db.recordUpload(answer.sha256, { status: answer.status, assetId: answer.asset_id, providers, note: answer.note });
       if (!entry.sha256 && answer.sha256) {
         entry.sha256 = answer.sha256;
@@ -198,7 +199,9 @@ async function uploadOne(entry, { db, api, providerId, changed, signal, progress
         ? alreadyUploadedMessage(answer.asset_id, providers)
         : answer.status === 'added_provider'
           ? `uploaded (added to ${providerId}, asset ${answer.asset_id})`
-          : `uploaded (asset ${answer.asset_id})`;
+          : answer.status === 'queued'
+            ? `uploaded; queued for delivery to ${providerId} (asset ${answer.asset_id})`
+            : `uploaded (asset ${answer.asset_id})`;
       settle(entry, answer.status === 'reused' ? 'skipped' : 'done', message, changed);
       return;
     } catch (error) {

@@ -11,4 +11,6 @@ public enum Notes {
         "Reused existing asset (deduplicated by sha256, uploaded to \(provider))"
     }
     public static func created(uploadedTo provider: ProviderID) -> String { "New asset uploaded to \(provider)" }
+    /// Ours (the seed system always waited): the delivery runs in the background.
+    public static func queued(for provider: ProviderID) -> String { "Queued for delivery to \(provider)" }
 }

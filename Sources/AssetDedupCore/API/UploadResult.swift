@@ -3,6 +3,35 @@ public enum UploadStatus: String, Sendable {
     case created
     case reused
     case addedProvider = "added_provider"
+    /// Not on the provider yet: its delivery is queued (`202`); `GET /assets/{id}` follows it.
+    case queued
+}
+
+/// Where one delivery to one provider stands, as the API shows it under `deliveries`.
+public struct DeliverySummary: JSONRepresentable, Sendable, Equatable {
+    public let state: String
+    public let attempts: Int
+    public let lastError: String?
+    public let updatedAt: String
+
+    public init(state: String, attempts: Int, lastError: String?, updatedAt: String) {
+        self.state = state
+        self.attempts = attempts
+        self.lastError = lastError
+        self.updatedAt = updatedAt
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("state", .string(state)), ("attempts", .int(Int64(attempts))), ("last_error", .string(lastError)),
+            ("updated_at", .string(updatedAt)),
+        ])
+    }
+
+    /// `{provider_id: {...}}`, keys sorted.
+    public static func map(_ deliveries: [String: DeliverySummary]) -> JSONValue {
+        .object(deliveries.sorted { $0.key < $1.key }.map { ($0.key, $0.value.json) })
+    }
 }
 
 /// The upload answer: ours, plus every field the seed system's clients read.
@@ -18,6 +47,8 @@ public struct UploadResult: JSONRepresentable, Sendable, Equatable {
     /// The seed system had public URLs for some providers; ours have none yet (always null).
     public let externalURL: String?
     public let note: String
+    /// The asset's deliveries by provider id (what `GET /assets/{id}` shows too).
+    public let deliveries: [String: DeliverySummary]
 
     public var json: JSONValue {
         .object([
@@ -25,10 +56,13 @@ public struct UploadResult: JSONRepresentable, Sendable, Equatable {
             ("status", .string(status.rawValue)), ("provider_id", .string(providerID)),
             ("provider_asset_id", .string(providerAssetID)), ("uploaded_to_providers", .strings(uploadedToProviders)),
             ("media_type", .string(mediaType)), ("external_url", .string(externalURL)), ("note", .string(note)),
+            ("deliveries", DeliverySummary.map(deliveries)),
         ])
     }
 
-    public init(asset: Asset, status: UploadStatus, provider: ProviderID) {
+    public init(
+        asset: Asset, status: UploadStatus, provider: ProviderID, deliveries: [String: DeliverySummary] = [:]
+    ) {
         self.assetID = asset.id.rawValue
         self.sha256 = asset.sha256?.hex ?? ""
         self.size = asset.size
@@ -38,10 +72,12 @@ public struct UploadResult: JSONRepresentable, Sendable, Equatable {
         self.uploadedToProviders = asset.uploadedProviders.map(\.rawValue)
         self.mediaType = MediaType(mimeType: asset.mimeType).rawValue
         self.externalURL = nil
+        self.deliveries = deliveries
         switch status {
         case .created: self.note = Notes.created(uploadedTo: provider)
         case .reused: self.note = Notes.reused(alreadyOn: provider)
         case .addedProvider: self.note = Notes.reused(uploadedTo: provider)
+        case .queued: self.note = Notes.queued(for: provider)
         }
     }
 }
@@ -69,18 +105,22 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
     public let uploadedToProviders: [String]
     /// Provider id -> the provider's id for the asset (the seed system's map).
     public let providers: [String: String]
+    /// Deliveries by provider id; nil leaves the key out (the list endpoint).
+    public let deliveries: [String: DeliverySummary]?
 
     public var json: JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("asset_id", .int(assetID)), ("sha256", .string(sha256)), ("size", .int(size)),
             ("mime_type", .string(mimeType)), ("media_type", .string(mediaType)),
             ("original_filename", .string(originalFilename)), ("provider_id", .string(providerID)),
             ("created_at", .string(createdAt)), ("uploaded_to_providers", .strings(uploadedToProviders)),
             ("providers", .object(providers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
-        ])
+        ]
+        if let deliveries { fields.append(("deliveries", DeliverySummary.map(deliveries))) }
+        return .object(fields)
     }
 
-    public init(_ asset: Asset) {
+    public init(_ asset: Asset, deliveries: [String: DeliverySummary]? = nil) {
         self.assetID = asset.id.rawValue
         self.sha256 = asset.sha256?.hex
         self.size = asset.size
@@ -91,5 +131,6 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
         self.createdAt = asset.createdAt
         self.uploadedToProviders = asset.uploadedProviders.map(\.rawValue)
         self.providers = Dictionary(uniqueKeysWithValues: asset.uploads.map { ($0.key.rawValue, $0.value) })
+        self.deliveries = deliveries
     }
 }

@@ -11,6 +11,7 @@ public enum MigrationPlan {
         duplicateReviews,
         reportIndexes,
         providerUploadClaims,
+        deliveries,
     ]
 
     /// The newest version this binary knows.
@@ -244,5 +245,55 @@ public enum MigrationPlan {
         ],
         down: [.sql("DROP TABLE provider_upload_claims;")],
         isAlreadyApplied: { db in try db.tableExists("provider_upload_claims") }
+    )
+
+    // MARK: 8. deliveries
+
+    /// The durable delivery queue: one row per (asset, provider) ever, leased by whoever sends
+    /// it (serve's delivery workers, `sync`). It replaces migration 7's claims, whose table goes:
+    /// a live lease is the claim. Existing `provider_uploads` rows become delivered rows so that
+    /// every pair the system knows of has one.
+    static let deliveries = Migration(
+        version: 8, name: "deliveries",
+        up: [
+            .sql(
+                """
+                CREATE TABLE deliveries (
+                    asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+                    provider_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('queued', 'delivering', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    next_attempt_at TEXT NOT NULL,
+                    lease_owner TEXT,
+                    lease_expires_at TEXT,
+                    idempotency_key TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (asset_id, provider_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX idx_deliveries_due ON deliveries(state, next_attempt_at);
+                INSERT INTO deliveries (asset_id, provider_id, state, attempts, next_attempt_at, idempotency_key,
+                    created_at, updated_at)
+                SELECT asset_id, provider_id, 'delivered', 1, uploaded_at, lower(hex(randomblob(16))), uploaded_at,
+                    uploaded_at
+                FROM provider_uploads;
+                DROP TABLE IF EXISTS provider_upload_claims;
+                """)
+        ],
+        down: [
+            .sql(
+                """
+                DROP TABLE deliveries;
+                CREATE TABLE provider_upload_claims (
+                    asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+                    provider_id TEXT NOT NULL,
+                    claimed_by TEXT NOT NULL,
+                    claimed_at TEXT NOT NULL,
+                    PRIMARY KEY (asset_id, provider_id)
+                ) WITHOUT ROWID;
+                """)
+        ],
+        isAlreadyApplied: { db in try db.tableExists("deliveries") }
     )
 }

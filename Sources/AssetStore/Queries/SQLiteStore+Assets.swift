@@ -1,4 +1,5 @@
 import AssetDedupCore
+import Foundation
 
 /// What the store needs to create an asset row.
 public struct NewAsset: Sendable {
@@ -139,8 +140,8 @@ extension SQLiteStore {
     }
 
     /// Records that the asset is on `provider` as `providerAssetID`; a second record for the
-    /// same pair keeps the first (the provider already has the content). Drops the pair's
-    /// upload claim in the same transaction, so a waiter sees the row before the claim goes.
+    /// same pair keeps the first (the provider already has the content). Marks the pair's
+    /// delivery delivered in the same transaction: a delivered job always has its row.
     @discardableResult
     public func recordUpload(asset: AssetID, provider: ProviderID, providerAssetID: String) throws -> Bool {
         try db.writeTransaction {
@@ -150,7 +151,7 @@ extension SQLiteStore {
                     INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, ?, ?)
                     ON CONFLICT (asset_id, provider_id) DO NOTHING
                     """, [asset.rawValue, provider.rawValue, providerAssetID]) == 1
-            try releaseClaim(asset: asset, provider: provider)
+            try markDelivered(asset: asset, provider: provider, now: Date())
             return inserted
         }
     }

@@ -86,6 +86,8 @@ public struct HTTPProvider: Provider {
             // "Expect:" turns off curl's 100-continue wait, which costs a second per upload
             // against servers that do not answer it.
             var lines = settings.headers.map(\.line) + ["Expect:", "Accept: application/json"]
+            // The same key on every attempt of one delivery, retries and re-sends after a crash included.
+            if let key = blob.idempotencyKey { lines.append("Idempotency-Key: \(key)") }
             let contentType = blob.mimeType ?? "application/octet-stream"
             switch settings.mode {
             case .multipart:

@@ -4,7 +4,7 @@ import AssetDedupCore
 public struct SyncItem: Sendable, Equatable {
     public let assetID: AssetID
     public let userID: UserID
-    public let blob: BlobReference
+    public var blob: BlobReference
 
     public init(assetID: AssetID, userID: UserID, blob: BlobReference) {
         self.assetID = assetID
@@ -21,15 +21,15 @@ public enum SyncOutcome: Sendable, Equatable {
     case alreadyThere(providerAssetID: String)
     /// Not sent, or sent and refused; nothing recorded.
     case failed(reason: String, retryable: Bool)
-    /// Not sent: another uploader (an API upload) holds its claim; a later run picks it up if
-    /// that one fails.
+    /// Not sent: another sender (serve's delivery worker) holds its lease; the queue retries it
+    /// if that one fails.
     case inProgressElsewhere(by: String)
 }
 
-/// What the caller's claim on an item says, just before it would be sent.
+/// What the caller's lease on an item says, just before it would be sent.
 public enum SyncClaim: Sendable, Equatable {
-    /// Claimed for this run: send it.
-    case send
+    /// Leased for this run: send it, with the delivery's idempotency key when there is one.
+    case send(idempotencyKey: String? = nil)
     /// Someone else recorded it since its page was read: do not send.
     case recordedMeanwhile(providerAssetID: String)
     /// Someone else is sending it right now: skip it this run.

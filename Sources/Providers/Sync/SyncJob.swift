@@ -25,19 +25,20 @@ public final class SyncJob {
     /// Runs until `next` returns an empty page and every upload has finished.
     ///
     /// - `next`: the following page of items (keyset-paginated by the caller).
-    /// - `claim`: asked just before sending, on this thread: whether someone else (an API
-    ///   upload) recorded the item since its page was read, or is sending it now; either way it
-    ///   is not sent. `.send` means the caller now holds the item's claim.
-    /// - `record`: store a success (and drop the claim); a throw stops the run once in-flight
+    /// - `claim`: asked just before sending, on this thread: whether someone else (serve's
+    ///   delivery worker) recorded the item since its page was read, or is sending it now; either
+    ///   way it is not sent. `.send` means the caller now holds the item's delivery lease.
+    /// - `record`: store a success (and end the lease); a throw stops the run once in-flight
     ///   uploads end.
-    /// - `release`: drop the claim of an item that failed, so a later upload may try.
+    /// - `release`: give back the lease of an item that failed, with why and whether it is
+    ///   worth retrying, so the delivery queue may try again.
     /// - `report`: called after each item (with it) and on ticks (with nil).
     public func run(
         total: SyncProgress,
         next: () throws -> [SyncItem],
-        claim: (SyncItem) throws -> SyncClaim = { _ in .send },
+        claim: (SyncItem) throws -> SyncClaim = { _ in .send() },
         record: (SyncItem, String) throws -> Void,
-        release: (SyncItem) throws -> Void = { _ in },
+        release: (SyncItem, _ reason: String, _ retryable: Bool) throws -> Void = { _, _, _ in },
         report: (SyncProgress, SyncItem?, SyncOutcome?) -> Void
     ) throws -> SyncProgress {
         let started = ContinuousClock.now
@@ -67,13 +68,15 @@ public final class SyncJob {
                     pending = try next().reversed()
                     exhausted = pending.isEmpty
                 }
-                guard let item = pending.popLast() else { break }
-                let skipped: SyncOutcome? =
-                    switch try claim(item) {
-                    case .send: nil
-                    case .recordedMeanwhile(let id): .alreadyThere(providerAssetID: id)
-                    case .claimedElsewhere(let by): .inProgressElsewhere(by: by)
-                    }
+                guard var item = pending.popLast() else { break }
+                let skipped: SyncOutcome?
+                switch try claim(item) {
+                case .send(let key):
+                    item.blob.idempotencyKey = key
+                    skipped = nil
+                case .recordedMeanwhile(let id): skipped = .alreadyThere(providerAssetID: id)
+                case .claimedElsewhere(let by): skipped = .inProgressElsewhere(by: by)
+                }
                 if let skipped {
                     progress.add(skipped, bytes: item.blob.size)
                     report(progress, item, skipped)
@@ -91,7 +94,7 @@ public final class SyncJob {
             inFlight -= 1
             switch outcome {
             case .uploaded(let id), .alreadyThere(let id): try record(item, id)
-            case .failed: try release(item)
+            case .failed(let reason, let retryable): try release(item, reason, retryable)
             case .inProgressElsewhere: break
             }
             progress.add(outcome, bytes: item.blob.size)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AssetStore
 import BlobStore
+import Delivery
 import FastCGIServer
 import Foundation
 import HTTPAPI
@@ -22,6 +23,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest upload body accepted, in bytes.") var maxUploadBytes: Int64 = 8 << 30
     @Option(help: "How long a request waits for another writer's database lock before answering 503, in ms.")
     var busyTimeoutMs: Int32 = 5_000
+    @Option(help: "Delivery worker threads pushing uploads to providers (each with its own database connection).")
+    var deliveryWorkers: Int = 2
+    @Option(help: "How long an upload waits for its delivery before answering 202 queued, in seconds.")
+    var deliveryWaitSeconds: Double = 30
 
     @Option(
         help:
@@ -33,6 +38,10 @@ struct ServeCommand: ParsableCommand {
         if !(1...512).contains(threads) { throw ValidationError("--threads must be 1 to 512, got \(threads)") }
         if maxUploadBytes < 1 { throw ValidationError("--max-upload-bytes must be positive") }
         if !(0...600_000).contains(busyTimeoutMs) { throw ValidationError("--busy-timeout-ms must be 0 to 600000") }
+        if !(1...64).contains(deliveryWorkers) {
+            throw ValidationError("--delivery-workers must be 1 to 64, got \(deliveryWorkers)")
+        }
+        if !(0...600).contains(deliveryWaitSeconds) { throw ValidationError("--delivery-wait-seconds must be 0 to 600") }
     }
 
     func run() throws {
@@ -55,8 +64,11 @@ struct ServeCommand: ParsableCommand {
             for case let directory as DirectoryProvider in providers.providers {
                 try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
             }
-            let locks = UploadLocks()
-            let limits = APILimits(maxUploadBytes: maxUploadBytes)
+            let limits = {
+                var limits = APILimits(maxUploadBytes: maxUploadBytes)
+                limits.deliveryWaitSeconds = deliveryWaitSeconds
+                return limits
+            }()
             let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
             try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
             let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
@@ -65,6 +77,18 @@ struct ServeCommand: ParsableCommand {
             if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
             let dbPath = options.db
             let busyTimeout = busyTimeoutMs
+            // One hub per process: request threads wake the workers, workers wake waiting requests.
+            let hub = DeliveryHub(serveThreads: threads)
+            let pool = try DeliveryPool(
+                count: deliveryWorkers,
+                runner: DeliveryRunner(providers: providers, dataDirectory: data, hub: hub, logger: logger),
+                openStore: { try SQLiteStore(path: dbPath, busyTimeoutMilliseconds: busyTimeout) })
+            pool.start()
+            defer {
+                if !pool.stop(waitingAtMost: 5) {
+                    logger.notice("delivery workers still inside a provider call; their jobs resume after a restart")
+                }
+            }
             let server = try FastCGIServer(address: address)
             try server.run(
                 threads: threads,
@@ -72,10 +96,12 @@ struct ServeCommand: ParsableCommand {
                     let store = try SQLiteStore(path: dbPath, busyTimeoutMilliseconds: busyTimeout)
                     return APIResponder(
                         api: API(
-                            store: store, blobs: blobs, providers: providers, uploadLocks: locks, limits: limits,
+                            store: store, blobs: blobs, providers: providers, deliveries: hub, limits: limits,
                             bodyFiles: bodyFiles, logger: logger))
                 },
-                log: { logger.notice("\($0)") })
+                log: { logger.notice("\($0)") },
+                // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
+                onStop: { grace in hub.drain(by: Date().addingTimeInterval(max(grace - 2, 0))) })
             logger.notice("stopped")
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import AssetDedupCore
 import AssetStore
 import BlobStore
+import Delivery
 import Foundation
 import Providers
 
@@ -64,30 +65,38 @@ struct SyncCommand: ParsableCommand {
             let lock = try SyncLock(databasePath: options.db, provider: target.id)
             defer { withExtendedLifetime(lock) {} }
             var failures: [(AssetID, String)] = []
-            // Claims keep an API upload of the same asset to this provider from running alongside.
-            // Holding the lock proves no other sync to it is alive: its claims are a killed run's.
-            let leftover = try store.releaseClaims(on: target.id, ownerPrefix: "sync ")
-            if leftover > 0 {
-                out.line("note: released \(leftover) claims left by an earlier sync that did not finish")
+            // Sync is a producer and a worker on serve's delivery queue: each missing asset is
+            // enqueued and leased (one transaction) just before it is sent, so serve's workers
+            // and sync never send one pair twice. Holding the lock proves no other sync to this
+            // provider is alive: leases of an earlier one are a killed run's, ended at once.
+            let me = LeaseOwner(role: "sync-\(target.id)")
+            let leftover = try LeaseOwner.expireLeasesOfDeadProcesses(in: store) { $0.role == me.role }
+            if !leftover.isEmpty {
+                out.line("note: took over the deliveries of \(leftover.joined(separator: ", ")), which did not finish")
             }
-            let claimer = "sync pid \(getpid())"
-            let staleAfter = target.claimStaleSeconds
+            let leaseOwner = me.description
+            let backoff = DeliveryBackoff()
             let job = SyncJob(provider: target, concurrency: concurrency)
             let result = try job.run(
                 total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
                 claim: { item in
-                    switch try store.claimUpload(
-                        asset: item.assetID, provider: target.id, owner: claimer, staleAfter: staleAfter)
+                    switch try store.leaseDelivery(
+                        asset: item.assetID, provider: target.id, owner: leaseOwner, leaseSeconds: target.leaseSeconds)
                     {
-                    case .claimed: .send
-                    case .alreadyUploaded(let id): .recordedMeanwhile(providerAssetID: id)
-                    case .claimedElsewhere(let by, _): .claimedElsewhere(by: by)
+                    case .leased(let delivery): .send(idempotencyKey: delivery.idempotencyKey)
+                    case .alreadyDelivered(let id): .recordedMeanwhile(providerAssetID: id)
+                    case .heldElsewhere(let delivery): .claimedElsewhere(by: delivery.leaseOwner ?? "another sender")
                     }
                 },
                 record: { item, id in
-                    try store.recordUpload(asset: item.assetID, provider: target.id, providerAssetID: id)
+                    try store.completeDelivery(asset: item.assetID, provider: target.id, providerAssetID: id)
                 },
-                release: { try store.releaseClaim(asset: $0.assetID, provider: target.id) },
+                release: { item, reason, retryable in
+                    let attempts = try store.delivery(asset: item.assetID, provider: target.id)?.attempts ?? 1
+                    try store.failDelivery(
+                        asset: item.assetID, provider: target.id, owner: leaseOwner, error: reason,
+                        retryAt: retryable ? Date().addingTimeInterval(backoff.delay(afterAttempts: attempts)) : nil)
+                },
                 report: { progress, item, outcome in
                     if let item, let outcome, case .failed(let reason, _) = outcome {
                         failures.append((item.assetID, reason))

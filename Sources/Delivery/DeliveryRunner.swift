@@ -1,0 +1,106 @@
+import AssetDedupCore
+import AssetStore
+import BlobStore
+import Foundation
+import Logging
+import Providers
+
+/// Sends one leased delivery through its provider adapter and records the outcome: the one
+/// place a job turns into `delivered`, `queued` again (retryable, with backoff) or `failed`.
+/// Shared by serve's workers and by a request that delivers its own job (no workers running).
+public struct DeliveryRunner: Sendable {
+    public let providers: ProviderConfig
+    public let dataDirectory: String
+    public let backoff: DeliveryBackoff
+    public let hub: DeliveryHub
+    public let logger: Logger
+
+    public init(
+        providers: ProviderConfig, dataDirectory: String, hub: DeliveryHub,
+        backoff: DeliveryBackoff = DeliveryBackoff(),
+        logger: Logger
+    ) {
+        self.providers = providers
+        self.dataDirectory = dataDirectory
+        self.hub = hub
+        self.backoff = backoff
+        self.logger = logger
+    }
+
+    /// How long a lease lasts on each configured provider: what `leaseNextDelivery` takes.
+    public var leaseSeconds: [ProviderID: Double] {
+        Dictionary(uniqueKeysWithValues: providers.providers.map { ($0.id, $0.leaseSeconds) })
+    }
+
+    /// What became of one job.
+    public enum Outcome: Sendable, Equatable {
+        case delivered(providerAssetID: String)
+        case retrying(error: String)
+        case failed(error: String)
+        /// The outcome could not be written (the database was busy); the lease runs out and
+        /// the job is sent again with the same idempotency key.
+        case unrecorded
+    }
+
+    /// Sends `job` (leased by `owner`) and records what happened on `store`; wakes waiters.
+    @discardableResult
+    public func run(_ job: Delivery, owner: String, store: SQLiteStore, now: () -> Date = Date.init) -> Outcome {
+        defer { hub.changed() }
+        let result = send(job, store: store)
+        do {
+            switch result {
+            case .success(let providerAssetID):
+                try store.completeDelivery(
+                    asset: job.assetID, provider: job.providerID, providerAssetID: providerAssetID, now: now())
+                return .delivered(providerAssetID: providerAssetID)
+            case .failure(let error):
+                let retryAt =
+                    error.retryable ? now().addingTimeInterval(backoff.delay(afterAttempts: job.attempts)) : nil
+                logger.warning(
+                    "delivery of asset \(job.assetID) to \(job.providerID) failed (attempt \(job.attempts)\(error.retryable ? ", will retry" : "")): \(error.message)"
+                )
+                try store.failDelivery(
+                    asset: job.assetID, provider: job.providerID, owner: owner, error: error.message, retryAt: retryAt,
+                    now: now())
+                return error.retryable ? .retrying(error: error.message) : .failed(error: error.message)
+            }
+        } catch {
+            logger.error("could not record the delivery of asset \(job.assetID) to \(job.providerID): \(error)")
+            return .unrecorded
+        }
+    }
+
+    /// The adapter call: a missing blob or provider fails for good; a provider that can tell it
+    /// holds the content already is not sent the bytes again.
+    func send(_ job: Delivery, store: SQLiteStore) -> Result<String, ProviderError> {
+        func fail(_ message: String) -> Result<String, ProviderError> {
+            .failure(ProviderError(provider: job.providerID, retryable: false, message: message, attempts: 0))
+        }
+        guard let adapter = providers.provider(job.providerID) else {
+            return fail("provider \(job.providerID) is not configured in this process")
+        }
+        let asset: Asset
+        do {
+            guard let found = try store.anyUsersAsset(id: job.assetID) else {
+                return fail("asset \(job.assetID) is gone")
+            }
+            asset = found
+        } catch {
+            return .failure(
+                ProviderError(provider: job.providerID, retryable: true, message: "database: \(error)", attempts: 0))
+        }
+        guard let sha256 = asset.sha256 else { return fail("asset \(job.assetID) has no sha256 yet (run backfill)") }
+        let blob = BlobReference(
+            path: BlobStore.path(for: sha256, dataDirectory: dataDirectory), sha256: sha256, size: asset.size,
+            filename: asset.originalFilename, mimeType: asset.mimeType, idempotencyKey: job.idempotencyKey)
+        guard access(blob.path, R_OK) == 0 else { return fail("blob \(blob.path) is missing or unreadable") }
+        do {
+            if case .present(let id) = try adapter.presence(of: blob) { return .success(id) }
+            return .success(try adapter.upload(blob))
+        } catch let error as ProviderError {
+            return .failure(error)
+        } catch {
+            return fail("\(error)")
+        }
+    }
+}
