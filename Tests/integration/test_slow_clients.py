@@ -109,8 +109,10 @@ def test_trickling_uploads_do_not_hold_app_threads(make_stack):
     assert statuses == [200] * 100
     # Generous: with the old unbuffered path every check waited for a trickle to finish.
     assert max(latencies) < 5, max(latencies)
-    assert fast_status == 201 and fast_json["sha256"] == fast_sha
-    assert results["statuses"] == [201] * uploads
+    # 202: stored, its push to the provider queued (when half the app's threads already wait on
+    # deliveries, an upload answers at once instead of waiting).
+    assert fast_status in (201, 202) and fast_json["sha256"] == fast_sha
+    assert set(results["statuses"]) <= {201, 202} and len(results["statuses"]) == uploads
     assert stack.query("SELECT count(*) FROM assets WHERE user_id = (SELECT id FROM users WHERE name='alice')")[0][0] == uploads
     wait_until(lambda: not stack.body_files(), what="nginx to delete its body files")
     assert stack.temp_files() == []
