@@ -85,9 +85,14 @@ public final class API {
             return try only("POST") { try upload(request, user: authenticate(request)) }
         case "/assets":
             return try only("GET") { try reading(request, input: {}) { user, _ in try listAssets(request, user: user) } }
+        case "/uploads":
+            return try resumable(request, id: nil)
         case "/providers":
             return try only("GET") { try listProviders(user: authenticate(request)) }
         default:
+            if path.hasPrefix("/uploads/") {
+                return try resumable(request, id: String(path.dropFirst("/uploads/".count)))
+            }
             if path.hasPrefix("/assets/") {
                 let id = String(path.dropFirst("/assets/".count))
                 return try only("GET") { try reading(request, input: {}) { user, _ in try getAsset(id: id, user: user) } }

@@ -10,6 +10,9 @@ public struct APILimits: Sendable {
     /// to the same provider, before answering 409 `upload_in_progress`. Bounded well below
     /// nginx's `fastcgi_read_timeout`, and it holds a worker thread while it waits.
     public var claimWaitSeconds: Double = 60
+    /// A resumable upload's append lock older than this is taken over even if its owner looks
+    /// alive (a hung peer, or a process on another host); appends behind nginx end long before.
+    public var appendLockStaleSeconds: Double = 3600
 
     public init(maxUploadBytes: Int64 = 8 << 30) {
         self.maxUploadBytes = maxUploadBytes

@@ -22,12 +22,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest upload body accepted, in bytes.") var maxUploadBytes: Int64 = 8 << 30
     @Option(help: "How long a request waits for another writer's database lock before answering 503, in ms.")
     var busyTimeoutMs: Int32 = 5_000
+    @Option(help: "Resumable uploads idle longer than this many hours expire and are removed.")
+    var uploadExpiryHours: Double = 24
 
     func validate() throws {
         if socket != nil && listen != nil { throw ValidationError("give --socket or --listen, not both") }
         if !(1...512).contains(threads) { throw ValidationError("--threads must be 1 to 512, got \(threads)") }
         if maxUploadBytes < 1 { throw ValidationError("--max-upload-bytes must be positive") }
         if !(0...600_000).contains(busyTimeoutMs) { throw ValidationError("--busy-timeout-ms must be 0 to 600000") }
+        if !(uploadExpiryHours > 0) { throw ValidationError("--upload-expiry-hours must be positive") }
     }
 
     func run() throws {
@@ -38,10 +41,13 @@ struct ServeCommand: ParsableCommand {
                 return logger
             }()
             let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
-            _ = try options.openMigratedStore()
+            let store = try options.openMigratedStore()
             let blobs = try BlobStore(dataDirectory: data)
             let swept = try blobs.sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
+            let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
+            try Self.sweep(uploadSweep, store: store, logger: logger)
+            Self.startPeriodicSweep(uploadSweep, dbPath: options.db, logger: logger)
             let providers = try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
             for case let directory as DirectoryProvider in providers.providers {
                 try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
@@ -63,5 +69,31 @@ struct ServeCommand: ParsableCommand {
                 log: { logger.notice("\($0)") })
             logger.notice("stopped")
         }
+    }
+
+    /// One sweep of expired resumable uploads, logged when it removed something.
+    static func sweep(_ sweep: UploadSessionSweep, store: SQLiteStore, logger: Logger) throws {
+        let outcome = try sweep.run(store: store)
+        if outcome.sessions + outcome.orphanFiles > 0 {
+            logger.notice(
+                "removed \(outcome.sessions) expired resumable upload(s) and \(outcome.orphanFiles) orphan partial file(s)")
+        }
+    }
+
+    /// Sweeps again every tenth of the expiry window (at most hourly) on a background thread
+    /// with its own connection, so no request thread pays for it.
+    static func startPeriodicSweep(_ sweep: UploadSessionSweep, dbPath: String, logger: Logger) {
+        let interval = min(sweep.expirySeconds / 10, 3600)
+        let thread = Thread {
+            guard let store = try? SQLiteStore(path: dbPath) else { return }
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                do { try Self.sweep(sweep, store: store, logger: logger) } catch {
+                    logger.warning("resumable upload sweep failed: \(error)")
+                }
+            }
+        }
+        thread.name = "upload-sweep"
+        thread.start()
     }
 }

@@ -28,10 +28,9 @@ final class APIResponder: FastCGIResponder {
         for (name, param) in Self.optionalHeaders {
             if let value = request.param(param) { headers[name] = value }
         }
+        let method = request.param("REQUEST_METHOD") ?? "GET"
         let response = api.respond(
-            to: HTTPRequest(
-                method: request.param("REQUEST_METHOD") ?? "GET", path: path, query: query, headers: headers,
-                body: FastCGIBody(request: request)))
+            to: HTTPRequest(method: method, path: path, query: query, headers: headers, body: FastCGIBody(request: request)))
         head.removeAll(keepingCapacity: true)
         head.append(contentsOf: "Status: \(response.status) \(response.reason)\r\n".utf8)
         for (name, value) in response.headers {
@@ -42,7 +41,8 @@ final class APIResponder: FastCGIResponder {
         }
         head.append(contentsOf: "Content-Length: \(response.body.count)\r\nCache-Control: no-store\r\n\r\n".utf8)
         request.write(head)
-        request.write(response.body)
+        // A HEAD answer has the headers a GET would have and no body (resumable-upload offsets).
+        if method != "HEAD" { request.write(response.body) }
     }
 }
 

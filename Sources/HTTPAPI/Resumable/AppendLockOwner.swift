@@ -1,0 +1,29 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Who holds a resumable upload's append lock: `host:pid:nonce`, one per request, so a lock
+/// left by a killed process is recognised as stale at once on this host.
+enum AppendLockOwner {
+    static let host: String = {
+        var name = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "localhost" }
+        return String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+    }()
+
+    /// A fresh owner name for one request.
+    static func make() -> String {
+        "\(host):\(getpid()):\(String(UInt64.random(in: 0 ... .max), radix: 16))"
+    }
+
+    /// False only when the owner is a process on this host that no longer exists; a lock held
+    /// on another host (or by another thread here) counts as alive until it times out.
+    static func isAlive(_ owner: String) -> Bool {
+        let parts = owner.split(separator: ":")
+        guard parts.count == 3, parts[0] == host, let pid = pid_t(parts[1]) else { return true }
+        if pid == getpid() { return true }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+}
