@@ -68,7 +68,9 @@ extension API {
         }
         let filename = request.query["filename"].map(Self.cleanFilename)
         let contentType = request.headers["content-type"].map(Self.cleanMime)
-        let mime = request.query["mime"].map(Self.cleanMime) ?? contentType.flatMap { $0.isEmpty ? nil : $0 }
+        // curl's --data-binary default says nothing about the file; nor does the append type.
+        let generic: Set = ["", "application/x-www-form-urlencoded", "application/partial-upload"]
+        let mime = request.query["mime"].map(Self.cleanMime) ?? contentType.flatMap { generic.contains($0) ? nil : $0 }
 
         if let digest = headers.digest, let asset = try store.findAsset(user: user.userID, sha256: digest),
             blobs.contains(digest), headers.length.map({ $0 == asset.size }) ?? true
