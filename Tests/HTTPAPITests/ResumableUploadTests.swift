@@ -295,3 +295,19 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(try h.store.partialUploadTotals().bytes == 100)
     }
 }
+
+@Suite struct ResumableCreationFailureTests {
+    /// A creation that fails (here: more bytes than its Upload-Length) leaves no row and no file.
+    @Test func aFailedCreationKeepsNothing() throws {
+        let h = try APIHarness()
+        let (path, query) = HTTPRequest.split(uri: "/api/v1/uploads?provider_id=pixverse")
+        let response = h.api.respond(
+            to: HTTPRequest(
+                method: "POST", path: path, query: query,
+                headers: ["authorization": "Bearer \(h.token)", "upload-complete": "?0", "upload-length": "10"],
+                body: BytesBody(sample(20))))
+        #expect(response.status == 400)
+        #expect(try h.store.db.queryFirst("SELECT count(*) FROM upload_sessions", row: { $0.int(0) }) == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir + "/data/uploads").isEmpty)
+    }
+}

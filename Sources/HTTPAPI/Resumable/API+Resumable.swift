@@ -94,8 +94,18 @@ extension API {
             blobs.removePartial(at: path)
             throw error
         }
-        return try append(
-            to: session, file: file, request, complete: complete, owner: owner, user: user, creating: true)
+        do {
+            return try append(
+                to: session, file: file, request, complete: complete, owner: owner, user: user, creating: true)
+        } catch {
+            // The client never learns this upload's URL from a failed creation: keep nothing.
+            // A completed upload stays (its answer may be a provider failure; the asset is kept).
+            if try store.uploadSession(id: session.id, user: user.userID)?.isComplete != true {
+                try? store.deleteUploadSession(id: session.id)
+                blobs.removePartial(at: path)
+            }
+            throw error
+        }
     }
 
     // MARK: HEAD /uploads/{id}

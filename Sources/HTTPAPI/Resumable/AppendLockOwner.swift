@@ -4,8 +4,9 @@ import Foundation
     import Glibc
 #endif
 
-/// Who holds a resumable upload's append lock: `host:pid:nonce`, one per request, so a lock
-/// left by a killed process is recognised as stale at once on this host.
+/// Who holds a resumable upload's append lock: `host:pid:process:request`, so a lock left by a
+/// killed process is recognised as stale at once on this host, even when a restarted app gets
+/// the same pid back (as pid 1 in a container does): the process token then differs.
 enum AppendLockOwner {
     static let host: String = {
         var name = [UInt8](repeating: 0, count: 256)
@@ -13,17 +14,20 @@ enum AppendLockOwner {
         return String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
     }()
 
+    /// Random per process start.
+    static let process = String(UInt64.random(in: 0 ... .max), radix: 16)
+
     /// A fresh owner name for one request.
     static func make() -> String {
-        "\(host):\(getpid()):\(String(UInt64.random(in: 0 ... .max), radix: 16))"
+        "\(host):\(getpid()):\(process):\(String(UInt64.random(in: 0 ... .max), radix: 16))"
     }
 
-    /// False only when the owner is a process on this host that no longer exists; a lock held
-    /// on another host (or by another thread here) counts as alive until it times out.
+    /// False only when the owner is a process on this host that no longer exists (or an earlier
+    /// process with our pid); a lock held on another host counts as alive until it times out.
     static func isAlive(_ owner: String) -> Bool {
         let parts = owner.split(separator: ":")
-        guard parts.count == 3, parts[0] == host, let pid = pid_t(parts[1]) else { return true }
-        if pid == getpid() { return true }
+        guard parts.count == 4, parts[0] == host, let pid = pid_t(parts[1]) else { return true }
+        if pid == getpid() { return parts[2] == process }
         return kill(pid, 0) == 0 || errno == EPERM
     }
 }
