@@ -58,14 +58,9 @@ extension API {
         guard let complete = headers.complete else {
             throw APIError.badRequest("missing_header", "Upload-Complete (?0 or ?1) is required")
         }
-        let max = limits.maxUploadBytes
-        if let length = headers.length, length > max { throw APIError.tooLarge("uploads are limited to \(max) bytes") }
-        if let sent = request.contentLength {
-            if sent > max { throw APIError.tooLarge("uploads are limited to \(max) bytes") }
-            if let length = headers.length, sent > length || (complete && sent != length) {
-                throw UploadProblem.inconsistentLength("the body has \(sent) bytes but Upload-Length is \(length)")
-            }
-        }
+        let rules = UploadRules.Request(complete: complete, length: headers.length, bodyLength: request.contentLength)
+        let decision = UploadRules.create(rules, maxBytes: limits.maxUploadBytes)
+        guard case .append = decision else { throw refusal(decision, provided: 0) }
         let filename = request.query["filename"].map(Self.cleanFilename)
         let contentType = request.headers["content-type"].map(Self.cleanMime)
         // curl's --data-binary default says nothing about the file; nor does the append type.
@@ -152,50 +147,40 @@ extension API {
         case .locked(let found):
             session = found
         }
-        var file: PartialUploadFile?
+        let state = UploadRules.State(
+            offset: session.offset, length: session.length, isComplete: session.isComplete,
+            isAnswered: session.answeredAt != nil)
+        let rules = UploadRules.Request(
+            offset: offset, complete: complete, length: headers.length, bodyLength: request.contentLength)
+        let file: PartialUploadFile
         do {
-            if session.isComplete {
-                try store.unlockUploadSession(id: id, owner: owner)
-                // A completion whose answer was lost (crash, provider failure) is finished again.
-                guard session.answeredAt == nil, let digest = session.sha256 else {
-                    throw UploadProblem.completedUpload
-                }
-                return try finish(session, digest: digest, size: session.offset, user: user, request: request)
-            }
-            guard offset == session.offset else {
-                throw UploadProblem.mismatchingOffset(expected: session.offset, provided: offset)
-            }
-            if let length = headers.length {
-                if let known = session.length, known != length {
-                    throw UploadProblem.inconsistentLength("Upload-Length \(length) differs from the earlier \(known)")
-                }
-                if length < session.offset {
-                    throw UploadProblem.inconsistentLength(
-                        "Upload-Length \(length) is below the offset \(session.offset)")
-                }
-                if length > limits.maxUploadBytes {
-                    throw APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
-                }
+            switch UploadRules.append(to: state, rules, maxBytes: limits.maxUploadBytes) {
+            case .append(let length):
                 session.length = length
-            }
-            if let sent = request.contentLength {
-                if let length = session.length,
-                    session.offset + sent > length || (complete && session.offset + sent != length)
-                {
-                    throw UploadProblem.inconsistentLength(
-                        "offset \(session.offset) plus \(sent) bytes does not fit Upload-Length \(length)")
-                }
-                if session.offset + sent > limits.maxUploadBytes {
-                    throw APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
-                }
+            case .finishAgain where session.sha256 != nil:
+                // A completion whose answer was lost (crash, provider failure) is finished again.
+                try store.unlockUploadSession(id: id, owner: owner)
+                return try finish(session, digest: session.sha256!, size: session.offset, user: user, request: request)
+            case let refused:
+                throw refusal(refused, provided: offset)
             }
             file = try PartialUploadFile(opening: blobs.partialPath(upload: id), recordedOffset: session.offset)
         } catch {
-            if !session.isComplete { try? store.unlockUploadSession(id: id, owner: owner) }
+            try? store.unlockUploadSession(id: id, owner: owner)
             throw error
         }
         return try append(
-            to: session, file: file!, request, complete: complete, owner: owner, user: user, creating: false)
+            to: session, file: file, request, complete: complete, owner: owner, user: user, creating: false)
+    }
+
+    /// The error a refusing decision answers with (`provided`: the request's `Upload-Offset`).
+    func refusal(_ decision: UploadRules.Decision, provided: Int64) -> any Error {
+        switch decision {
+        case .mismatchingOffset(let expected): UploadProblem.mismatchingOffset(expected: expected, provided: provided)
+        case .inconsistentLength(let detail): UploadProblem.inconsistentLength(detail)
+        case .tooLarge: APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
+        case .completed, .finishAgain, .append: UploadProblem.completedUpload
+        }
     }
 
     // MARK: DELETE /uploads/{id}

@@ -78,10 +78,13 @@ extension API {
             if creating { headers.insert(("Location", "/api/v1/uploads/\(session.id)"), at: 0) }
             return HTTPResponse(status: creating ? 201 : 204, headers: headers)
         }
-        if let length = session.length, offset != length {
+        if case .inconsistentLength(let detail) = UploadRules.afterBody(
+            end: offset, length: session.length, complete: true)
+        {
+            // Keep the bytes (durable and hashed); the client may go on from HEAD's offset.
             try store.recordAppend(
-                id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: length)
-            throw UploadProblem.inconsistentLength("the upload ends at \(offset) bytes but Upload-Length is \(length)")
+                id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length)
+            throw UploadProblem.inconsistentLength(detail)
         }
         let digest = hasher.finalize()
         if let claimed = session.claimedSHA256, claimed != digest {
