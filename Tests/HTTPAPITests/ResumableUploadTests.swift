@@ -3,8 +3,9 @@ import AssetStore
 import BlobStore
 import Crypto
 import Foundation
-import HTTPAPI
 import Testing
+
+@testable import HTTPAPI
 
 /// A body that hands out some bytes and then breaks, like a client that went away mid-PATCH.
 final class BrokenBody: RequestBody {
@@ -162,20 +163,28 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
     @Test func aSecondAppendWhileOneHoldsTheLockIsAConflict() throws {
         let h = try APIHarness()
         let location = try #require(h.create([]).location)
-        let id = String(location.split(separator: "/").last!)
-        // Another live request (this process, another nonce) holds the lock.
-        _ = try h.store.lockUploadSession(
-            id: id, user: UserID(1), owner: "elsewhere-host:1:ab", staleAfter: 3600, isOwnerAlive: { _ in true })
+        func hold(_ owner: String, since: String) throws {
+            try h.store.db.run("UPDATE upload_sessions SET lock_owner = ?, locked_at = ?", [owner, since])
+        }
+        func code(_ result: (response: HTTPResponse, json: [String: Any])) -> String? {
+            (result.json["error"] as? [String: Any])?["code"] as? String
+        }
+        // A live process on this host (pid 1 always runs) holds it: refused however old the lock.
+        try hold("\(AppendLockOwner.host):1:x:y", since: "2000-01-01T00:00:00.000Z")
         let busy = h.patch(location, offset: 0, complete: false, [1, 2, 3])
-        #expect(busy.response.status == 409)
-        #expect((busy.json["error"] as? [String: Any])?["code"] as? String == "append_in_progress")
-        // A lock whose owner is gone is stale at once.
-        #expect(
-            try h.store.lockUploadSession(
-                id: id, user: UserID(1), owner: "next", staleAfter: 3600, isOwnerAlive: { _ in false })
-                != .notFound)
-        try h.store.unlockUploadSession(id: id, owner: "next")
+        #expect(busy.response.status == 409 && code(busy) == "append_in_progress")
+        #expect(h.call("DELETE", location).response.status == 409)
+        // Another host (liveness unknown): held while fresh, taken over once older than the timeout.
+        try hold("elsewhere:1:x:y", since: "2999-01-01T00:00:00.000Z")
+        #expect(h.patch(location, offset: 0, complete: false, [1, 2, 3]).response.status == 409)
+        try hold("elsewhere:1:x:y", since: "2000-01-01T00:00:00.000Z")
         #expect(h.patch(location, offset: 0, complete: false, [1, 2, 3]).response.status == 204)
+        // A process of this host that is gone, or an earlier process with our own pid: free at once.
+        try hold("\(AppendLockOwner.host):\(getpid()):earlier:y", since: "2999-01-01T00:00:00.000Z")
+        #expect(h.patch(location, offset: 3, complete: false, [4]).response.status == 204)
+        #expect(AppendLockOwner.isAlive("\(AppendLockOwner.host):\(Int32.max):x:y") == false)
+        #expect(AppendLockOwner.isAlive(AppendLockOwner.make()) == true)
+        #expect(h.offset(location) == 4)
     }
 
     @Test func otherUsersUploadsAreNotFoundLikeUnknownOnes() throws {

@@ -98,11 +98,12 @@ extension SQLiteStore {
 
     /// Takes the append lock of the user's upload `id` for `owner`.
     ///
-    /// One `BEGIN IMMEDIATE` transaction, so two requests cannot both see it free. A lock is
-    /// stale, and taken over, when `isOwnerAlive` says its owner's process is gone or it is older
-    /// than `staleAfter` seconds (a hung peer; no append takes that long behind nginx).
+    /// One `BEGIN IMMEDIATE` transaction, so two requests cannot both see it free. `isOwnerAlive`
+    /// says whether the holder's process still runs: true keeps the lock however old (a slow
+    /// client's append may take hours, and two writers would corrupt the file), false frees it at
+    /// once (a killed process), nil (another host: cannot tell) frees it after `staleAfter` s.
     public func lockUploadSession(
-        id: String, user: UserID, owner: String, staleAfter: Double, isOwnerAlive: (String) -> Bool
+        id: String, user: UserID, owner: String, staleAfter: Double, isOwnerAlive: (String) -> Bool?
     ) throws -> UploadLockOutcome {
         try db.writeTransaction {
             let row = try db.queryFirst(
@@ -118,7 +119,7 @@ extension SQLiteStore {
                 )
             }
             guard let row else { return .notFound }
-            if let holder = row.owner, !row.old, isOwnerAlive(holder) {
+            if let holder = row.owner, isOwnerAlive(holder) ?? !row.old {
                 return .held(owner: holder, since: row.since ?? "")
             }
             try db.run(
@@ -128,26 +129,30 @@ extension SQLiteStore {
     }
 
     /// Records a durable append (the bytes are already fdatasync'ed) and releases the lock, in
-    /// one transaction: offset and hash state always move together.
-    public func recordAppend(id: String, owner: String, offset: Int64, hashState: [UInt8], length: Int64?) throws {
+    /// one transaction: offset and hash state always move together. False when `owner` no
+    /// longer holds the lock (it was taken over): nothing is recorded then.
+    public func recordAppend(id: String, owner: String, offset: Int64, hashState: [UInt8], length: Int64?) throws
+        -> Bool
+    {
         try db.run(
             """
             UPDATE upload_sessions SET upload_offset = ?, hash_state = ?, upload_length = ?,
                 updated_at = \(Self.now), lock_owner = NULL, locked_at = NULL
             WHERE id = ? AND lock_owner = ?
-            """, [offset, SQLValue.blob(hashState), length, id, owner])
+            """, [offset, SQLValue.blob(hashState), length, id, owner]) == 1
     }
 
-    /// Records the upload as complete with its digest and releases the lock.
+    /// Records the upload as complete with its digest and releases the lock; false (nothing
+    /// recorded) when `owner` no longer holds the lock.
     public func recordCompletion(id: String, owner: String, offset: Int64, hashState: [UInt8], sha256: SHA256Digest)
-        throws
+        throws -> Bool
     {
         try db.run(
             """
             UPDATE upload_sessions SET upload_offset = ?1, hash_state = ?2, upload_length = ?1, sha256 = ?3,
                 completed_at = \(Self.now), updated_at = \(Self.now), lock_owner = NULL, locked_at = NULL
             WHERE id = ?4 AND lock_owner = ?5
-            """, [offset, SQLValue.blob(hashState), sha256.hex, id, owner])
+            """, [offset, SQLValue.blob(hashState), sha256.hex, id, owner]) == 1
     }
 
     /// Notes that the completion was answered (asset row made, provider done or failed for good).

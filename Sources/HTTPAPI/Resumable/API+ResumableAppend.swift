@@ -66,13 +66,15 @@ extension API {
         }
         if let broken {
             // Keep what arrived: the client resumes from HEAD's offset.
-            try store.recordAppend(
-                id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length)
+            try recorded(
+                store.recordAppend(
+                    id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
             throw broken
         }
         guard complete else {
-            try store.recordAppend(
-                id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length)
+            try recorded(
+                store.recordAppend(
+                    id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
             var headers = [("Upload-Offset", String(offset)), ("Upload-Complete", "?0"), uploadLimitHeader]
             if let length = session.length { headers.append(("Upload-Length", String(length))) }
             if creating { headers.insert(("Location", "/api/v1/uploads/\(session.id)"), at: 0) }
@@ -82,8 +84,9 @@ extension API {
             end: offset, length: session.length, complete: true)
         {
             // Keep the bytes (durable and hashed); the client may go on from HEAD's offset.
-            try store.recordAppend(
-                id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length)
+            try recorded(
+                store.recordAppend(
+                    id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
             throw UploadProblem.inconsistentLength(detail)
         }
         let digest = hasher.finalize()
@@ -95,8 +98,9 @@ extension API {
                 message:
                     "the upload's sha256 is \(digest.hex), not the \(claimed.hex) of its Repr-Digest; nothing was kept")
         }
-        try store.recordCompletion(
-            id: session.id, owner: owner, offset: offset, hashState: hasher.state, sha256: digest)
+        try recorded(
+            store.recordCompletion(
+                id: session.id, owner: owner, offset: offset, hashState: hasher.state, sha256: digest))
         var response = try finish(session, digest: digest, size: offset, user: user, request: request)
         if creating { response.headers.append(("Location", "/api/v1/uploads/\(session.id)")) }
         return response
@@ -124,5 +128,16 @@ extension API {
         if response.status < 300 { try store.markUploadAnswered(id: session.id) }
         response.headers += [("Upload-Offset", String(size)), ("Upload-Complete", "?1")]
         return response
+    }
+
+    /// Refuses to answer success for an append whose lock was taken over meanwhile (only possible
+    /// for a holder on another host after `appendLockStaleSeconds`): its record was not written.
+    func recorded(_ done: Bool) throws {
+        guard done else {
+            throw APIError(
+                status: 409, code: "append_lock_lost",
+                message: "this append's lock was taken over by another request; read the offset with HEAD and resume",
+                retryable: true)
+        }
     }
 }

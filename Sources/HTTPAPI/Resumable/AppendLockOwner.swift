@@ -22,11 +22,11 @@ enum AppendLockOwner {
         "\(host):\(getpid()):\(process):\(String(UInt64.random(in: 0 ... .max), radix: 16))"
     }
 
-    /// False only when the owner is a process on this host that no longer exists (or an earlier
-    /// process with our pid); a lock held on another host counts as alive until it times out.
-    static func isAlive(_ owner: String) -> Bool {
+    /// Whether the owner's process still runs: nil for another host (cannot tell; the lock
+    /// times out), false for a gone process on this host or an earlier process with our pid.
+    static func isAlive(_ owner: String) -> Bool? {
         let parts = owner.split(separator: ":")
-        guard parts.count == 4, parts[0] == host, let pid = pid_t(parts[1]) else { return true }
+        guard parts.count == 4, parts[0] == host, let pid = pid_t(parts[1]) else { return nil }
         if pid == getpid() { return parts[2] == process }
         return kill(pid, 0) == 0 || errno == EPERM
     }
