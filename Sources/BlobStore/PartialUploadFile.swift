@@ -15,13 +15,20 @@ public final class PartialUploadFile {
     /// The file's length: the recorded offset plus what this owner appended since.
     public private(set) var length: Int64
 
-    /// Creates an empty file exclusively: an upload id is never reused.
+    /// Creates an empty file exclusively (an upload id is never reused) and makes its name
+    /// durable before the caller records the upload, so a recorded upload always has its file.
     public init(creating path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileError("create", path: path) }
         self.fd = fd
         self.path = path
         self.length = 0
+        do {
+            try BlobStore.syncDirectory(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]))
+        } catch {
+            unlink(path)
+            throw error
+        }
     }
 
     /// Opens an existing file and cuts it back to `recordedOffset` when a crash left more.
