@@ -16,6 +16,8 @@ public final class API {
     let uploadLocks: UploadLocks
     let limits: APILimits
     let logger: Logger
+    /// Where nginx buffers upload bodies; the only folder a `REQUEST_BODY_FILE` may name.
+    let bodyFiles: RequestBodyFiles
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
     /// Token -> user, and the data version it was read at (see `reading`).
@@ -25,8 +27,9 @@ public final class API {
 
     public init(
         store: SQLiteStore, blobs: BlobStore, providers: ProviderConfig, uploadLocks: UploadLocks,
-        limits: APILimits = APILimits(), logger: Logger
+        limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil), logger: Logger
     ) {
+        self.bodyFiles = bodyFiles
         self.store = store
         self.blobs = blobs
         self.providers = providers
@@ -36,6 +39,24 @@ public final class API {
     }
 
     deinit { readBuffer.deallocate() }
+
+    /// Answers a request whose body nginx buffered to `bodyFile` (uploads), or streams it.
+    public func respond(to request: HTTPRequest, bodyFile: String?) -> HTTPResponse {
+        guard let bodyFile else { return respond(to: request) }
+        let body: FileRequestBody
+        do {
+            body = try bodyFiles.open(bodyFile)
+        } catch {
+            logger.error(
+                "\(request.method) \(request.path): \(error); check nginx client_body_temp_path and serve --request-body-dir"
+            )
+            return .error(.internalError)
+        }
+        var request = request
+        request.body = body
+        request.headers["content-length"] = String(body.size)
+        return respond(to: request)
+    }
 
     /// Answers one request; every failure becomes a JSON error, never a crash.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
@@ -75,6 +96,8 @@ public final class API {
             return try only("GET") { try health() }
         case "/auth/admin":
             return try only("GET") { try adminCheck(request) }
+        case "/auth/user":
+            return try only("GET") { try userCheck(request) }
         case "/assets/check-by-hash":
             return try only("POST") { try checkByHash(request) }
         case "/assets/check-by-hash/batch":
@@ -196,6 +219,13 @@ public final class API {
             }
             return nil
         }
+    }
+
+    /// nginx `auth_request` target run before an upload body is read: 204 for any valid token,
+    /// so a wrong one is refused before nginx takes in a file it would throw away.
+    func userCheck(_ request: HTTPRequest) throws -> HTTPResponse {
+        _ = try authenticate(request)
+        return HTTPResponse(status: 204)
     }
 
     /// nginx `auth_request` target guarding `/reports/`: 204 for an admin, 401 (with a Basic

@@ -9,7 +9,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self, ServeCommand.self,
             NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self,
-            SyncCommand.self, WhereisCommand.self,
+            SyncCommand.self, WhereisCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
 }

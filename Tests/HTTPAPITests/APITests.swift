@@ -15,6 +15,9 @@ final class APIHarness {
     let api: API
     let token: String
 
+    /// Where "nginx" leaves buffered bodies in these tests: `<dir>/bodies`.
+    var bodyDirectory: String { dir + "/bodies" }
+
     init(limits: APILimits = APILimits()) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -23,9 +26,10 @@ final class APIHarness {
         let user = try store.addUser(name: "alice")
         token = try store.issueToken(for: user.id).secret
         let blobs = try BlobStore(dataDirectory: dir + "/data")
+        try FileManager.default.createDirectory(atPath: dir + "/bodies", withIntermediateDirectories: true)
         api = API(
             store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), uploadLocks: UploadLocks(),
-            limits: limits, logger: Logger(label: "test"))
+            limits: limits, bodyFiles: RequestBodyFiles(directory: dir + "/bodies"), logger: Logger(label: "test"))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }

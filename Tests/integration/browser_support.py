@@ -1,15 +1,18 @@
-"""Browser test support: a real nginx serving www/app on 127.0.0.1 (unprivileged, temp paths,
-stopped by PID) and real headless Chromium driven by Selenium, plus small page helpers."""
+"""Browser test support: a real nginx serving www/app on 127.0.0.1 (temp paths, stopped by PID)
+and real headless Chromium driven by Selenium, plus small page helpers. A page or script under
+/app/ that answers an HTTP error fails the test at once (see `check_pages`)."""
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import time
 
 import pytest
+
+import processes
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WWW = ROOT / "www"
@@ -42,13 +45,18 @@ class StaticNginx:
 
     def __init__(self, www=WWW, api_port=None):
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="assetdedup-nginx-"))
+        self.process = None
         self.port = free_port()
         self.api_port = api_port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         d = self.dir
         for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"]:
             (d / sub).mkdir()
+        # Started as root, nginx drops its workers to `nobody`, who cannot read a checkout under a
+        # 0700 folder (/root, mktemp -d): keep them as root. Otherwise they run as the invoking user.
+        user = "user root root;" if os.geteuid() == 0 else ""
         (d / "nginx.conf").write_text(f"""
+{user}
 worker_processes 1;
 pid {d}/nginx.pid;
 error_log {d}/logs/error.log warn;
@@ -74,23 +82,21 @@ http {{
     }}
 }}
 """)
-        self.process = subprocess.Popen(
-            ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(d / "logs/stderr.log", "w") as stderr:
+            self.process = processes.spawn(
+                ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "logs/error.log"),
+                 "-g", "daemon off;"], stdout=stderr, stderr=stderr)
         try:
             wait_for_port(self.port)
         except RuntimeError:
             self.stop()
             raise
+        watch_access_log(d / "logs/access.log", self.base_url, d / "logs/error.log")
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        unwatch_access_log(self.dir / "logs/access.log")
+        if self.process:
+            processes.stop(self.process, signal.SIGQUIT)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -105,15 +111,28 @@ def make_driver(width=1280, height=900):
                 f"--user-data-dir={profile}", f"--window-size={width},{height}"]:
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    # chromedriver in a process group of its own, with the Chromium it starts: `quit_driver`
+    # (or the exit of an interrupted run) kills the whole group.
+    service = Service(CHROMEDRIVER, popen_kw={"start_new_session": True})
+    try:
+        driver = webdriver.Chrome(options=options, service=service)
+    except BaseException:
+        if getattr(service, "process", None):
+            processes.kill_group(service.process.pid)
+        shutil.rmtree(profile, ignore_errors=True)
+        raise
+    processes.adopt(service.process.pid)
     driver.set_script_timeout(120)
     driver.profile_dir = profile
     return driver
 
 
 def quit_driver(driver):
-    driver.quit()
-    shutil.rmtree(driver.profile_dir, ignore_errors=True)
+    try:
+        driver.quit()
+    finally:
+        processes.kill_group(driver.service.process.pid)
+        shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -144,10 +163,58 @@ def clear_origin(driver, base_url):
     driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": base_url, "storageTypes": "all"})
 
 
+# ---- HTTP errors fail at once ------------------------------------------------------------------
+# Every nginx that serves the page (StaticNginx, conftest's Stack) registers its access log. Each
+# wait reads the lines logged since the last look: a request under /app/ (the page, its scripts,
+# workers and wasm, whoever fetched them) answered 4xx/5xx fails the test with the status and URL,
+# instead of a timeout minutes later. /api/ errors are left to the tests: many are expected.
+
+_access_logs = {}  # access log path -> [offset read, base URL, error log path]
+_APP_ERROR = re.compile(r'"(?:GET|HEAD) (/app/\S*) HTTP/[\d.]+" ([45]\d\d) ')
+
+
+def watch_access_log(path, base_url, error_log=None):
+    path = pathlib.Path(path)
+    _access_logs[path] = [path.stat().st_size if path.exists() else 0, base_url, error_log]
+
+
+def unwatch_access_log(path):
+    _access_logs.pop(pathlib.Path(path), None)
+
+
+def skip_logged_requests():
+    """Forgets what was logged so far (earlier tests' requests)."""
+    for path, entry in _access_logs.items():
+        entry[0] = path.stat().st_size if path.exists() else 0
+
+
+def check_pages():
+    """Fails if a request under /app/ answered an HTTP error since the last check."""
+    for path, entry in _access_logs.items():
+        offset, base_url, error_log = entry
+        try:
+            with open(path, "rb") as log:
+                log.seek(offset)
+                data = log.read()
+        except FileNotFoundError:
+            continue
+        data = data[:data.rfind(b"\n") + 1]  # whole lines only
+        entry[0] = offset + len(data)
+        for line in data.decode(errors="replace").splitlines():
+            if m := _APP_ERROR.search(line):
+                hint = ""
+                if error_log and pathlib.Path(error_log).exists():
+                    tail = pathlib.Path(error_log).read_text(errors="replace").splitlines()[-3:]
+                    hint = "\nnginx error log:\n" + "\n".join(tail)
+                raise AssertionError(f"HTTP {m.group(2)} for {base_url}{m.group(1)}{hint}")
+
+
 # ---- page helpers ------------------------------------------------------------------------------
 
 def open_app(driver, base_url, query=""):
+    skip_logged_requests()
     driver.get(f"{base_url}/app/{query}")
+    check_pages()
     wait_until(driver, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"),
                what="the app to start")
 
@@ -155,10 +222,12 @@ def open_app(driver, base_url, query=""):
 def wait_until(driver, predicate, timeout=120, what="condition", interval=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        check_pages()
         value = predicate(driver)
         if value:
             return value
         time.sleep(interval)
+    check_pages()
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 

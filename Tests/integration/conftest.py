@@ -1,10 +1,17 @@
 """Shared fixtures for integration tests: they drive the real `assetdedup` binary (and, where a
-test needs it, a real nginx and headless Chromium) on 127.0.0.1, against real files."""
+test needs it, a real nginx and headless Chromium) on 127.0.0.1, against real files. Every server
+runs in a process group of its own, stopped by its fixture, also when SIGTERM or Ctrl-C stops
+the run (`processes`)."""
 import os
 import subprocess
 import pathlib
 
 import pytest
+
+import browser_support
+import processes
+
+processes.interrupt_on_signals()
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("ASSETDEDUP_BIN", str(ROOT / ".build/debug/assetdedup"))
@@ -63,7 +70,7 @@ def wait_until(predicate, timeout=15, interval=0.05, what="condition"):
 
 class Stack:
     """The real thing on 127.0.0.1: `assetdedup serve` on a unix socket behind a real nginx,
-    a real SQLite file and real folders. Stopped by PID."""
+    a real SQLite file and real folders. Stopped by PID, with whatever is left in their groups."""
 
     def __init__(self, base, threads=4, config=None, max_upload_bytes=None, max_body_size="8g", www=None,
                  busy_timeout_ms=None):
@@ -80,23 +87,39 @@ class Stack:
         self.busy_timeout_ms = busy_timeout_ms
         self.app = None
         self.nginx = None
+        # Where nginx buffers upload bodies (its default under the prefix) and the app reads them.
+        self.body_dir = self.dir / "nginx" / "client_body"
+        try:
+            self._start(max_body_size)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, max_body_size):
         run_cli("migrate", "up", db=self.db_path)
         self.start_app()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         prefix = self.dir / "nginx"
-        prefix.mkdir()
+        prefix.mkdir(exist_ok=True)
         conf = run_cli(
             "nginx-config", "--listen", f"127.0.0.1:{self.port}", "--fastcgi", f"unix:{self.socket}",
             "--www", str(self.www), "--prefix", str(prefix), "--max-body-size", max_body_size,
             "--template", str(ROOT / "templates/nginx.conf.mustache"), cwd=ROOT,
         ).stdout
         (prefix / "nginx.conf").write_text(conf)
+        self.nginx_prefix = prefix
         self.nginx_log = open(prefix / "stderr.log", "w")
-        self.nginx = subprocess.Popen(
-            ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-            stdout=self.nginx_log, stderr=subprocess.STDOUT,
-        )
+        self.start_nginx()
+        browser_support.watch_access_log(prefix / "access.log", self.base_url, prefix / "error.log")
+
+    def start_nginx(self):
+        """Starts nginx (the app's config: its workers run as root when started as root, see
+        templates/nginx.conf.mustache) and waits until it answers."""
+        prefix = self.nginx_prefix
+        self.nginx = processes.spawn(
+            ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log"),
+             "-g", "daemon off;"], stdout=self.nginx_log, stderr=subprocess.STDOUT)
         wait_until(self._healthy, what="nginx + app to answer /api/v1/health")
 
     def _healthy(self):
@@ -107,7 +130,8 @@ class Stack:
 
     def start_app(self):
         args = [BIN, "serve", "--db", str(self.db_path), "--data", str(self.data_dir),
-                "--socket", str(self.socket), "--threads", str(self.threads)]
+                "--socket", str(self.socket), "--threads", str(self.threads),
+                "--request-body-dir", str(self.body_dir)]
         if self.config:
             args += ["--config", str(self.config)]
         if self.max_upload_bytes:
@@ -118,29 +142,22 @@ class Stack:
         self.app_log = open(self.app_log_path, "a")
         if self.socket.exists():
             self.socket.unlink()
-        self.app = subprocess.Popen(args, stdout=self.app_log, stderr=subprocess.STDOUT)
+        self.app = processes.spawn(args, stdout=self.app_log, stderr=subprocess.STDOUT)
         wait_until(self.socket.exists, what="the app's socket")
 
     def stop_app(self, sig=signal.SIGTERM, timeout=20):
-        if self.app and self.app.poll() is None:
-            self.app.send_signal(sig)
-            try:
-                self.app.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.app.kill()
-                self.app.wait()
-        return self.app.returncode
+        return processes.stop(self.app, sig, timeout) if self.app else None
+
+    def stop_nginx(self):
+        return processes.stop(self.nginx, signal.SIGQUIT) if self.nginx else None
 
     def stop(self):
-        self.stop_app()
-        if self.nginx and self.nginx.poll() is None:
-            self.nginx.send_signal(signal.SIGQUIT)
-            try:
-                self.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.nginx.kill()
-                self.nginx.wait()
-        shutil.rmtree(self.sock_dir, ignore_errors=True)
+        browser_support.unwatch_access_log(self.dir / "nginx" / "access.log")
+        try:
+            self.stop_app()
+        finally:
+            self.stop_nginx()
+            shutil.rmtree(self.sock_dir, ignore_errors=True)
 
     # Helpers for tests.
 
@@ -185,6 +202,10 @@ class Stack:
     def temp_files(self):
         root = self.data_dir / "tmp"
         return sorted(root.iterdir()) if root.exists() else []
+
+    def body_files(self):
+        """Request bodies nginx is holding (or left behind) in its client_body folder."""
+        return sorted(p for p in self.body_dir.rglob("*") if p.is_file()) if self.body_dir.exists() else []
 
 
 @pytest.fixture

@@ -312,67 +312,62 @@ def raw_upload_start(stack, token, total_file_bytes, sent_file_bytes):
 
 
 def test_client_disconnect_mid_upload_leaves_nothing(stack):
+    """nginx holds the body until it is complete; a client that goes away mid-body never reaches
+    the app, and nginx drops its body file."""
     token = stack.add_user("alice")
     conn = raw_upload_start(stack, token, 50 << 20, 5 << 20)
-    wait_until(lambda: stack.temp_files(), what="the app to start writing the temp file")
+    wait_until(lambda: any(p.stat().st_size > 0 for p in stack.body_files()), what="nginx to buffer the body")
     conn.close()
-    wait_until(lambda: not stack.temp_files(), what="the temp file to be removed")
+    wait_until(lambda: not stack.body_files(), what="nginx to remove the body file")
     assert stack.query("SELECT count(*) FROM assets") == [(0,)]
-    assert stack.blobs() == []
+    assert stack.blobs() == [] and stack.temp_files() == []
     # The app is still fine.
     assert stack.upload(token, b"after", "pixverse").status_code == 201
 
 
 def test_kill_9_mid_upload_then_restart(stack):
+    """The app dies while an upload body is on its way: the client's finished body gets a JSON
+    503 from nginx (retryable), nothing is kept anywhere, and the restarted app takes uploads."""
     token = stack.add_user("alice")
-    conn = raw_upload_start(stack, token, 50 << 20, 5 << 20)
-    wait_until(lambda: stack.temp_files(), what="the app to start writing the temp file")
+    conn = raw_upload_start(stack, token, 6 << 20, 5 << 20)
+    wait_until(lambda: any(p.stat().st_size > 0 for p in stack.body_files()), what="nginx to buffer the body")
     import signal
     stack.stop_app(signal.SIGKILL)
+    conn.sendall(os.urandom(1 << 20) + b"\r\n--RAWBOUNDARY--\r\n")
+    conn.settimeout(30)
+    answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 503") and b'"code":"unavailable"' in answer, answer
     conn.close()
-    assert stack.temp_files(), "a crash leaves its temp file behind"
+    wait_until(lambda: not stack.body_files(), what="nginx to remove the body file")
     stack.start_app()
-    assert stack.temp_files() == [], "the restart sweeps stale temp files"
+    assert stack.temp_files() == []
     assert stack.query("PRAGMA integrity_check") == [("ok",)]
     assert stack.query("SELECT count(*) FROM assets") == [(0,)]
     wait_until(lambda: stack.api("GET", "/api/v1/health").status_code == 200, what="health after restart")
     assert stack.upload(token, b"after restart", "pixverse").status_code == 201
 
 
-def test_sigterm_lets_an_upload_in_flight_finish(stack):
-    token = stack.add_user("alice")
-    content = os.urandom(8 << 20)
-    release = threading.Event()
-
-    def slow_body():
-        yield content[: 1 << 20]
-        release.wait(10)
-        for i in range(1 << 20, len(content), 1 << 20):
-            yield content[i:i + (1 << 20)]
-
-    boundary = "SLOWBOUNDARY"
-    def body():
-        yield f"--{boundary}\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n\r\npixverse\r\n".encode()
-        yield f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.bin\"\r\n\r\n".encode()
-        yield from slow_body()
-        yield f"\r\n--{boundary}--\r\n".encode()
-
-    result = {}
-    def send():
-        result["r"] = stack.api("POST", "/api/v1/assets/upload", token, data=body(),
-                                headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    sender = threading.Thread(target=send)
-    sender.start()
-    wait_until(lambda: stack.temp_files(), what="the upload to start")
-    import signal
-    stack.app.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
-    assert stack.app.poll() is None, "the app waits for the request in flight"
-    release.set()
-    sender.join(30)
-    assert result["r"].status_code == 201, result["r"].text
-    assert result["r"].json()["sha256"] == sha(content)
-    assert stack.app.wait(timeout=15) == 0
+def test_sigterm_lets_an_upload_in_flight_finish(make_stack, tmp_path):
+    """SIGTERM while the app is inside an upload (pushing it to a slow provider): the app stops
+    taking new requests but finishes that one (201) and exits 0."""
+    from test_providers import FakeProvider, write_config
+    provider = FakeProvider(tmp_path, "--mode", "slow", "--delay", "2")
+    try:
+        stack = make_stack(config=write_config(tmp_path, provider.url, headers=[]))
+        token = stack.add_user("alice")
+        content = os.urandom(8 << 20)
+        result = {}
+        sender = threading.Thread(target=lambda: result.update(r=stack.upload(token, content, "runway")))
+        sender.start()
+        wait_until(lambda: len(provider.requests()) == 1, what="the app to be sending to the provider")
+        import signal
+        stack.app.send_signal(signal.SIGTERM)
+        sender.join(60)
+        assert result["r"].status_code == 201, result["r"].text
+        assert result["r"].json()["sha256"] == sha(content)
+        assert stack.app.wait(timeout=15) == 0
+    finally:
+        provider.stop()
 
 
 def test_provider_failure_is_502_and_a_later_upload_completes_it(make_stack, tmp_path):

@@ -1,6 +1,7 @@
 """The admin CLI as operators and cron use it: exit codes, one-line errors, and data safety."""
 import hashlib
 import os
+import pathlib
 import signal
 import sqlite3
 import subprocess
@@ -158,3 +159,17 @@ def test_backfill_is_resumable_after_kill_9(db, tmp_path):
         assert ids | merged == expected[(user, sha)]
         blob = data / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha
+
+
+def test_nginx_config_is_valid_and_keeps_workers_as_the_invoking_user(tmp_path):
+    # As root the workers stay root (nginx would drop them to `nobody`, who cannot read a
+    # checkout under a 0700 folder); as anyone else there is no `user` line at all.
+    conf = run_cli("nginx-config", "--listen", "127.0.0.1:18999", "--fastcgi", f"unix:{tmp_path}/app.sock",
+                   "--www", str(tmp_path), "--prefix", str(tmp_path), "--template",
+                   str(pathlib.Path(__file__).resolve().parents[2] / "templates/nginx.conf.mustache")).stdout
+    users = [line.strip() for line in conf.splitlines() if line.strip().startswith("user ")]
+    assert users == (["user root root;"] if os.geteuid() == 0 else []), users
+    (tmp_path / "nginx.conf").write_text(conf)
+    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                            "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr

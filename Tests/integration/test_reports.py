@@ -113,8 +113,8 @@ def test_review_records_a_decision_the_next_report_shows(seeded, tmp_path):
 
 
 def test_screenshot_of_each_page_in_headless_chromium(seeded, tmp_path):
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
+    pytest.importorskip("selenium.webdriver")
+    from browser_support import make_driver, quit_driver
 
     out = tmp_path / "reports"
     report(seeded, out, "--now", "2026-11-18T03:00:00Z")
@@ -122,11 +122,7 @@ def test_screenshot_of_each_page_in_headless_chromium(seeded, tmp_path):
         conn.execute("INSERT INTO assets (user_id, sha256, size, original_filename) VALUES (1, ?, 3000, 'x.png')",
                      ("12" * 32,))
     report(seeded, out, "--now", "2026-11-20T03:00:00Z")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000"]:
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = make_driver(1280, 1000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         for page in PAGES:
@@ -143,4 +139,4 @@ def test_screenshot_of_each_page_in_headless_chromium(seeded, tmp_path):
             driver.save_screenshot(str(shot))
             assert shot.stat().st_size > 10_000
     finally:
-        driver.quit()
+        quit_driver(driver)

@@ -6,14 +6,20 @@ import Mustache
 struct NginxConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nginx-config",
-        abstract: "Print an nginx.conf that serves www/ and proxies /api/ to the app; run it with nginx -p PREFIX -c FILE.")
+        abstract:
+            "Print an nginx.conf that serves www/ and proxies /api/ to the app; run it with nginx -p PREFIX -c FILE.")
     @Option(help: "Address nginx listens on (loopback only).") var listen: String = "127.0.0.1:8080"
-    @Option(help: "The app's FastCGI address: unix:PATH or 127.0.0.1:PORT.") var fastcgi: String = "unix:var/assetdedup.sock"
+    @Option(help: "The app's FastCGI address: unix:PATH or 127.0.0.1:PORT.") var fastcgi: String =
+        "unix:var/assetdedup.sock"
     @Option(help: "Folder served at / (holds app/ and reports/).") var www: String = "www"
     @Option(help: "Folder for nginx's pid, logs and temp files.") var prefix: String = "var/nginx"
     @Option(help: "nginx client_max_body_size.") var maxBodySize: String = "8g"
     @Option(help: "nginx worker processes.") var workers: Int = 1
     @Option(help: "Access log path, or 'off'.") var accessLog: String?
+    @Option(
+        help:
+            "Folder where nginx writes request bodies (default PREFIX/client_body); give the same folder to `serve --request-body-dir`."
+    ) var bodyTemp: String?
     @Option(help: "The template to render.") var template: String = "templates/nginx.conf.mustache"
 
     func validate() throws {
@@ -34,11 +40,14 @@ struct NginxConfigCommand: ParsableCommand {
             let prefix = Self.absolute(prefix)
             var upstream = fastcgi
             if upstream.hasPrefix("unix:") { upstream = "unix:" + Self.absolute(String(upstream.dropFirst(5))) }
-            let context: [String: Any] = [
+            var context: [String: Any] = [
                 "listen": listen, "fastcgi": upstream, "www": Self.absolute(www), "prefix": prefix,
-                "maxBodySize": maxBodySize, "workers": workers, "accessLog": accessLog ?? "\(prefix)/access.log",
-                "userDirective": geteuid() == 0 ? "root root" : "",
+                "maxBodySize": maxBodySize, "bodyTemp": bodyTemp.map(Self.absolute) ?? "\(prefix)/client_body",
+                "workers": workers, "accessLog": accessLog ?? "\(prefix)/access.log",
             ]
+            // Only as root: an empty string would still open the template's section (`user ;`,
+            // which nginx refuses); anyone else's workers stay that user anyway.
+            if geteuid() == 0 { context["userDirective"] = "root root" }
             print(try MustacheTemplate(string: text).render(context), terminator: "")
         }
     }

@@ -25,6 +25,11 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Resumable uploads idle longer than this many hours expire and are removed.")
     var uploadExpiryHours: Double = 24
 
+    @Option(
+        help:
+            "Folder where nginx buffers upload bodies (nginx-config --body-temp); the app reads them there by path. Default <data>/nginx/client_body."
+    ) var requestBodyDir: String?
+
     func validate() throws {
         if socket != nil && listen != nil { throw ValidationError("give --socket or --listen, not both") }
         if !(1...512).contains(threads) { throw ValidationError("--threads must be 1 to 512, got \(threads)") }
@@ -42,18 +47,28 @@ struct ServeCommand: ParsableCommand {
             }()
             let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
             let store = try options.openMigratedStore()
+            // Shared with other serve processes; `restore` needs it exclusively.
+            let serveLock = try ServeLock(databasePath: options.db, exclusive: false)
+            defer { withExtendedLifetime(serveLock) {} }
             let blobs = try BlobStore(dataDirectory: data)
             let swept = try blobs.sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
             let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
             try Self.sweep(uploadSweep, store: store, logger: logger)
             Self.startPeriodicSweep(uploadSweep, dbPath: options.db, logger: logger)
-            let providers = try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
+            let providers =
+                try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
             for case let directory as DirectoryProvider in providers.providers {
                 try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
             }
             let locks = UploadLocks()
             let limits = APILimits(maxUploadBytes: maxUploadBytes)
+            let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
+            try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
+            let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
+            // nginx deletes its body files itself; only a killed nginx leaves some behind.
+            let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
+            if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
             let dbPath = options.db
             let busyTimeout = busyTimeoutMs
             let server = try FastCGIServer(address: address)
@@ -64,7 +79,7 @@ struct ServeCommand: ParsableCommand {
                     return APIResponder(
                         api: API(
                             store: store, blobs: blobs, providers: providers, uploadLocks: locks, limits: limits,
-                            logger: logger))
+                            bodyFiles: bodyFiles, logger: logger))
                 },
                 log: { logger.notice("\($0)") })
             logger.notice("stopped")
