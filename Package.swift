@@ -32,6 +32,14 @@ let package = Package(
             providers: [.apt(["libfcgi-dev"])]
         ),
 
+        // libcrypto's low-level SHA-256, whose context can be saved: resumable uploads keep hashing
+        // across requests and restarts without re-reading what they already have.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -57,7 +65,7 @@ let package = Package(
         .target(
             name: "BlobStore",
             dependencies: [
-                "AssetDedupCore",
+                "AssetDedupCore", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -150,6 +158,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "BlobStoreTests",
+            dependencies: ["BlobStore", "AssetDedupCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SHA256KernelTests",

@@ -10,12 +10,15 @@ public struct BlobStore: Sendable {
     public let dataDirectory: String
     public var blobsDirectory: String { dataDirectory + "/blobs" }
     public var tempDirectory: String { dataDirectory + "/tmp" }
+    /// Partial bytes of resumable uploads; not under `tmp/`, which `serve` sweeps at start.
+    public var uploadsDirectory: String { dataDirectory + "/uploads" }
 
     /// Creates the blob and temp folders if needed.
     public init(dataDirectory: String) throws {
         self.dataDirectory = dataDirectory
         try Self.makeDirectories(dataDirectory + "/blobs/sha256")
         try Self.makeDirectories(dataDirectory + "/tmp")
+        try Self.makeDirectories(dataDirectory + "/uploads")
     }
 
     /// Where the blob for `digest` lives (whether or not it exists yet).

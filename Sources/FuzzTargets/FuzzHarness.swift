@@ -24,6 +24,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case authorization
     /// A provider config file (`serve --config`).
     case config
+    /// A resumable-upload request: first line the method (`POST` creates, else a `PATCH`/`HEAD`/
+    /// `DELETE` of one upload), then `name: value` header lines, a blank line, and the body.
+    case resumable
 }
 
 /// Runs fuzz inputs against a real in-process API (temp SQLite file, temp data folder) and
@@ -67,6 +70,7 @@ public final class FuzzHarness {
         case .uri: return uri(String(decoding: input, as: UTF8.self))
         case .authorization: return authorization(String(decoding: input, as: UTF8.self))
         case .config: return config(input)
+        case .resumable: return resumable(input)
         }
     }
 
@@ -207,6 +211,68 @@ public final class FuzzHarness {
     }
 
     /// No 5xx; a JSON object; errors in the `{"error": {"code", "message"}}` shape.
+    /// The upload the non-`POST` resumable inputs act on, made on first use.
+    private var resumableTarget: String?
+
+    func resumable(_ input: [UInt8]) -> [String] {
+        let text = String(decoding: input, as: UTF8.self)
+        let (head, body) =
+            text.range(of: "\n\n").map { (String(text[..<$0.lowerBound]), Array(text[$0.upperBound...].utf8)) }
+            ?? (text, [])
+        var lines = head.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let method = lines.isEmpty ? "POST" : lines.removeFirst().trimmingCharacters(in: .whitespaces)
+        var headers: [String: String] = ["authorization": "Bearer \(token)"]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...])
+        }
+        if resumableTarget == nil {
+            let created = api.respond(
+                to: HTTPRequest(
+                    method: "POST", path: "/api/v1/uploads", query: ["provider_id": "pixverse"],
+                    headers: ["authorization": "Bearer \(token)", "upload-complete": "?0"], body: BytesBody([1, 2, 3])))
+            resumableTarget = created.headers.first { $0.0 == "Location" }?.1
+        }
+        let sessionsBefore = uploadSessionCount()
+        let isCreation = method == "POST"
+        let path = isCreation ? "/api/v1/uploads" : (resumableTarget ?? "/api/v1/uploads/none")
+        let response = api.respond(
+            to: HTTPRequest(
+                method: method, path: path, query: ["provider_id": "pixverse"], headers: headers, body: BytesBody(body))
+        )
+        lastStatus = response.status
+        var broken: [String] = []
+        let created = response.status == 201 && response.headers.contains { $0.0 == "Location" }
+        if !created && !(response.status == 204) {
+            broken += answerProblems(response)
+        } else if response.status >= 500 {
+            broken.append("answered \(response.status)")
+        }
+        if isCreation && response.status >= 400 && uploadSessionCount() != sessionsBefore {
+            broken.append("a refused creation (\(response.status)) kept an upload")
+        }
+        // Whatever was answered, every incomplete upload's file is exactly its recorded offset.
+        let rows =
+            (try? store.db.query(
+                "SELECT id, upload_offset, completed_at IS NOT NULL FROM upload_sessions", cached: false
+            ) { ($0.text(0), $0.int(1), $0.int(2) != 0) }) ?? []
+        for (id, offset, complete) in rows {
+            let size = (try? FileManager.default.attributesOfItem(atPath: blobs.partialPath(upload: id))[.size])
+                .flatMap { $0 as? Int64 }
+            if complete ? size != nil : size != offset {
+                broken.append("upload \(id): file \(String(describing: size)) bytes, recorded offset \(offset)")
+            }
+        }
+        if rows.isEmpty || !rows.contains(where: { "/api/v1/uploads/\($0.0)" == resumableTarget }) {
+            resumableTarget = nil  // deleted or completed by this input: the next one makes another
+        }
+        return broken
+    }
+
+    func uploadSessionCount() -> Int64 {
+        (try? store.db.queryFirst("SELECT count(*) FROM upload_sessions", cached: false) { $0.int(0) }) ?? -1
+    }
+
     func answerProblems(_ response: HTTPResponse) -> [String] {
         var broken: [String] = []
         if response.status >= 500 {

@@ -114,9 +114,14 @@ public final class API {
             return try only("POST") { try upload(request, user: authenticate(request)) }
         case "/assets":
             return try only("GET") { try reading(request, input: {}) { user, _ in try listAssets(request, user: user) } }
+        case "/uploads":
+            return try resumable(request, id: nil)
         case "/providers":
             return try only("GET") { try listProviders(user: authenticate(request)) }
         default:
+            if path.hasPrefix("/uploads/") {
+                return try resumable(request, id: String(path.dropFirst("/uploads/".count)))
+            }
             if path.hasPrefix("/assets/"), path.hasSuffix("/providers") {
                 let id = String(path.dropFirst("/assets/".count).dropLast("/providers".count))
                 return try only("POST") { try addProvider(assetID: id, request: request) }

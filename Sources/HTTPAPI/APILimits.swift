@@ -10,6 +10,9 @@ public struct APILimits: Sendable {
     /// (`serve --delivery-wait-seconds`). Bounded well below nginx's `fastcgi_read_timeout`;
     /// it holds a request thread meanwhile, which is why only half of them may wait at once.
     public var deliveryWaitSeconds: Double = 30
+    /// A resumable upload's append lock older than this is taken over even if its owner looks
+    /// alive (a hung peer, or a process on another host); appends behind nginx end long before.
+    public var appendLockStaleSeconds: Double = 3600
 
     public init(maxUploadBytes: Int64 = 8 << 30) {
         self.maxUploadBytes = maxUploadBytes

@@ -54,6 +54,10 @@ enum ReportFixture {
             INSERT INTO asset_merges (user_id, sha256, kept_asset_id, merged_asset_id, merged_original_filename,
                 merged_providers, source, merged_at) VALUES
               (1, '\(hashC)', 6, 9, 'notes (old).txt', '{"archive":"ar-9"}', 'migration', '2026-01-02T10:00:00.000Z');
+            INSERT INTO upload_sessions (id, user_id, provider_id, upload_offset, hash_state, completed_at) VALUES
+              ('0123456789abcdef0123456789abcdef', 1, 'pixverse', 4096, x'00', NULL),
+              ('fedcba9876543210fedcba9876543210', 2, 'runway', 1000, x'00', NULL),
+              ('00000000000000000000000000000000', 3, 'runway', 777, x'00', '2026-02-07T00:00:00.000Z');
             """)
     }
 

@@ -12,6 +12,7 @@ public enum MigrationPlan {
         reportIndexes,
         providerUploadClaims,
         deliveries,
+        uploadSessions,
     ]
 
     /// The newest version this binary knows.
@@ -295,5 +296,43 @@ public enum MigrationPlan {
                 """)
         ],
         isAlreadyApplied: { db in try db.tableExists("deliveries") }
+    )
+
+    // MARK: upload sessions (resumable uploads)
+
+    /// The one place this migration's number is written (after 8, `deliveries`).
+    public static let uploadSessionsVersion = 9
+
+    /// One row per resumable upload: owner, target provider, the recorded offset with the
+    /// SHA-256 state covering exactly those bytes, the append lock, and completion. The bytes
+    /// themselves live in `<data>/uploads/<id>.partial`.
+    static let uploadSessions = Migration(
+        version: uploadSessionsVersion, name: "upload_sessions",
+        up: [
+            .sql(
+                """
+                CREATE TABLE upload_sessions (
+                    id TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id),
+                    provider_id TEXT NOT NULL,
+                    filename TEXT,
+                    mime_type TEXT,
+                    upload_length INTEGER,
+                    upload_offset INTEGER NOT NULL DEFAULT 0,
+                    hash_state BLOB NOT NULL,
+                    claimed_sha256 TEXT,
+                    sha256 TEXT,
+                    completed_at TEXT,
+                    answered_at TEXT,
+                    lock_owner TEXT,
+                    locked_at TEXT,
+                    created_at TEXT NOT NULL DEFAULT (\(now)),
+                    updated_at TEXT NOT NULL DEFAULT (\(now))
+                ) WITHOUT ROWID;
+                CREATE INDEX idx_upload_sessions_updated ON upload_sessions(updated_at);
+                """)
+        ],
+        down: [.sql("DROP TABLE upload_sessions;")],
+        isAlreadyApplied: { db in try db.tableExists("upload_sessions") }
     )
 }

@@ -21,6 +21,8 @@ struct ReportData: Sendable {
     var minProviders: Int
     var migrations: [Migrator.Status]
     var indexFacts: AssetIndexFacts
+    /// Resumable uploads not yet complete: how many, and the bytes their partial files hold.
+    var partialUploads: (count: Int, bytes: Int64)
 
     /// Reads the store; call it inside a read transaction so all pages see one snapshot. Each
     /// duplicate member is also handed to `member` as it streams by, so exports are written
@@ -47,6 +49,7 @@ struct ReportData: Sendable {
             underCovered: try store.underCoveredAssets(minProviders: minProviders, limit: listLimit),
             minProviders: minProviders,
             migrations: try Migrator(db: store.db).status(),
-            indexFacts: try store.assetIndexFacts())
+            indexFacts: try store.assetIndexFacts(),
+            partialUploads: try store.partialUploadTotals())
     }
 }

@@ -22,6 +22,9 @@ struct MigrationsPage: Sendable {
     var unhashedBytes: String
     var backfillDone: Bool
     var chart: ChartRef
+    var partialUploadCount: String
+    var partialUploadBytes: String
+    var hasPartialUploads: Bool
 
     init(data: ReportData, checks: [MigrationCheck], generatedAt: String, format: PageFormat) {
         self.format = format
@@ -56,6 +59,9 @@ struct MigrationsPage: Sendable {
                     label: "awaiting backfill", value: totals.unhashedAssets,
                     valueLabel: Format.count(totals.unhashedAssets)),
             ], color: "#4a8a4a")
+        partialUploadCount = Format.count(Int64(data.partialUploads.count))
+        partialUploadBytes = Format.bytes(data.partialUploads.bytes)
+        hasPartialUploads = data.partialUploads.count > 0
         chart = ChartRef(title: "Backfill progress", file: "charts/migrations-backfill.svg", svg: bars.svg())
     }
 }

@@ -27,6 +27,8 @@ struct ServeCommand: ParsableCommand {
     var deliveryWorkers: Int = 2
     @Option(help: "How long an upload waits for its delivery before answering 202 queued, in seconds.")
     var deliveryWaitSeconds: Double = 30
+    @Option(help: "Resumable uploads idle longer than this many hours expire and are removed.")
+    var uploadExpiryHours: Double = 24
 
     @Option(
         help:
@@ -42,6 +44,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--delivery-workers must be 1 to 64, got \(deliveryWorkers)")
         }
         if !(0...600).contains(deliveryWaitSeconds) { throw ValidationError("--delivery-wait-seconds must be 0 to 600") }
+        if !(uploadExpiryHours > 0) { throw ValidationError("--upload-expiry-hours must be positive") }
     }
 
     func run() throws {
@@ -52,13 +55,16 @@ struct ServeCommand: ParsableCommand {
                 return logger
             }()
             let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
-            _ = try options.openMigratedStore()
+            let store = try options.openMigratedStore()
             // Shared with other serve processes; `restore` needs it exclusively.
             let serveLock = try ServeLock(databasePath: options.db, exclusive: false)
             defer { withExtendedLifetime(serveLock) {} }
             let blobs = try BlobStore(dataDirectory: data)
             let swept = try blobs.sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
+            let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
+            try Self.sweep(uploadSweep, store: store, logger: logger)
+            Self.startPeriodicSweep(uploadSweep, dbPath: options.db, logger: logger)
             let providers =
                 try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
             for case let directory as DirectoryProvider in providers.providers {
@@ -104,5 +110,31 @@ struct ServeCommand: ParsableCommand {
                 onStop: { grace in hub.drain(by: Date().addingTimeInterval(max(grace - 2, 0))) })
             logger.notice("stopped")
         }
+    }
+
+    /// One sweep of expired resumable uploads, logged when it removed something.
+    static func sweep(_ sweep: UploadSessionSweep, store: SQLiteStore, logger: Logger) throws {
+        let outcome = try sweep.run(store: store)
+        if outcome.sessions + outcome.orphanFiles > 0 {
+            logger.notice(
+                "removed \(outcome.sessions) expired resumable upload(s) and \(outcome.orphanFiles) orphan partial file(s)")
+        }
+    }
+
+    /// Sweeps again every tenth of the expiry window (at most hourly) on a background thread
+    /// with its own connection, so no request thread pays for it.
+    static func startPeriodicSweep(_ sweep: UploadSessionSweep, dbPath: String, logger: Logger) {
+        let interval = min(sweep.expirySeconds / 10, 3600)
+        let thread = Thread {
+            guard let store = try? SQLiteStore(path: dbPath) else { return }
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                do { try Self.sweep(sweep, store: store, logger: logger) } catch {
+                    logger.warning("resumable upload sweep failed: \(error)")
+                }
+            }
+        }
+        thread.name = "upload-sweep"
+        thread.start()
     }
 }

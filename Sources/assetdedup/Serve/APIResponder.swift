@@ -28,11 +28,10 @@ final class APIResponder: FastCGIResponder {
         for (name, param) in Self.optionalHeaders {
             if let value = request.param(param) { headers[name] = value }
         }
+        let method = request.param("REQUEST_METHOD") ?? "GET"
         let bodyFile = request.param("REQUEST_BODY_FILE").flatMap { $0.isEmpty ? nil : $0 }
         let response = api.respond(
-            to: HTTPRequest(
-                method: request.param("REQUEST_METHOD") ?? "GET", path: path, query: query, headers: headers,
-                body: FastCGIBody(request: request)),
+            to: HTTPRequest(method: method, path: path, query: query, headers: headers, body: FastCGIBody(request: request)),
             bodyFile: bodyFile)
         head.removeAll(keepingCapacity: true)
         head.append(contentsOf: "Status: \(response.status) \(response.reason)\r\n".utf8)
@@ -44,7 +43,8 @@ final class APIResponder: FastCGIResponder {
         }
         head.append(contentsOf: "Content-Length: \(response.body.count)\r\nCache-Control: no-store\r\n\r\n".utf8)
         request.write(head)
-        request.write(response.body)
+        // A HEAD answer has the headers a GET would have and no body (resumable-upload offsets).
+        if method != "HEAD" { request.write(response.body) }
     }
 }
 

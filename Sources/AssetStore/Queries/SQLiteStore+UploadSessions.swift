@@ -1,0 +1,208 @@
+import AssetDedupCore
+
+/// One resumable upload as stored: who, where to, how far, and the hash state of those bytes.
+public struct UploadSession: Equatable, Sendable {
+    public var id: String
+    public var userID: UserID
+    public var providerID: ProviderID
+    public var filename: String?
+    public var mimeType: String?
+    /// The final length, once the client has said it (or the upload completed).
+    public var length: Int64?
+    /// Bytes durably received; `hashState` covers exactly these.
+    public var offset: Int64
+    public var hashState: [UInt8]
+    /// The client's `Repr-Digest`, checked at completion.
+    public var claimedSHA256: SHA256Digest?
+    /// The content's digest, once complete.
+    public var sha256: SHA256Digest?
+    public var completedAt: String?
+    /// When the completion's answer (asset row, provider) was produced; nil after a crash between.
+    public var answeredAt: String?
+    public var updatedAt: String
+
+    public var isComplete: Bool { completedAt != nil }
+
+    public init(
+        id: String, userID: UserID, providerID: ProviderID, filename: String? = nil, mimeType: String? = nil,
+        length: Int64? = nil, offset: Int64 = 0, hashState: [UInt8], claimedSHA256: SHA256Digest? = nil,
+        sha256: SHA256Digest? = nil, completedAt: String? = nil, answeredAt: String? = nil, updatedAt: String = ""
+    ) {
+        self.id = id
+        self.userID = userID
+        self.providerID = providerID
+        self.filename = filename
+        self.mimeType = mimeType
+        self.length = length
+        self.offset = offset
+        self.hashState = hashState
+        self.claimedSHA256 = claimedSHA256
+        self.sha256 = sha256
+        self.completedAt = completedAt
+        self.answeredAt = answeredAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What `lockUploadSession` found.
+public enum UploadLockOutcome: Equatable, Sendable {
+    /// The caller holds the append lock now and must `recordAppend`, `recordCompletion` or unlock.
+    case locked(UploadSession)
+    /// No such upload for this user (another user's upload looks exactly the same).
+    case notFound
+    /// Another request holds the lock (`owner`, since `since`).
+    case held(owner: String, since: String)
+}
+
+/// Resumable upload sessions: the row is the truth for offset and hash state; the append lock
+/// in the row keeps two requests (in any process) from appending to one upload at once.
+extension SQLiteStore {
+    static let sessionColumns = """
+        id, user_id, provider_id, filename, mime_type, upload_length, upload_offset, hash_state,
+        claimed_sha256, sha256, completed_at, answered_at, updated_at
+        """
+
+    static func uploadSession(_ row: Row) -> UploadSession {
+        let hashState: [UInt8]
+        if case .blob(let bytes) = row.value(7) { hashState = bytes } else { hashState = [] }
+        return UploadSession(
+            id: row.text(0), userID: UserID(row.int(1)),
+            providerID: (try? ProviderID(parsing: row.text(2))) ?? (try! ProviderID(parsing: "unknown")),
+            filename: row.optionalText(3), mimeType: row.optionalText(4), length: row.optionalInt(5),
+            offset: row.int(6), hashState: hashState,
+            claimedSHA256: row.optionalText(8).flatMap { try? SHA256Digest(parsing: $0) },
+            sha256: row.optionalText(9).flatMap { try? SHA256Digest(parsing: $0) },
+            completedAt: row.optionalText(10), answeredAt: row.optionalText(11), updatedAt: row.text(12))
+    }
+
+    /// Records a new upload, locked by `lockOwner` (the creating request appends its body next).
+    public func createUploadSession(_ session: UploadSession, lockOwner: String) throws {
+        try db.run(
+            """
+            INSERT INTO upload_sessions (id, user_id, provider_id, filename, mime_type, upload_length,
+                upload_offset, hash_state, claimed_sha256, lock_owner, locked_at)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, \(Self.now))
+            """,
+            [
+                session.id, session.userID.rawValue, session.providerID.rawValue, session.filename, session.mimeType,
+                session.length, SQLValue.blob(session.hashState), session.claimedSHA256?.hex, lockOwner,
+            ])
+    }
+
+    /// The user's upload `id`, or nil (also for another user's upload).
+    public func uploadSession(id: String, user: UserID) throws -> UploadSession? {
+        try db.queryFirst(
+            "SELECT \(Self.sessionColumns) FROM upload_sessions WHERE id = ? AND user_id = ?", [id, user.rawValue],
+            row: Self.uploadSession)
+    }
+
+    /// Takes the append lock of the user's upload `id` for `owner`.
+    ///
+    /// One `BEGIN IMMEDIATE` transaction, so two requests cannot both see it free. `isOwnerAlive`
+    /// says whether the holder's process still runs: true keeps the lock however old (a slow
+    /// client's append may take hours, and two writers would corrupt the file), false frees it at
+    /// once (a killed process), nil (another host: cannot tell) frees it after `staleAfter` s.
+    public func lockUploadSession(
+        id: String, user: UserID, owner: String, staleAfter: Double, isOwnerAlive: (String) -> Bool?
+    ) throws -> UploadLockOutcome {
+        try db.writeTransaction {
+            let row = try db.queryFirst(
+                """
+                SELECT \(Self.sessionColumns), lock_owner, locked_at,
+                    locked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?3))
+                FROM upload_sessions WHERE id = ?1 AND user_id = ?2
+                """, [id, user.rawValue, max(staleAfter, 0)]
+            ) {
+                (
+                    session: Self.uploadSession($0), owner: $0.optionalText(13), since: $0.optionalText(14),
+                    old: $0.int(15) != 0
+                )
+            }
+            guard let row else { return .notFound }
+            if let holder = row.owner, isOwnerAlive(holder) ?? !row.old {
+                return .held(owner: holder, since: row.since ?? "")
+            }
+            try db.run(
+                "UPDATE upload_sessions SET lock_owner = ?, locked_at = \(Self.now) WHERE id = ?", [owner, id])
+            return .locked(row.session)
+        }
+    }
+
+    /// Records a durable append (the bytes are already fdatasync'ed) and releases the lock, in
+    /// one transaction: offset and hash state always move together. False when `owner` no
+    /// longer holds the lock (it was taken over): nothing is recorded then.
+    public func recordAppend(id: String, owner: String, offset: Int64, hashState: [UInt8], length: Int64?) throws
+        -> Bool
+    {
+        try db.run(
+            """
+            UPDATE upload_sessions SET upload_offset = ?, hash_state = ?, upload_length = ?,
+                updated_at = \(Self.now), lock_owner = NULL, locked_at = NULL
+            WHERE id = ? AND lock_owner = ?
+            """, [offset, SQLValue.blob(hashState), length, id, owner]) == 1
+    }
+
+    /// Records the upload as complete with its digest and releases the lock; false (nothing
+    /// recorded) when `owner` no longer holds the lock.
+    public func recordCompletion(id: String, owner: String, offset: Int64, hashState: [UInt8], sha256: SHA256Digest)
+        throws -> Bool
+    {
+        try db.run(
+            """
+            UPDATE upload_sessions SET upload_offset = ?1, hash_state = ?2, upload_length = ?1, sha256 = ?3,
+                completed_at = \(Self.now), updated_at = \(Self.now), lock_owner = NULL, locked_at = NULL
+            WHERE id = ?4 AND lock_owner = ?5
+            """, [offset, SQLValue.blob(hashState), sha256.hex, id, owner]) == 1
+    }
+
+    /// Notes that the completion was answered (asset row made, provider done or failed for good).
+    public func markUploadAnswered(id: String) throws {
+        try db.run("UPDATE upload_sessions SET answered_at = \(Self.now) WHERE id = ?", [id])
+    }
+
+    /// Releases the lock without recording anything (a refused or failed append).
+    public func unlockUploadSession(id: String, owner: String) throws {
+        try db.run(
+            "UPDATE upload_sessions SET lock_owner = NULL, locked_at = NULL WHERE id = ? AND lock_owner = ?",
+            [id, owner])
+    }
+
+    /// Forgets the upload (its partial file is the caller's to remove).
+    public func deleteUploadSession(id: String) throws {
+        try db.run("DELETE FROM upload_sessions WHERE id = ?", [id])
+    }
+
+    /// Uploads untouched for `olderThanSeconds` (by `updated_at`) and not locked more recently.
+    public func expiredUploadSessions(olderThanSeconds: Double) throws -> [String] {
+        try db.query(
+            """
+            SELECT id FROM upload_sessions
+            WHERE updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1))
+                AND (locked_at IS NULL OR locked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1)))
+            """, [max(olderThanSeconds, 0)]
+        ) { $0.text(0) }
+    }
+
+    /// Deletes upload `id` if it is still expired (a request may have touched it since it was
+    /// listed); true when it was deleted.
+    public func deleteExpiredUploadSession(id: String, olderThanSeconds: Double) throws -> Bool {
+        try db.run(
+            """
+            DELETE FROM upload_sessions WHERE id = ?2
+                AND updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1))
+                AND (locked_at IS NULL OR locked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1)))
+            """, [max(olderThanSeconds, 0), id]) > 0
+    }
+
+    /// Whether any session row has this id (the sweep keeps files that have one).
+    public func uploadSessionExists(id: String) throws -> Bool {
+        try db.queryFirst("SELECT 1 FROM upload_sessions WHERE id = ?", [id]) { _ in true } ?? false
+    }
+
+    /// Incomplete uploads: how many and the bytes they hold so far (for the reports).
+    public func partialUploadTotals() throws -> (count: Int, bytes: Int64) {
+        try db.queryFirst(
+            "SELECT count(*), coalesce(sum(upload_offset), 0) FROM upload_sessions WHERE completed_at IS NULL"
+        ) { (count: Int($0.int(0)), bytes: $0.int(1)) } ?? (0, 0)
+    }
+}

@@ -1,0 +1,208 @@
+import AssetDedupCore
+import AssetStore
+import BlobStore
+import Foundation
+
+/// Resumable uploads (draft-ietf-httpbis-resumable-upload-15, the path without `104`): create
+/// with `POST /uploads`, learn the offset with `HEAD`, append with `PATCH`, cancel with `DELETE`.
+/// Offset and hash state live in the session row and move together after each fdatasync.
+extension API {
+    /// Routes `/uploads` and `/uploads/{id}`; problem answers are responses, not thrown further.
+    func resumable(_ request: HTTPRequest, id: String?) throws -> HTTPResponse {
+        do {
+            guard let id else {
+                guard request.method == "POST" else { throw APIError.methodNotAllowed(["POST"]) }
+                return try createUpload(request, user: authenticate(request))
+            }
+            switch request.method {
+            case "HEAD": return try uploadStatus(id: id, user: authenticate(request))
+            case "PATCH": return try appendUpload(id: id, request, user: authenticate(request))
+            case "DELETE": return try cancelUpload(id: id, user: authenticate(request))
+            default: throw APIError.methodNotAllowed(["HEAD", "PATCH", "DELETE"])
+            }
+        } catch let problem as UploadProblem {
+            return problem.response
+        }
+    }
+
+    /// The same 404 for an unknown id and for another user's upload.
+    static let uploadNotFound = APIError(status: 404, code: "not_found", message: "no such upload")
+
+    /// `Upload-Limit`: the largest upload this server takes (`--max-upload-bytes`).
+    var uploadLimitHeader: (String, String) { ("Upload-Limit", "max-size=\(limits.maxUploadBytes)") }
+
+    /// 128 random bits as 32 hex characters.
+    static func newUploadID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = UInt64.random(in: 0 ... .max, using: &generator)
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    static func isUploadID(_ id: String) -> Bool {
+        id.utf8.count == 32 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    // MARK: POST /uploads
+
+    /// Creates an upload from its first bytes (maybe all of them). A `Repr-Digest` naming content
+    /// this user already has answers at once from the existing blob: no bytes needed.
+    func createUpload(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
+        guard let providerText = request.query["provider_id"] else {
+            throw APIError.badRequest("missing_field", "missing query parameter 'provider_id'")
+        }
+        let provider = try configuredProvider(providerText)
+        let headers = try ResumableHeaders(request.headers)
+        guard let complete = headers.complete else {
+            throw APIError.badRequest("missing_header", "Upload-Complete (?0 or ?1) is required")
+        }
+        let rules = UploadRules.Request(complete: complete, length: headers.length, bodyLength: request.contentLength)
+        let decision = UploadRules.create(rules, maxBytes: limits.maxUploadBytes)
+        guard case .append = decision else { throw refusal(decision, provided: 0) }
+        let filename = request.query["filename"].map(Self.cleanFilename)
+        let contentType = request.headers["content-type"].map(Self.cleanMime)
+        // curl's --data-binary default says nothing about the file; nor does the append type.
+        let generic: Set = ["", "application/x-www-form-urlencoded", "application/partial-upload"]
+        let mime = request.query["mime"].map(Self.cleanMime) ?? contentType.flatMap { generic.contains($0) ? nil : $0 }
+
+        if let digest = headers.digest, let asset = try store.findAsset(user: user.userID, sha256: digest),
+            blobs.contains(digest), headers.length.map({ $0 == asset.size }) ?? true
+        {
+            return try completeUpload(
+                CommittedUpload(
+                    user: user, sha256: digest, size: asset.size, blobPath: blobs.path(for: digest), provider: provider,
+                    mimeType: mime ?? asset.mimeType, filename: filename ?? asset.originalFilename),
+                request: request)
+        }
+
+        let session = UploadSession(
+            id: Self.newUploadID(), userID: user.userID, providerID: provider, filename: filename, mimeType: mime,
+            length: headers.length, hashState: ResumableSHA256().state, claimedSHA256: headers.digest)
+        let path = blobs.partialPath(upload: session.id)
+        let file = try PartialUploadFile(creating: path)
+        let owner = AppendLockOwner.make()
+        do {
+            try store.createUploadSession(session, lockOwner: owner)
+        } catch {
+            blobs.removePartial(at: path)
+            throw error
+        }
+        do {
+            return try append(
+                to: session, file: file, request, complete: complete, owner: owner, user: user, creating: true)
+        } catch {
+            // The client never learns this upload's URL from a failed creation: keep nothing.
+            // A completed upload stays (its answer may be a provider failure; the asset is kept).
+            if try store.uploadSession(id: session.id, user: user.userID)?.isComplete != true {
+                try? store.deleteUploadSession(id: session.id)
+                blobs.removePartial(at: path)
+            }
+            throw error
+        }
+    }
+
+    // MARK: HEAD /uploads/{id}
+
+    /// Where the upload stands: the offset to resume from, and whether it is complete.
+    func uploadStatus(id: String, user: AuthenticatedUser) throws -> HTTPResponse {
+        guard Self.isUploadID(id), let session = try store.uploadSession(id: id, user: user.userID) else {
+            throw Self.uploadNotFound
+        }
+        var headers = [
+            ("Upload-Offset", String(session.offset)), ("Upload-Complete", session.isComplete ? "?1" : "?0"),
+            uploadLimitHeader,
+        ]
+        if let length = session.length { headers.append(("Upload-Length", String(length))) }
+        return HTTPResponse(status: 204, headers: headers)
+    }
+
+    // MARK: PATCH /uploads/{id}
+
+    /// Appends at the client's `Upload-Offset`, which must be the server's; 204 while incomplete,
+    /// the upload JSON once complete.
+    func appendUpload(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
+        guard Self.isUploadID(id) else { throw Self.uploadNotFound }
+        guard Self.cleanMime(request.headers["content-type"] ?? "") == "application/partial-upload" else {
+            throw APIError.unsupportedMediaType("application/partial-upload")
+        }
+        let headers = try ResumableHeaders(request.headers)
+        guard let complete = headers.complete, let offset = headers.offset else {
+            throw APIError.badRequest("missing_header", "Upload-Offset and Upload-Complete are required")
+        }
+        let owner = AppendLockOwner.make()
+        var session: UploadSession
+        switch try store.lockUploadSession(
+            id: id, user: user.userID, owner: owner, staleAfter: limits.appendLockStaleSeconds,
+            isOwnerAlive: AppendLockOwner.isAlive)
+        {
+        case .notFound:
+            throw Self.uploadNotFound
+        case .held(_, let since):
+            throw APIError(
+                status: 409, code: "append_in_progress",
+                message: "another request has been appending to this upload since \(since); retry after it ends",
+                retryable: true)
+        case .locked(let found):
+            session = found
+        }
+        let state = UploadRules.State(
+            offset: session.offset, length: session.length, isComplete: session.isComplete,
+            isAnswered: session.answeredAt != nil)
+        let rules = UploadRules.Request(
+            offset: offset, complete: complete, length: headers.length, bodyLength: request.contentLength)
+        let file: PartialUploadFile
+        do {
+            switch UploadRules.append(to: state, rules, maxBytes: limits.maxUploadBytes) {
+            case .append(let length):
+                session.length = length
+            case .finishAgain where session.sha256 != nil:
+                // A completion whose answer was lost (crash, provider failure) is finished again.
+                try store.unlockUploadSession(id: id, owner: owner)
+                return try finish(session, digest: session.sha256!, size: session.offset, user: user, request: request)
+            case let refused:
+                throw refusal(refused, provided: offset)
+            }
+            file = try PartialUploadFile(opening: blobs.partialPath(upload: id), recordedOffset: session.offset)
+        } catch {
+            try? store.unlockUploadSession(id: id, owner: owner)
+            throw error
+        }
+        return try append(
+            to: session, file: file, request, complete: complete, owner: owner, user: user, creating: false)
+    }
+
+    /// The error a refusing decision answers with (`provided`: the request's `Upload-Offset`).
+    func refusal(_ decision: UploadRules.Decision, provided: Int64) -> any Error {
+        switch decision {
+        case .mismatchingOffset(let expected): UploadProblem.mismatchingOffset(expected: expected, provided: provided)
+        case .inconsistentLength(let detail): UploadProblem.inconsistentLength(detail)
+        case .tooLarge: APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
+        case .completed, .finishAgain, .append: UploadProblem.completedUpload
+        }
+    }
+
+    // MARK: DELETE /uploads/{id}
+
+    /// Cancels the upload: the row and the partial bytes go.
+    func cancelUpload(id: String, user: AuthenticatedUser) throws -> HTTPResponse {
+        guard Self.isUploadID(id) else { throw Self.uploadNotFound }
+        switch try store.lockUploadSession(
+            id: id, user: user.userID, owner: AppendLockOwner.make(), staleAfter: limits.appendLockStaleSeconds,
+            isOwnerAlive: AppendLockOwner.isAlive)
+        {
+        case .notFound:
+            throw Self.uploadNotFound
+        case .held:
+            throw APIError(
+                status: 409, code: "append_in_progress",
+                message: "the upload is being appended to; retry after it ends",
+                retryable: true)
+        case .locked:
+            try store.deleteUploadSession(id: id)
+            blobs.removePartial(at: blobs.partialPath(upload: id))
+            return HTTPResponse(status: 204)
+        }
+    }
+}

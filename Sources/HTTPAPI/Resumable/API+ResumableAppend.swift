@@ -1,0 +1,143 @@
+import AssetDedupCore
+import AssetStore
+import BlobStore
+import Foundation
+
+extension API {
+    /// Streams the request body onto the partial file while hashing it, then records the new
+    /// offset and hash state in one transaction (after fdatasync). The caller holds the lock;
+    /// every path out of here releases it.
+    ///
+    /// A failed append (full disk, too many bytes) is cut back to the recorded offset, so the
+    /// upload resumes from there. A body the client broke off is kept up to where it stopped.
+    func append(
+        to session: UploadSession, file: PartialUploadFile, _ request: HTTPRequest, complete: Bool, owner: String,
+        user: AuthenticatedUser, creating: Bool
+    ) throws -> HTTPResponse {
+        guard var hasher = ResumableSHA256(state: session.hashState), hasher.count == session.offset else {
+            try? store.unlockUploadSession(id: session.id, owner: owner)
+            throw APIError.internalError
+        }
+        let end = min(session.length ?? limits.maxUploadBytes, limits.maxUploadBytes)
+        var broken: (any Error)?
+        do {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            while true {
+                let count: Int
+                do {
+                    count = try request.body.read(into: buffer)
+                } catch {
+                    broken = error
+                    break
+                }
+                if count == 0 { break }
+                if file.length + Int64(count) > end {
+                    guard session.length == nil else {
+                        throw UploadProblem.inconsistentLength("the body goes past Upload-Length \(end)")
+                    }
+                    throw APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
+                }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                try file.append(chunk)
+                hasher.update(chunk)
+            }
+            try file.sync()
+        } catch {
+            try? file.truncate(to: session.offset)
+            try? store.unlockUploadSession(id: session.id, owner: owner)
+            if let error = error as? FileError, error.isNoSpace {
+                logger.error("storage full appending to upload \(session.id): \(error)")
+                throw APIError(
+                    status: 507, code: "insufficient_storage",
+                    message:
+                        "the server's storage is full; this append was not kept, the upload stays at offset \(session.offset): resume from there later"
+                )
+            }
+            throw error
+        }
+
+        let offset = file.length
+        if broken == nil, let expected = request.contentLength, offset - session.offset != expected {
+            // The transport may end a cut body as a plain end of stream: never complete on it.
+            broken = APIError.badRequest(
+                "incomplete_body",
+                "the body ended after \(offset - session.offset) of \(expected) bytes; kept what arrived")
+        }
+        if let broken {
+            // Keep what arrived: the client resumes from HEAD's offset.
+            try recorded(
+                store.recordAppend(
+                    id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
+            throw broken
+        }
+        guard complete else {
+            try recorded(
+                store.recordAppend(
+                    id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
+            var headers = [("Upload-Offset", String(offset)), ("Upload-Complete", "?0"), uploadLimitHeader]
+            if let length = session.length { headers.append(("Upload-Length", String(length))) }
+            if creating { headers.insert(("Location", "/api/v1/uploads/\(session.id)"), at: 0) }
+            return HTTPResponse(status: creating ? 201 : 204, headers: headers)
+        }
+        if case .inconsistentLength(let detail) = UploadRules.afterBody(
+            end: offset, length: session.length, complete: true)
+        {
+            // Keep the bytes (durable and hashed); the client may go on from HEAD's offset.
+            try recorded(
+                store.recordAppend(
+                    id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
+            throw UploadProblem.inconsistentLength(detail)
+        }
+        let digest = hasher.finalize()
+        if let claimed = session.claimedSHA256, claimed != digest {
+            try store.deleteUploadSession(id: session.id)
+            blobs.removePartial(at: file.path)
+            throw APIError(
+                status: 422, code: "sha256_mismatch",
+                message:
+                    "the upload's sha256 is \(digest.hex), not the \(claimed.hex) of its Repr-Digest; nothing was kept")
+        }
+        try recorded(
+            store.recordCompletion(
+                id: session.id, owner: owner, offset: offset, hashState: hasher.state, sha256: digest))
+        var response = try finish(session, digest: digest, size: offset, user: user, request: request)
+        if creating { response.headers.append(("Location", "/api/v1/uploads/\(session.id)")) }
+        return response
+    }
+
+    /// Completion: the partial file becomes the blob by rename (never re-read), then the shared
+    /// second half of every upload. Marked answered once that succeeds, so a retried PATCH after
+    /// a lost answer finishes again and a later one is the completed-upload problem.
+    func finish(
+        _ session: UploadSession, digest: SHA256Digest, size: Int64, user: AuthenticatedUser, request: HTTPRequest
+    ) throws -> HTTPResponse {
+        let partial = blobs.partialPath(upload: session.id)
+        let blobPath: String
+        if access(partial, F_OK) == 0 {
+            blobPath = try blobs.commitPartial(at: partial, as: digest)
+        } else {
+            guard blobs.contains(digest) else { throw APIError.internalError }
+            blobPath = blobs.path(for: digest)
+        }
+        var response = try completeUpload(
+            CommittedUpload(
+                user: user, sha256: digest, size: size, blobPath: blobPath, provider: session.providerID,
+                mimeType: session.mimeType, filename: session.filename),
+            request: request)
+        if response.status < 300 { try store.markUploadAnswered(id: session.id) }
+        response.headers += [("Upload-Offset", String(size)), ("Upload-Complete", "?1")]
+        return response
+    }
+
+    /// Refuses to answer success for an append whose lock was taken over meanwhile (only possible
+    /// for a holder on another host after `appendLockStaleSeconds`): its record was not written.
+    func recorded(_ done: Bool) throws {
+        guard done else {
+            throw APIError(
+                status: 409, code: "append_lock_lost",
+                message: "this append's lock was taken over by another request; read the offset with HEAD and resume",
+                retryable: true)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import AssetDedupCore
+import Foundation
+
+/// The resumable-upload request headers, parsed and checked; a malformed one is a 400 before
+/// anything is written.
+public struct ResumableHeaders: Equatable, Sendable {
+    public var complete: Bool?
+    public var offset: Int64?
+    public var length: Int64?
+    /// `sha-256` from `Repr-Digest`, the client's claim about the whole content.
+    public var digest: SHA256Digest?
+
+    public init(complete: Bool? = nil, offset: Int64? = nil, length: Int64? = nil, digest: SHA256Digest? = nil) {
+        self.complete = complete
+        self.offset = offset
+        self.length = length
+        self.digest = digest
+    }
+
+    public init(_ headers: [String: String]) throws(APIError) {
+        if let text = headers["upload-complete"] {
+            guard let value = StructuredField.boolean(text) else {
+                throw .badRequest("invalid_header", "Upload-Complete must be ?0 or ?1")
+            }
+            complete = value
+        }
+        if let text = headers["upload-offset"] {
+            guard let value = StructuredField.nonNegativeInteger(text) else {
+                throw .badRequest("invalid_header", "Upload-Offset must be a non-negative integer")
+            }
+            offset = value
+        }
+        if let text = headers["upload-length"] {
+            guard let value = StructuredField.nonNegativeInteger(text) else {
+                throw .badRequest("invalid_header", "Upload-Length must be a non-negative integer")
+            }
+            length = value
+        }
+        if let text = headers["repr-digest"] {
+            guard let members = StructuredField.byteSequences(text) else {
+                throw .badRequest("invalid_header", "Repr-Digest must be a structured dictionary like sha-256=:BASE64:")
+            }
+            if let bytes = members["sha-256"] {
+                guard bytes.count == 32 else {
+                    throw .badRequest("invalid_header", "Repr-Digest sha-256 must be 32 bytes, got \(bytes.count)")
+                }
+                digest = SHA256Digest(bytes: bytes)
+            }
+        }
+    }
+}
