@@ -48,7 +48,11 @@ class StaticNginx:
         d = self.dir
         for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"]:
             (d / sub).mkdir()
+        # Started as root, nginx's workers would run as nobody and could not write request
+        # bodies to the temp folder under our 0700 mkdtemp: keep them as root, as production does.
+        user = "user root;" if os.geteuid() == 0 else ""
         (d / "nginx.conf").write_text(f"""
+{user}
 worker_processes 1;
 pid {d}/nginx.pid;
 error_log {d}/logs/error.log warn;

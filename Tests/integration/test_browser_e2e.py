@@ -164,11 +164,15 @@ def test_sign_out_clears_cached_user_data(page, stack, token, tmp_path):
     add_folder(page, folder)
     upload_and_wait(page)
     assert idb(page, "return await wrap(tx('uploads_by_hash').count());") == 1
+    # An unfinished resumable upload is per-user data too.
+    idb(page, """await wrap(tx('uploads_in_progress', 'readwrite').put({key: 'x:y', sha256: 'x', provider: 'y',
+                 url: '/api/v1/uploads/1', size: 1, updatedAt: 't'})); return true;""")
     page.find_element("id", "sign-out").click()
     wait_until(page, lambda d: d.find_element("id", "sign-in-form").is_displayed(), what="sign-out")
     counts = idb(page, """return {assets: await wrap(tx('assets').count()),
-                                  uploads: await wrap(tx('uploads_by_hash').count())};""")
-    assert counts == {"assets": 0, "uploads": 0}
+                                  uploads: await wrap(tx('uploads_by_hash').count()),
+                                  open: await wrap(tx('uploads_in_progress').count())};""")
+    assert counts == {"assets": 0, "uploads": 0, "open": 0}
     assert page.execute_script("return sessionStorage.getItem('assetdedup.token')") is None
     assert rows(page) == []
 
