@@ -7,7 +7,8 @@ each request with its body size, so a test can count the bytes the browser sent.
 
 Faults, set by the test: `script` answers the next PATCHes in order ("drop": read the body, keep
 none of it and close without an answer; "409": answer an offset mismatch; "404": forget the
-upload; "503"), and `hold_from` makes a PATCH at or past that offset wait (after its body was
+upload; "503"; "lose": complete the upload but close without the answer, which a later PATCH
+gets once, then 400 completed-upload), and `hold_from` makes a PATCH at or past that offset wait (after its body was
 read, before it is applied) until `release()`; `held` is set while one waits."""
 import base64
 import hashlib
@@ -176,6 +177,14 @@ class FakeUploadAPI:
         if method != "PATCH":
             return self.reply(req, entry, 405, {"error": {"code": "method_not_allowed", "message": method}})
         offset = int(req.headers.get("Upload-Offset", "-1"))
+        if upload["complete"]:
+            with self.lock:
+                lost, upload["answer"] = upload.get("answer"), None
+            if lost:
+                return self.reply(req, entry, *lost)
+            return self.reply(req, entry, 400, {"type": "https://iana.org/assignments/http-problem-types#completed-upload",
+                                                "title": "the upload is already complete"},
+                              content_type="application/problem+json")
         if self.hold_from is not None and offset >= self.hold_from:
             self.held.set()
             self.gate.wait()
@@ -211,9 +220,15 @@ class FakeUploadAPI:
                 self.next_id += 1
                 self.assets[sha] = asset
             asset["providers"].append(upload["provider"])
-            self.uploads.pop(upload_id, None)
-            return self.reply(req, entry, 201 if created else 200,
-                              self.answer_for(asset, upload["provider"], "created" if created else "added_provider"))
+            answer = (201 if created else 200,
+                      self.answer_for(asset, upload["provider"], "created" if created else "added_provider"))
+            if action == "lose":
+                upload["answer"] = answer
+            else:
+                self.uploads.pop(upload_id, None)
+        if action == "lose":
+            return self.drop(req, entry)
+        return self.reply(req, entry, *answer)
 
     def drop(self, req, entry):
         entry["status"] = "dropped"

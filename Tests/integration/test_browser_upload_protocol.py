@@ -112,6 +112,23 @@ def test_dropped_connection_mismatch_and_expiry_are_survived(browser, static_sit
     assert in_progress(browser) == []
 
 
+def test_a_lost_final_answer_is_asked_for_again_not_resent(browser, static_site, fake, tmp_path):
+    data = os.urandom(3 * CHUNK)
+    folder = folder_with(tmp_path, "done.mov", data)
+    fake.script = [None, None, "lose"]  # the last chunk lands, its answer does not
+    sign_in(browser, static_site.base_url)
+    add_folder(browser, folder)
+    wait_hashed(browser, 1)
+    summary = upload_and_wait(browser)
+    assert summary.startswith("Done: 1 uploaded"), summary
+    assert rows(browser)[0]["upload"] == "uploaded (asset 2)"
+    sequence = [(r["method"], r["offset"], r["body"], r["status"]) for r in fake.log() if r["path"].startswith("/api/v1/uploads/")]
+    assert sequence[-3:] == [("PATCH", str(2 * CHUNK), CHUNK, "dropped"), ("HEAD", None, 0, 204),
+                             ("PATCH", str(3 * CHUNK), 0, 201)], sequence
+    assert patch_bytes(fake) == len(data)
+    assert in_progress(browser) == []
+
+
 def test_reload_mid_upload_resumes_from_the_server_offset(browser, static_site, fake, tmp_path):
     data = os.urandom(8 * CHUNK)
     folder = folder_with(tmp_path, "long.mov", data)

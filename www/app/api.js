@@ -34,9 +34,12 @@ export function errorFromResponse(status, bodyText) {
       code = body.error.code || code;
       message = body.error.message || '';
       if (typeof body.error.retryable === 'boolean') retryable = body.error.retryable;
-    } else if (body && (body.title || body.detail)) {
-      code = body.code || (status === 409 ? 'offset_mismatch' : code);
-      message = body.detail || body.title;
+    } else if (body && (body.type || body.title || body.detail)) {
+      // Problem details: the code is the type's fragment (…#mismatching-upload-offset).
+      const type = typeof body.type === 'string' ? body.type.split('#').pop().replace(/-/g, '_') : '';
+      code = type || code;
+      if (code === 'mismatching_upload_offset') code = 'offset_mismatch';
+      message = body.detail || body.title || '';
     }
   } catch {
     // nginx's own error pages are HTML: fall through to the generic wording.
@@ -212,7 +215,8 @@ export class ApiClient {
   /**
    * `PATCH` one chunk at `offset`; `complete` marks the last one. Resolves `{offset}` while the
    * upload goes on (204), or `{answer}` with the upload JSON when it is complete (200/201, or
-   * 202 "queued"). A 409 offset mismatch rejects with code "offset_mismatch".
+   * 202 "queued"). A 409 offset mismatch rejects with code "offset_mismatch", a 400 for an
+   * upload that was already completed and answered with "completed_upload".
    */
   async appendUpload(url, chunk, { offset, complete, onProgress, signal }) {
     const response = await this.send('PATCH', url, {
@@ -229,9 +233,7 @@ export class ApiClient {
     if (response.status < 200 || response.status >= 300) {
       const error = errorFromResponse(response.status, response.text);
       const problem = (response.header('Content-Type') || '').includes('application/problem+json');
-      if (response.status === 409 && (problem || error.code === 'offset_mismatch' || error.code === 'http_409')) {
-        error.code = 'offset_mismatch';
-      }
+      if (response.status === 409 && (problem || error.code === 'http_409')) error.code = 'offset_mismatch';
       throw error;
     }
     const answer = parseJSON(response.status, response.text);

@@ -299,6 +299,7 @@ async function uploadResumable(entry, context) {
   let needOffset = url !== null; // ask the server where to continue before sending anything
   let failures = 0; // consecutive retryable failures; progress resets it
   let restarts = 0; // uploads that vanished (404) or lost their place (409) under us
+  let finishing = false; // every byte is there but the final answer was lost: ask for it again
   let bytesSent = false;
   Object.assign(entry, { uploadState: 'uploading', uploadMessage: 'uploading', sent: 0, resumed: 0 });
   changed(entry);
@@ -317,14 +318,21 @@ async function uploadResumable(entry, context) {
       } else if (needOffset) {
         const head = await api.uploadOffset(url, { signal });
         needOffset = false;
-        if (head.complete || head.offset >= size) {
-          // Every byte arrived but the answer was lost: ask again by digest (the server knows it).
+        finishing = head.complete || head.offset >= size;
+        if (!bytesSent && head.offset > 0) entry.resumed = Math.min(head.offset, size); // an earlier run's
+        offset = Math.min(head.offset, size);
+      }
+      if (finishing) {
+        // An empty last PATCH: the server finishes again an upload whose answer was lost.
+        const result = await api.appendUpload(url, new Blob([]), { offset: size, complete: true, signal });
+        finishing = false;
+        if (result.answer) {
+          entry.sent = size;
           await db.forgetUploadInProgress(sha256, providerId);
-          url = null;
-          continue;
+          return { answer: result.answer, bytesSent };
         }
-        if (!bytesSent && head.offset > 0) entry.resumed = head.offset; // done in an earlier run
-        offset = head.offset;
+        needOffset = true;
+        continue;
       }
       entry.sent = offset;
       changed(entry);
@@ -353,10 +361,13 @@ async function uploadResumable(entry, context) {
       await db.saveUploadInProgress(sha256, providerId, { url, size }); // refreshes updatedAt
     } catch (error) {
       if (error.name === 'AbortError') throw error; // the stored URL stays: a later run resumes
-      if ((error.status === 404 || error.code === 'offset_mismatch') && restarts < 3) {
+      const gone = error.status === 404 || error.code === 'completed_upload' || (finishing && error.status === 400);
+      finishing = false;
+      if ((gone || error.code === 'offset_mismatch') && restarts < 3) {
         restarts += 1;
-        if (error.status === 404) {
-          // Expired or deleted on the server: start over with a new upload.
+        if (gone) {
+          // Expired or deleted on the server, or completed and answered already: start over with
+          // a new upload (whose create finds content the server already holds by its digest).
           await db.forgetUploadInProgress(sha256, providerId);
           url = null;
           offset = 0;
