@@ -189,10 +189,11 @@ def start_large_upload(page, stack, token, tmp_path, size):
     return provider, data, folder, url
 
 
-def throttle(driver, upload_bytes_per_second=-1):
+def throttle(driver, upload_bytes_per_second=-1, offline=False):
+    """Chromium's network emulation: upload speed, or no network at all for new requests."""
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": upload_bytes_per_second})
+        "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": upload_bytes_per_second})
 
 
 def assert_resumed_once(stack, provider, entries, data, limit):
@@ -226,6 +227,20 @@ def test_large_upload_survives_the_app_being_killed(page, stack, token, tmp_path
     assert re.fullmatch(r"uploaded \(asset \d+\)", rows(page)[0]["upload"]), rows(page)
     assert_resumed_once(stack, provider, requests_seen(), data, 1.25)
     assert idb(page, "return await wrap(tx('uploads_in_progress').count());") == 0
+
+
+def test_large_upload_survives_the_network_going_away(page, stack, token, tmp_path):
+    requests_seen = log_request_sizes(stack)
+    try:
+        provider, data, folder, url = start_large_upload(page, stack, token, tmp_path, 48 * MIB)
+        throttle(page, 16 * MIB, offline=True)  # the next request fails: no network
+        wait_until(page, lambda d: "connection lost, retrying" in rows(d)[0]["upload"], what="the client to notice")
+        throttle(page, 16 * MIB)
+        summary = wait_until(page, lambda d: d.find_element("id", "summary").text, timeout=300, what="the summary line")
+    finally:
+        throttle(page)
+    assert summary.startswith("Done: 1 uploaded"), (summary, rows(page))
+    assert_resumed_once(stack, provider, requests_seen(), data, 1.25)
 
 
 def test_reload_mid_upload_resumes_from_the_server_offset(page, stack, token, tmp_path):

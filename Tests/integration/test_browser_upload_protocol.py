@@ -149,15 +149,49 @@ def test_reload_mid_upload_resumes_from_the_server_offset(browser, static_site, 
     sign_in(browser, static_site.base_url)
     add_folder(browser, folder)
     wait_hashed(browser, 1)
-    summary = upload_and_wait(browser)
+    # Hold the 7th chunk too, to see the resumed run's progress: the 3 chunks of the first run count.
+    fake.held.clear()
+    fake.gate.clear()
+    fake.hold_from = 6 * CHUNK
+    browser.execute_script("document.getElementById('summary').textContent = ''")
+    browser.find_element("id", "upload").click()
+    wait_until(browser, lambda d: fake.held.is_set(), what="the 7th chunk to be in flight")
+    row = wait_until(browser, lambda d: (lambda t: t if "%" in t else None)(rows(d)[0]["upload"]), what="upload progress")
+    assert row.endswith("resumed at 786.4 KB)"), row
+    fraction = browser.execute_script("return document.getElementById('progress-bar').value")
+    assert fraction >= 0.75, fraction  # 6 of 8 chunks on the server, 3 of them from before the reload
+    fake.release()  # that chunk is dropped: one more HEAD, and it is sent again
+    summary = wait_until(browser, lambda d: d.find_element("id", "summary").text, what="the summary line")
     assert summary.startswith("Done: 1 uploaded"), summary
     after = [r for r in fake.log()[before:] if r["path"].startswith("/api/v1/uploads")]
     assert after[0]["method"] == "HEAD" and after[1] == {**after[1], "method": "PATCH", "offset": str(3 * CHUNK)}
     assert fake.log("POST", "/api/v1/uploads").__len__() == 1
     assert fake.assets[hashlib.sha256(data).hexdigest()]["data"] == data
-    assert patch_bytes(fake) <= len(data) + CHUNK
+    assert patch_bytes(fake) <= len(data) + 2 * CHUNK  # the two chunks held and dropped
     assert in_progress(browser) == []
     assert not browser.find_element("id", "unfinished").is_displayed()
+
+
+def test_cancel_keeps_the_upload_and_the_next_run_resumes(browser, static_site, fake, tmp_path):
+    data = os.urandom(4 * CHUNK)
+    folder = folder_with(tmp_path, "stop.mov", data)
+    fake.hold_from = 2 * CHUNK
+    sign_in(browser, static_site.base_url)
+    add_folder(browser, folder)
+    wait_hashed(browser, 1)
+    browser.find_element("id", "upload").click()
+    wait_until(browser, lambda d: fake.held.is_set(), what="the 3rd chunk to be in flight")
+    browser.find_element("id", "cancel").click()
+    summary = wait_until(browser, lambda d: d.find_element("id", "summary").text, what="the summary line")
+    assert "1 cancelled" in summary, summary
+    assert len(in_progress(browser)) == 1
+    fake.release()
+    before = len(fake.log())
+    summary = upload_and_wait(browser)
+    assert summary.startswith("Done: 1 uploaded"), summary
+    again = [(r["method"], r["offset"]) for r in fake.log()[before:] if r["path"].startswith("/api/v1/uploads")]
+    assert again[:2] == [("HEAD", None), ("PATCH", str(2 * CHUNK))], again
+    assert fake.assets[hashlib.sha256(data).hexdigest()]["data"] == data
 
 
 def test_retries_run_out_then_retry_failed_resumes(browser, static_site, fake, tmp_path):
