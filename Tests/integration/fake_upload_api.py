@@ -7,7 +7,7 @@ each request with its body size, so a test can count the bytes the browser sent.
 
 Faults, set by the test: `script` answers the next PATCHes in order ("drop": read the body, keep
 none of it and close without an answer; "409": answer an offset mismatch; "404": forget the
-upload; "503"; "lose": complete the upload but close without the answer, which a later PATCH
+upload; "503"; "422": refuse the content (sha256_mismatch); "lose": complete the upload but close without the answer, which a later PATCH
 gets once, then 400 completed-upload), and `hold_from` makes a PATCH at or past that offset wait (after its body was
 read, before it is applied) until `release()`; `held` is set while one waits."""
 import base64
@@ -193,6 +193,8 @@ class FakeUploadAPI:
             action = self.script.pop(0) if self.script else None
         if action == "drop":
             return self.drop(req, entry)
+        if action == "422":
+            return self.reply(req, entry, 422, {"error": {"code": "sha256_mismatch", "message": "the file's sha256 is not the one promised"}})
         if action == "503":
             return self.reply(req, entry, 503, {"error": {"code": "unavailable", "message": "busy", "retryable": True}})
         if action == "404":

@@ -194,6 +194,21 @@ def test_cancel_keeps_the_upload_and_the_next_run_resumes(browser, static_site, 
     assert fake.assets[hashlib.sha256(data).hexdigest()]["data"] == data
 
 
+def test_refused_content_fails_the_row_and_forgets_the_upload(browser, static_site, fake, tmp_path):
+    folder = folder_with(tmp_path, "changed.mov", os.urandom(3 * CHUNK))
+    fake.script = [None, "422"]
+    sign_in(browser, static_site.base_url)
+    add_folder(browser, folder)
+    wait_hashed(browser, 1)
+    summary = upload_and_wait(browser)
+    assert "1 failed" in summary, summary
+    row = rows(browser)[0]
+    assert (row["uploadState"], row["upload"]) == ("failed", "the file's sha256 is not the one promised"), row
+    assert len(fake.log("PATCH")) == 2  # not retried
+    assert in_progress(browser) == []  # nothing to resume: the next run starts a new upload
+    wait_until(browser, lambda d: fake.log("DELETE"), what="the upload to be deleted")
+
+
 def test_retries_run_out_then_retry_failed_resumes(browser, static_site, fake, tmp_path):
     data = os.urandom(4 * CHUNK)
     folder = folder_with(tmp_path, "flaky.mov", data)
