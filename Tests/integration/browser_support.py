@@ -48,9 +48,9 @@ class StaticNginx:
         d = self.dir
         for sub in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"]:
             (d / sub).mkdir()
-        # Started as root, nginx's workers would run as nobody and could not write request
-        # bodies to the temp folder under our 0700 mkdtemp: keep them as root, as production does.
-        user = "user root;" if os.geteuid() == 0 else ""
+        # Started as root, nginx drops its workers to `nobody`, who cannot read a checkout under a
+        # 0700 folder (/root, mktemp -d): keep them as root. Otherwise they run as the invoking user.
+        user = "user root root;" if os.geteuid() == 0 else ""
         (d / "nginx.conf").write_text(f"""
 {user}
 worker_processes 1;

@@ -90,12 +90,17 @@ def log_request_sizes(stack):
              f"$sent_http_upload_offset';\n    access_log {log} sizes;\n")
     conf = re.sub(r"^(\s*access_log )", lambda m: extra + m.group(1), conf, count=1, flags=re.M)
     assert str(log) in conf
-    stack.nginx.send_signal(signal.SIGQUIT)
-    stack.nginx.wait(timeout=10)
-    (prefix / "nginx.conf").write_text(conf)
-    stack.nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-                                   stdout=stack.nginx_log, stderr=subprocess.STDOUT)
-    conftest.wait_until(stack._healthy, what="nginx to answer again")
+    if hasattr(stack, "start_nginx"):
+        stack.stop_nginx()
+        (prefix / "nginx.conf").write_text(conf)
+        stack.start_nginx()
+    else:  # a conftest from before Stack.start_nginx
+        stack.nginx.send_signal(signal.SIGQUIT)
+        stack.nginx.wait(timeout=10)
+        (prefix / "nginx.conf").write_text(conf)
+        stack.nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+                                       stdout=stack.nginx_log, stderr=subprocess.STDOUT)
+        conftest.wait_until(stack._healthy, what="nginx to answer again")
 
     def read():
         if not log.exists():
