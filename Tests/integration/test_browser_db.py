@@ -1,5 +1,5 @@
-"""The browser client's IndexedDB in real headless Chromium: the v1 -> v2 upgrade keeps old
-data, a cached hash is reused only while size and lastModified match, and `uploads_by_hash`
+"""The browser client's IndexedDB in real headless Chromium: the v1 -> v3 and v2 -> v3 upgrades
+keep old data, a cached hash is reused only while size and lastModified match, and `uploads_by_hash`
 outlives removing and re-adding a folder."""
 import hashlib
 import os
@@ -30,13 +30,52 @@ def test_upgrade_from_v1_keeps_old_records(browser, static_site):
         return {version: db.version, stores: [...db.objectStoreNames].sort(),
                 indexes: [...assets.indexNames], unique: assets.index('sha256').unique,
                 records: await wrap(tx('assets').getAll())};""")
-    assert schema["version"] == 2
-    assert schema["stores"] == ["assets", "folders", "meta", "uploads_by_hash"]
+    assert schema["version"] == 3
+    assert schema["stores"] == ["assets", "folders", "meta", "uploads_by_hash", "uploads_in_progress"]
     assert schema["indexes"] == ["sha256"] and schema["unique"] is False
     assert schema["records"] == [
         {"path": "old/a.jpg", "size": 5, "lastModified": 1700000000000},
         {"path": "old/b.mp4", "size": 9, "lastModified": 1700000000001},
     ]
+
+
+def test_upgrade_from_v2_keeps_old_records_and_adds_uploads_in_progress(browser, static_site):
+    # A v2 database as the previous client left it, with a record in every store that has data.
+    browser.get(f"{static_site.base_url}/app/favicon.svg")
+    seeded = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const request = indexedDB.open('assetdedup', 2);
+        request.onupgradeneeded = () => {
+            const db = request.result;
+            db.createObjectStore('assets', {keyPath: 'path'}).createIndex('sha256', 'sha256', {unique: false});
+            db.createObjectStore('uploads_by_hash', {keyPath: 'sha256'});
+            db.createObjectStore('folders', {keyPath: 'name'});
+            db.createObjectStore('meta', {keyPath: 'key'});
+        };
+        request.onsuccess = () => {
+            const db = request.result;
+            const tx = db.transaction(['assets', 'uploads_by_hash', 'meta'], 'readwrite');
+            tx.objectStore('assets').put({path: 'v2/a.jpg', size: 5, lastModified: 1, sha256: 'a'.repeat(64)});
+            tx.objectStore('uploads_by_hash').put({sha256: 'a'.repeat(64), status: 'created', assetId: 7,
+                                                   providers: ['pixverse'], note: '', time: 't'});
+            tx.objectStore('meta').put({key: 'owner', value: 'someone'});
+            tx.oncomplete = () => { db.close(); done(db.version); };
+        };
+        request.onerror = () => done(String(request.error));""")
+    assert seeded == 2
+    open_app(browser, static_site.base_url)
+    schema = idb(browser, """
+        return {version: db.version, stores: [...db.objectStoreNames].sort(),
+                keyPath: tx('uploads_in_progress').keyPath,
+                assets: await wrap(tx('assets').getAll()), uploads: await wrap(tx('uploads_by_hash').getAll()),
+                meta: await wrap(tx('meta').getAll()), open: await wrap(tx('uploads_in_progress').count())};""")
+    assert schema["version"] == 3
+    assert schema["stores"] == ["assets", "folders", "meta", "uploads_by_hash", "uploads_in_progress"]
+    assert schema["keyPath"] == "key" and schema["open"] == 0
+    assert schema["assets"] == [{"path": "v2/a.jpg", "size": 5, "lastModified": 1, "sha256": "a" * 64}]
+    assert schema["uploads"] == [{"sha256": "a" * 64, "status": "created", "assetId": 7,
+                                  "providers": ["pixverse"], "note": "", "time": "t"}]
+    assert schema["meta"] == [{"key": "owner", "value": "someone"}]
 
 
 def test_hash_is_reused_only_while_size_and_mtime_match(browser, static_site, tmp_path):

@@ -5,13 +5,20 @@ import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
 import { JsSha256 } from './sha256-fallback.js';
 import { classify, ensureReadPermission, filesFromDirectoryHandle, filesFromInput, hasDirectoryPicker } from './scan.js';
-import { annotateFromLocalStore, hashEntries, markInFolderDuplicates, summarize, uploadEntries } from './upload.js';
+import {
+  annotateFromLocalStore, CHUNK_BYTES, hashEntries, markInFolderDuplicates, RESUMABLE_THRESHOLD, RETRY_BASE_MS, summarize, uploadEntries,
+} from './upload.js';
 
 const TOKEN_KEY = 'assetdedup.token';
 const PROVIDER_KEY = 'assetdedup.provider';
 const $ = (id) => document.getElementById(id);
 
 const params = new URLSearchParams(location.search);
+/** A positive integer query parameter, else `fallback` (tests lower the upload sizes). */
+function sizeParam(name, fallback) {
+  const value = Number(params.get(name));
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
 const state = {
   db: null,
   // ?engine=js|wasm forces one streaming engine, ?reader=inline|slices a fallback reader (tests)
@@ -22,6 +29,10 @@ const state = {
   run: null, // AbortController of the running upload
   hashing: 0, // hash rounds in progress
   hashAbort: new AbortController(), // aborted (and replaced) by Cancel
+  // ?resumable=BYTES: files above it go up resumable; ?chunk=BYTES: bytes per PATCH (tests)
+  resumableThreshold: sizeParam('resumable', RESUMABLE_THRESHOLD),
+  chunkBytes: sizeParam('chunk', CHUNK_BYTES),
+  retryBaseMs: sizeParam('backoff', RETRY_BASE_MS), // ?backoff=MS: the first retry's pause (tests)
 };
 
 // ---- formatting -------------------------------------------------------------------------------
@@ -55,9 +66,12 @@ function hashText(entry) {
 }
 
 function uploadText(entry) {
-  if (entry.uploadState === 'uploading' && entry.size > 0) {
-    return `uploading ${Math.floor(((entry.sent || 0) / entry.size) * 100)}% (${formatBytes(entry.sent || 0)} of ${formatBytes(entry.size)})`;
+  if (entry.uploadState === 'uploading' && entry.size > 0 && entry.assetId == null) {
+    const resumed = entry.resumed ? `, resumed at ${formatBytes(entry.resumed)}` : '';
+    const note = entry.uploadNote ? `: ${entry.uploadNote}` : '';
+    return `uploading ${Math.floor(((entry.sent || 0) / entry.size) * 100)}% (${formatBytes(entry.sent || 0)} of ${formatBytes(entry.size)}${resumed})${note}`;
   }
+  if (entry.uploadNote) return `${entry.uploadMessage}: ${entry.uploadNote}`;
   return entry.uploadMessage || '';
 }
 
@@ -70,7 +84,24 @@ function showError(message) {
 
 function explain(error) {
   if (error instanceof ApiError) return error.message;
-  return `Unexpected error: ${error.message || error}`;
+  return `Unexpected error: ${(error && error.message) || error}`;
+}
+
+/** Wraps an async event handler so that whatever it throws ends in the error area. */
+function reporting(handler) {
+  return (...args) => {
+    try {
+      return Promise.resolve(handler(...args)).catch(report);
+    } catch (error) {
+      report(error);
+      return undefined;
+    }
+  };
+}
+
+function report(error) {
+  console.error(error);
+  showError(explain(error));
 }
 
 function setProgress(text, fraction = null) {
@@ -144,7 +175,7 @@ function renderFolders() {
     remove.type = 'button';
     remove.className = 'remove-folder';
     remove.textContent = `Remove ${folder}`;
-    remove.addEventListener('click', () => removeFolder(folder));
+    remove.addEventListener('click', reporting(() => removeFolder(folder)));
     li.append(name, remove);
     list.append(li);
   }
@@ -162,7 +193,7 @@ async function renderRecentFolders() {
     open.addEventListener('click', async () => {
       try {
         if (!(await ensureReadPermission(handle))) return showError(`No permission to read ${name}.`);
-        addFiles(await filesFromDirectoryHandle(handle));
+        await addFiles(await filesFromDirectoryHandle(handle));
       } catch (error) {
         showError(`Could not open ${name}: ${error.message}`);
       }
@@ -260,9 +291,13 @@ async function upload() {
       providerId,
       signal: run.signal,
       changed: renderRow,
-      onBytes: (sent, total) => {
+      resumableThreshold: state.resumableThreshold,
+      chunkBytes: state.chunkBytes,
+      retryBaseMs: state.retryBaseMs,
+      onBytes: (sent, total, resumed = 0) => {
+        // Bytes resumed from an earlier run count as done but not towards this run's speed.
         const seconds = (performance.now() - started) / 1000;
-        const rate = seconds > 0 ? sent / seconds : 0;
+        const rate = seconds > 0 ? Math.max(0, sent - resumed) / seconds : 0;
         const eta = rate > 0 ? (total - sent) / rate : Infinity;
         setProgress(`Uploading... ${formatBytes(sent)} of ${formatBytes(total)}, ${formatBytes(rate)}/s, about ${formatDuration(eta)} left`, total ? sent / total : 1);
       },
@@ -276,7 +311,19 @@ async function upload() {
   } finally {
     state.run = null;
     updateButtons();
+    await showUnfinished();
   }
+}
+
+/** Says how many resumable uploads an earlier run (or tab) left unfinished. */
+async function showUnfinished() {
+  if (!state.api || state.run) return;
+  const open = await state.db.uploadsInProgress();
+  const note = $('unfinished');
+  note.hidden = open.length === 0;
+  note.textContent = open.length
+    ? `${open.length} unfinished upload${open.length === 1 ? '' : 's'} (${formatBytes(open.reduce((sum, u) => sum + u.size, 0))}): add the folder again and press Upload to continue where ${open.length === 1 ? 'it' : 'they'} stopped.`
+    : '';
 }
 
 function cancel() {
@@ -327,6 +374,7 @@ async function signIn(token) {
   $('signed-in').hidden = false;
   $('auth-status').textContent = providers.length ? 'Signed in.' : 'Signed in, but the server has no providers configured.';
   updateButtons();
+  await showUnfinished();
   return true;
 }
 
@@ -346,6 +394,7 @@ async function signOut({ keepMessage = false } = {}) {
   $('sign-in-form').hidden = false;
   $('signed-in').hidden = true;
   $('summary').textContent = '';
+  $('unfinished').hidden = true;
   setProgress('');
   if (!keepMessage) showError('');
   updateButtons();
@@ -354,13 +403,16 @@ async function signOut({ keepMessage = false } = {}) {
 // ---- wiring -----------------------------------------------------------------------------------
 
 async function main() {
+  // The safety net: nothing async fails silently, whatever path it took.
+  window.addEventListener('unhandledrejection', (event) => showError(explain(event.reason)));
+  window.addEventListener('error', (event) => showError(explain(event.error || event.message)));
   try {
     state.db = await openDatabase();
   } catch (error) {
     showError(`The local cache (IndexedDB) is unavailable: ${error.message}`);
     return;
   }
-  $('sign-in-form').addEventListener('submit', async (event) => {
+  $('sign-in-form').addEventListener('submit', reporting(async (event) => {
     event.preventDefault();
     const token = $('token').value.trim();
     if (!token) return showError('Enter your API token.');
@@ -370,19 +422,19 @@ async function main() {
     } finally {
       $('sign-in').disabled = false;
     }
-  });
-  $('sign-out').addEventListener('click', () => signOut());
+  }));
+  $('sign-out').addEventListener('click', reporting(() => signOut()));
   $('provider').addEventListener('change', () => sessionStorage.setItem(PROVIDER_KEY, $('provider').value));
   for (const id of ['folder-input', 'files-input']) {
-    $(id).addEventListener('change', (event) => {
+    $(id).addEventListener('change', reporting((event) => {
       const scanned = filesFromInput(event.target.files);
       event.target.value = ''; // picking the same folder again must fire change again
-      if (scanned.length) addFiles(scanned);
-    });
+      return scanned.length ? addFiles(scanned) : undefined;
+    }));
   }
   if (hasDirectoryPicker()) {
     $('pick-folder').hidden = false;
-    $('pick-folder').addEventListener('click', async () => {
+    $('pick-folder').addEventListener('click', reporting(async () => {
       let handle;
       try {
         handle = await window.showDirectoryPicker({ mode: 'read' });
@@ -391,18 +443,21 @@ async function main() {
       }
       await state.db.saveFolderHandle(handle.name, handle);
       await renderRecentFolders();
-      addFiles(await filesFromDirectoryHandle(handle));
-    });
+      await addFiles(await filesFromDirectoryHandle(handle));
+    }));
   }
-  $('hash-all').addEventListener('click', () => hashNow([...state.entries.values()]));
-  $('upload').addEventListener('click', upload);
-  $('retry-failed').addEventListener('click', upload);
-  $('cancel').addEventListener('click', cancel);
-  await renderRecentFolders();
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) await signIn(token);
-  updateButtons();
-  document.body.dataset.ready = 'true'; // tests wait for this
+  $('hash-all').addEventListener('click', reporting(() => hashNow([...state.entries.values()])));
+  $('upload').addEventListener('click', reporting(upload));
+  $('retry-failed').addEventListener('click', reporting(upload));
+  $('cancel').addEventListener('click', reporting(cancel));
+  try {
+    await renderRecentFolders();
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) await signIn(token);
+  } finally {
+    updateButtons();
+    document.body.dataset.ready = 'true'; // tests wait for this
+  }
 }
 
-main();
+main().catch(report);

@@ -1,10 +1,14 @@
 // IndexedDB: the per-file hash cache (`assets`, keyed by relative path), the global
 // `uploads_by_hash` record of what the server has, persisted folder handles and a `meta` store.
 // Version 1 had only `assets` {path, size, lastModified}; version 2 adds the rest and keeps
-// every v1 record (the upgrade only adds stores and an index, it never clears).
+// every v1 record (the upgrade only adds stores and an index, it never clears). Version 3 adds
+// `uploads_in_progress`: the URL of each unfinished resumable upload, so a reload resumes it.
 
 export const DB_NAME = 'assetdedup';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
+
+/** The stores that hold one user's data: signing out (or in as someone else) clears them. */
+export const USER_STORES = ['assets', 'uploads_by_hash', 'folders', 'meta', 'uploads_in_progress'];
 
 /** Opens (and upgrades) the database. */
 export function openDatabase(name = DB_NAME) {
@@ -28,6 +32,10 @@ function upgrade(db, transaction, oldVersion) {
     db.createObjectStore('uploads_by_hash', { keyPath: 'sha256' });
     db.createObjectStore('folders', { keyPath: 'name' });
     db.createObjectStore('meta', { keyPath: 'key' });
+  }
+  if (oldVersion < 3) {
+    // Key `${sha256}:${provider}`: {url, size, provider, sha256, updatedAt}.
+    db.createObjectStore('uploads_in_progress', { keyPath: 'key' });
   }
 }
 
@@ -78,18 +86,45 @@ export class AssetDatabase {
     return this.get('uploads_by_hash', sha256);
   }
 
-  /** Merges a server answer into the record for `sha256` (providers accumulate). */
-  async recordUpload(sha256, { status, assetId, providers, note }) {
+  /**
+   * Merges a server answer into the record for `sha256` (providers accumulate). `queued` lists
+   * providers the server accepted to deliver later (202); a provider leaves it once it is listed
+   * in `providers`.
+   */
+  async recordUpload(sha256, { status, assetId, providers, note, queued = [] }) {
     const old = (await this.get('uploads_by_hash', sha256)) || { providers: [] };
     const merged = new Set([...(old.providers || []), ...(providers || [])]);
-    return this.put('uploads_by_hash', {
+    const pending = new Set([...(old.queued || []), ...queued].filter((p) => !merged.has(p)));
+    const record = {
       sha256,
       status,
       assetId: assetId ?? old.assetId ?? null,
       providers: [...merged].sort(),
       note: note || '',
       time: new Date().toISOString(),
+    };
+    if (pending.size) record.queued = [...pending].sort();
+    return this.put('uploads_by_hash', record);
+  }
+
+  /** The unfinished resumable upload of `sha256` to `provider`, or undefined. */
+  uploadInProgress(sha256, provider) {
+    return this.get('uploads_in_progress', `${sha256}:${provider}`);
+  }
+
+  /** Remembers (or refreshes) where the upload of `sha256` to `provider` lives on the server. */
+  saveUploadInProgress(sha256, provider, { url, size }) {
+    return this.put('uploads_in_progress', {
+      key: `${sha256}:${provider}`, sha256, provider, url, size, updatedAt: new Date().toISOString(),
     });
+  }
+
+  forgetUploadInProgress(sha256, provider) {
+    return this.request('uploads_in_progress', 'readwrite', (store) => store.delete(`${sha256}:${provider}`));
+  }
+
+  uploadsInProgress() {
+    return this.request('uploads_in_progress', 'readonly', (store) => store.getAll());
   }
 
   saveFolderHandle(name, handle) {
@@ -108,9 +143,10 @@ export class AssetDatabase {
     return this.put('meta', { key, value });
   }
 
-  /** Drops everything tied to a user: hashes of their files, what they uploaded, folder handles. */
+  /** Drops everything tied to a user: hashes of their files, what they uploaded, folder handles,
+   *  unfinished upload URLs. */
   async clearUserData() {
-    for (const name of ['assets', 'uploads_by_hash', 'folders', 'meta']) {
+    for (const name of USER_STORES) {
       await this.request(name, 'readwrite', (store) => store.clear());
     }
   }

@@ -5,8 +5,20 @@ import { providerIds } from './api.js';
 
 /** Uploads at once: enough to hide latency, few enough not to starve the hash workers' disk. */
 export const UPLOAD_CONCURRENCY = 3;
-/** Automatic retries for network and 502/503 failures; 4xx answers are final. */
+/** Automatic retries for network and 502/503/504 failures; 4xx answers are final. */
 export const UPLOAD_RETRIES = 2;
+/** Files above this go up as resumable uploads (`?resumable=BYTES` lowers it, for tests). */
+export const RESUMABLE_THRESHOLD = 16 * 1024 * 1024;
+/**
+ * Bytes per resumable `PATCH`. nginx reads each request body whole before the app sees it, so
+ * a cut connection loses at most one chunk; 8 MiB keeps that small while the per-request cost
+ * (one FastCGI round trip, an fsync of the partial file) stays under 1% at LAN speeds.
+ */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Retries of a resumable upload that stopped making progress (backoff 1, 2, 4, 8 s). */
+export const RESUMABLE_RETRIES = 4;
+/** The first retry's pause; each next one doubles it (`?backoff=MS` shortens it, for tests). */
+export const RETRY_BASE_MS = 1000;
 
 /** "already uploaded (asset 123 on pixverse)": the wording rows use for server-known files. */
 export function alreadyUploadedMessage(assetId, providers) {
@@ -100,12 +112,18 @@ export async function annotateFromLocalStore(entries, { db, changed }) {
 
 /**
  * One run of the upload flow over `entries` (already hashed or failed) for `providerId`.
- * `onBytes(sent, total)` follows the upload bytes; resolves to a summary count.
+ * `onBytes(sent, total, resumed)` follows the upload bytes (`resumed`: bytes the server already
+ * had from an earlier, interrupted run, counted in `sent`); resolves to a summary count.
+ * `resumableThreshold`, `chunkBytes` and `retryBaseMs` override the constants above (tests lower them).
  */
-export async function uploadEntries(entries, { db, api, providerId, changed, onBytes, signal }) {
+export async function uploadEntries(entries, {
+  db, api, providerId, changed, onBytes, signal,
+  resumableThreshold = RESUMABLE_THRESHOLD, chunkBytes = CHUNK_BYTES, retryBaseMs = RETRY_BASE_MS,
+}) {
   const leaders = markInFolderDuplicates(entries, changed);
   const toCheck = [];
   for (const entry of leaders) {
+    entry.assetId = null;
     if (!entry.sha256) continue;
     const record = await db.uploadRecord(entry.sha256);
     if (record && record.providers.includes(providerId)) {
@@ -134,7 +152,9 @@ export async function uploadEntries(entries, { db, api, providerId, changed, onB
         await db.recordUpload(entry.sha256, { status: 'exists', assetId: result.asset_id, providers, note: result.note });
         settle(entry, 'skipped', alreadyUploadedMessage(result.asset_id, providers), changed);
       } else {
-        Object.assign(entry, { uploadState: 'queued', uploadMessage: 'waiting to upload' });
+        // The server holds the content but not on this provider: it can add it without the bytes.
+        if (result && result.exists && result.asset_id != null) entry.assetId = result.asset_id;
+        Object.assign(entry, { uploadState: 'queued', uploadMessage: entry.assetId != null ? 'waiting (already on the server)' : 'waiting to upload' });
         changed(entry);
       }
     }
@@ -142,19 +162,29 @@ export async function uploadEntries(entries, { db, api, providerId, changed, onB
 
   // Unhashed files (hashing failed) go up without a claim; the server hashes them itself.
   const queue = leaders.filter((e) => e.uploadState === 'queued' || (!e.sha256 && e.uploadState !== 'done'));
-  for (const entry of queue) Object.assign(entry, { uploadState: 'queued', uploadMessage: 'waiting to upload', sent: 0 });
+  for (const entry of queue) {
+    Object.assign(entry, {
+      uploadState: 'queued', sent: 0, resumed: 0, uploadNote: '', addedWithoutBytes: false,
+      uploadMessage: entry.assetId != null ? 'waiting (already on the server)' : 'waiting to upload',
+    });
+  }
   queue.forEach(changed);
-  const totalBytes = queue.reduce((sum, e) => sum + e.size, 0);
-  const sentBytes = () => queue.reduce((sum, e) => sum + (e.sent || 0), 0);
-  onBytes(0, totalBytes);
+  // Files added from the server's copy send no bytes, unless that copy turns out to be gone.
+  const sends = (e) => e.assetId == null;
+  const totalBytes = () => queue.reduce((sum, e) => sum + (sends(e) ? e.size : 0), 0);
+  const sentBytes = () => queue.reduce((sum, e) => sum + (sends(e) ? e.sent || 0 : 0), 0);
+  const resumedBytes = () => queue.reduce((sum, e) => sum + (e.resumed || 0), 0);
+  const progress = () => onBytes(sentBytes(), totalBytes(), resumedBytes());
+  progress();
 
   let next = 0;
   let fatal = null; // a rejected token stops every lane
+  const context = { db, api, providerId, changed, signal, progress, resumableThreshold, chunkBytes, retryBaseMs };
   const lane = async () => {
     while (next < queue.length && !fatal && !signal.aborted) {
       const entry = queue[next++];
       try {
-        await uploadOne(entry, { db, api, providerId, changed, signal, progress: () => onBytes(sentBytes(), totalBytes) });
+        await uploadOne(entry, context);
       } catch (error) {
         if (error.status === 401) fatal = error;
       }
@@ -171,7 +201,64 @@ export async function uploadEntries(entries, { db, api, providerId, changed, onB
   return summarize(entries);
 }
 
-async function uploadOne(entry, { db, api, providerId, changed, signal, progress }) {
+/** Sends one file (or, when the server holds it, none of its bytes) and settles its row. */
+async function uploadOne(entry, context) {
+  const { changed, signal } = context;
+  try {
+    let outcome = null;
+    if (entry.assetId != null) {
+      outcome = await addProvider(entry, context);
+      if (!outcome) entry.assetId = null; // the server's copy is gone: send the bytes after all
+    }
+    if (!outcome && entry.sha256 && entry.size > context.resumableThreshold) outcome = await uploadResumable(entry, context);
+    if (!outcome) outcome = await uploadMultipart(entry, context);
+    await settleAnswer(entry, outcome, context);
+  } catch (error) {
+    if (error.name === 'AbortError') {
+      settle(entry, 'cancelled', 'cancelled', changed);
+      return;
+    }
+    entry.uploadNote = '';
+    settle(entry, 'failed', error.message || String(error), changed);
+    if (!signal.aborted) throw error;
+  }
+}
+
+/** Retries `attempt` (network, 502/503/504, busy): resolves false when it is time to give up. */
+async function retryPause(entry, error, attempt, limit, { changed, signal, retryBaseMs }) {
+  if (!error.retryable || attempt >= limit || signal.aborted) return false;
+  const ms = retryBaseMs * 2 ** attempt;
+  entry.uploadNote = `${error.status === 0 ? 'connection lost' : `server answered ${error.status}`}, retrying in ${Math.max(1, Math.round(ms / 1000))} s`;
+  changed(entry);
+  await sleep(ms, signal);
+  entry.uploadNote = '';
+  return true;
+}
+
+/**
+ * `POST /assets/{id}/providers`: the answer, or null when the bytes must be sent after all: the
+ * asset is gone (404 asset_not_found) or the server predates the endpoint (404/405).
+ */
+async function addProvider(entry, context) {
+  const { api, providerId, changed, signal } = context;
+  for (let attempt = 0; ; attempt++) {
+    Object.assign(entry, { uploadState: 'uploading', uploadMessage: `adding to ${providerId} from the server's copy`, sent: 0 });
+    changed(entry);
+    try {
+      if (signal.aborted) throw new DOMException('upload cancelled', 'AbortError');
+      const answer = await api.addProvider(entry.assetId, providerId);
+      return { answer, bytesSent: false };
+    } catch (error) {
+      if (error.status === 404 || error.status === 405) return null;
+      if (await retryPause(entry, error, attempt, UPLOAD_RETRIES, context)) continue;
+      throw error;
+    }
+  }
+}
+
+/** The whole file in one `POST /assets/upload` (small files, and files without a hash). */
+async function uploadMultipart(entry, context) {
+  const { api, providerId, changed, signal, progress } = context;
   for (let attempt = 0; ; attempt++) {
     Object.assign(entry, { uploadState: 'uploading', uploadMessage: attempt ? `retrying (${attempt})` : 'uploading', sent: 0 });
     changed(entry);
@@ -187,37 +274,170 @@ async function uploadOne(entry, { db, api, providerId, changed, signal, progress
         },
       });
       entry.sent = entry.size;
-      const providers = providerIds(answer.uploaded_to_providers);
-      // 202 queued: the server delivers it in the background; it is not on the provider yet.
-      if (answer.status !== 'queued' && !providers.includes(providerId)) providers.push(providerId);
-      await db.recordUpload(answer.sha256, { status: answer.status, assetId: answer.asset_id, providers, note: answer.note });
-      if (!entry.sha256 && answer.sha256) {
-        entry.sha256 = answer.sha256;
-        await db.saveAsset(entry.path, entry.file, answer.sha256);
-      }
-      const message = answer.status === 'reused'
-        ? alreadyUploadedMessage(answer.asset_id, providers)
-        : answer.status === 'added_provider'
-          ? `uploaded (added to ${providerId}, asset ${answer.asset_id})`
-          : answer.status === 'queued'
-            ? `uploaded; queued for delivery to ${providerId} (asset ${answer.asset_id})`
-            : `uploaded (asset ${answer.asset_id})`;
-      settle(entry, answer.status === 'reused' ? 'skipped' : 'done', message, changed);
-      return;
+      return { answer, bytesSent: true };
     } catch (error) {
-      if (error.name === 'AbortError') {
-        settle(entry, 'cancelled', 'cancelled', changed);
-        return;
-      }
-      if (error.retryable && attempt < UPLOAD_RETRIES && !signal.aborted) {
-        await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
-        continue;
-      }
       entry.sent = 0;
-      settle(entry, 'failed', error.message, changed);
+      progress();
+      if (error.name !== 'AbortError' && await retryPause(entry, error, attempt, UPLOAD_RETRIES, context)) continue;
       throw error;
     }
   }
+}
+
+/**
+ * A resumable upload (draft-ietf-httpbis-resumable-upload-15): create the resource with the
+ * size and digest, then `PATCH` chunks of `chunkBytes`. Its URL is kept in IndexedDB by
+ * (sha256, provider), so an interrupted upload (network, server restart, reload, another tab)
+ * continues from the server's `Upload-Offset` (`HEAD`) instead of byte 0.
+ */
+async function uploadResumable(entry, context) {
+  const { db, api, providerId, changed, signal, progress, chunkBytes } = context;
+  const { sha256, size, file } = entry;
+  const stored = await db.uploadInProgress(sha256, providerId);
+  let url = stored && stored.size === size ? stored.url : null;
+  let offset = 0;
+  let needOffset = url !== null; // ask the server where to continue before sending anything
+  let failures = 0; // consecutive retryable failures; progress resets it
+  let restarts = 0; // uploads that vanished (404) or lost their place (409) under us
+  let finishing = false; // every byte is there but the final answer was lost: ask for it again
+  let bytesSent = false;
+  Object.assign(entry, { uploadState: 'uploading', uploadMessage: 'uploading', sent: 0, resumed: 0 });
+  changed(entry);
+  for (;;) {
+    if (signal.aborted) throw new DOMException('upload cancelled', 'AbortError');
+    try {
+      if (url === null) {
+        const created = await api.createUpload({ providerId, filename: entry.name, size, sha256, signal });
+        if (created.answer) {
+          await db.forgetUploadInProgress(sha256, providerId);
+          return { answer: created.answer, bytesSent };
+        }
+        ({ url, offset } = created);
+        needOffset = false;
+        await db.saveUploadInProgress(sha256, providerId, { url, size });
+      } else if (needOffset) {
+        const head = await api.uploadOffset(url, { signal });
+        needOffset = false;
+        finishing = head.complete || head.offset >= size;
+        if (!bytesSent && head.offset > 0) entry.resumed = Math.min(head.offset, size); // an earlier run's
+        offset = Math.min(head.offset, size);
+      }
+      if (finishing) {
+        // An empty last PATCH: the server finishes again an upload whose answer was lost.
+        const result = await api.appendUpload(url, new Blob([]), { offset: size, complete: true, signal });
+        finishing = false;
+        if (result.answer) {
+          entry.sent = size;
+          await db.forgetUploadInProgress(sha256, providerId);
+          return { answer: result.answer, bytesSent };
+        }
+        needOffset = true;
+        continue;
+      }
+      entry.sent = offset;
+      changed(entry);
+      progress();
+      const end = Math.min(offset + chunkBytes, size);
+      const complete = end === size;
+      const base = offset;
+      bytesSent = true;
+      const result = await api.appendUpload(url, file.slice(base, end), {
+        offset: base,
+        complete,
+        signal,
+        onProgress: (loaded) => {
+          entry.sent = Math.min(base + loaded, size);
+          changed(entry);
+          progress();
+        },
+      });
+      failures = 0;
+      if (result.answer) {
+        entry.sent = size;
+        await db.forgetUploadInProgress(sha256, providerId);
+        return { answer: result.answer, bytesSent };
+      }
+      offset = result.offset;
+      await db.saveUploadInProgress(sha256, providerId, { url, size }); // refreshes updatedAt
+    } catch (error) {
+      if (error.name === 'AbortError') throw error; // the stored URL stays: a later run resumes
+      const gone = error.status === 404 || error.code === 'completed_upload' || (finishing && error.status === 400);
+      finishing = false;
+      if ((gone || error.code === 'offset_mismatch') && restarts < 3) {
+        restarts += 1;
+        if (gone) {
+          // Expired or deleted on the server, or completed and answered already: start over with
+          // a new upload (whose create finds content the server already holds by its digest).
+          await db.forgetUploadInProgress(sha256, providerId);
+          url = null;
+          offset = 0;
+          entry.resumed = 0;
+        } else {
+          needOffset = true; // we and the server disagree on the offset: ask it
+        }
+        continue;
+      }
+      if (url !== null && await retryPause(entry, error, failures, RESUMABLE_RETRIES, context)) {
+        failures += 1;
+        needOffset = true; // the chunk in flight may have partly landed
+        continue;
+      }
+      if (url === null && await retryPause(entry, error, failures, UPLOAD_RETRIES, context)) {
+        failures += 1;
+        continue;
+      }
+      if (!error.retryable && error.status !== 401 && url !== null) {
+        // Refused for good (e.g. 422 sha256_mismatch): resuming it would fail the same way.
+        await db.forgetUploadInProgress(sha256, providerId);
+        api.cancelUpload(url);
+      }
+      throw error;
+    }
+  }
+}
+
+/** Records a final answer and words the row: what happened, and whether bytes travelled. */
+async function settleAnswer(entry, { answer, bytesSent }, { db, providerId, changed }) {
+  const providers = providerIds(answer.uploaded_to_providers);
+  const queued = answer.status === 'queued' || answer.httpStatus === 202;
+  if (!queued && !providers.includes(providerId)) providers.push(providerId);
+  await db.recordUpload(answer.sha256 || entry.sha256, {
+    status: answer.status, assetId: answer.asset_id, providers, note: answer.note, queued: queued ? [providerId] : [],
+  });
+  if (!entry.sha256 && answer.sha256) {
+    entry.sha256 = answer.sha256;
+    await db.saveAsset(entry.path, entry.file, answer.sha256);
+  }
+  entry.uploadNote = '';
+  if (!bytesSent) entry.sent = 0;
+  const held = bytesSent ? '' : 'already on the server: ';
+  const zero = bytesSent ? '' : ' (0 bytes sent)';
+  if (queued) {
+    const what = bytesSent ? `uploaded (asset ${answer.asset_id}), ` : held;
+    settle(entry, 'pending', `${what}queued for delivery to ${providerId}${zero}`, changed);
+  } else if (answer.status === 'reused') {
+    settle(entry, 'skipped', alreadyUploadedMessage(answer.asset_id, providers), changed);
+  } else if (answer.status === 'added_provider') {
+    settle(entry, 'done', bytesSent ? `uploaded (added to ${providerId}, asset ${answer.asset_id})` : `${held}added to ${providerId}${zero}`, changed);
+  } else {
+    settle(entry, 'done', `uploaded (asset ${answer.asset_id})`, changed);
+  }
+  if (!bytesSent) entry.addedWithoutBytes = true;
+}
+
+/** Resolves after `ms`, or rejects with an AbortError as soon as `signal` aborts. */
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new DOMException('upload cancelled', 'AbortError'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Copies of a file share its outcome but keep saying which file they are identical to. */
@@ -245,10 +465,14 @@ export function summarize(entries) {
     duplicates: count('duplicate'),
     failed: count('failed'),
     cancelled: count('cancelled'),
+    queued: count('pending'),
+    fromServerCopy: entries.filter((e) => (e.uploadState === 'done' || e.uploadState === 'pending') && e.addedWithoutBytes).length,
     total: entries.length,
   };
   const parts = [`${summary.uploaded} uploaded`, `${summary.already} already uploaded`, `${summary.duplicates} identical in this folder`, `${summary.failed} failed`];
+  if (summary.queued) parts.push(`${summary.queued} queued for delivery`);
   if (summary.cancelled) parts.push(`${summary.cancelled} cancelled`);
+  if (summary.fromServerCopy) parts.push(`${summary.fromServerCopy} added from the server's copy (0 bytes sent)`);
   summary.line = `Done: ${parts.join(', ')} (of ${summary.total} files).`;
   return summary;
 }
