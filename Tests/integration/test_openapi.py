@@ -16,6 +16,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from conftest import ROOT, Stack
 
+HERE = pathlib.Path(__file__).resolve().parent
 DOC = ROOT / "www/api/openapi.json"
 ROUTER = ROOT / "Sources/HTTPAPI/API.swift"
 
@@ -113,17 +114,18 @@ def test_schemathesis_finds_the_stack_conforms(live, tmp_path):
     number of examples per operation and a fixed seed (same cases every run)."""
     report = tmp_path / "schemathesis.json"
     command = [
-        str(pathlib.Path(sys.executable).with_name("schemathesis")), "run", live.base_url + "/api/v1/openapi.json",
+        str(pathlib.Path(sys.executable).with_name("schemathesis")), "--config-file", str(HERE / "schemathesis.toml"),
+        "run", live.base_url + "/api/v1/openapi.json",
         "--url", live.base_url + "/api/v1",
         "--header", f"Authorization: Bearer {live.token}",
         "--checks", "all",
         # One user: no second identity to see another's objects with (isolation has its own tests).
         "--exclude-checks", "object_level_authorization",
-        "--max-examples", "20", "--seed", "15", "--generation-deterministic",
-        "--generation-database", "none", "--workers", "1", "--request-timeout", "30",
+        "--max-examples", "20", "--seed", "15", "--generation-database", "none",
+        "--workers", "1", "--request-timeout", "30",
         "--no-color", "--output-truncate", "false", "--report", "json", "--report-json-path", str(report),
     ]
-    env = dict(os.environ, SCHEMATHESIS_HOOKS="", NO_COLOR="1")
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=str(HERE), NO_COLOR="1")
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     print(result.stdout[-20000:], result.stderr[-5000:])
     assert result.returncode == 0, "schemathesis found problems (its output is above)"
