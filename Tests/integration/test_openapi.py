@@ -126,7 +126,15 @@ def test_schemathesis_finds_the_stack_conforms(live, tmp_path):
         "--workers", "1", "--request-timeout", "30",
         "--no-color", "--output-truncate", "false", "--report", "json", "--report-json-path", str(report),
     ]
-    env = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=str(HERE), NO_COLOR="1")
+    def new_upload():
+        created = live.api("POST", "/api/v1/uploads?provider_id=pixverse&filename=a.bin", live.token,
+                           headers={"Upload-Complete": "?0", "Content-Type": "application/octet-stream"},
+                           data=b"first bytes")
+        assert created.status_code == 201, created.text
+        return created.headers["Location"].rsplit("/", 1)[1]
+
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=str(HERE), NO_COLOR="1",
+               ASSETDEDUP_UPLOAD_ID=new_upload(), ASSETDEDUP_CANCEL_ID=new_upload())
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     print(result.stdout[-20000:], result.stderr[-5000:])
     assert result.returncode == 0, "schemathesis found problems (its output is above)"
