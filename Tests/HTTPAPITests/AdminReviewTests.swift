@@ -19,20 +19,23 @@ import Testing
         let carolAsset: Int64
 
         init() throws {
-            h = try APIHarness()
+            let h = try APIHarness()
             let root = try h.store.addUser(name: "root", isAdmin: true)
-            admin = try h.store.issueToken(for: root.id).secret
             let alice = try #require(try h.store.user(named: "alice"))
             let bob = try h.store.addUser(name: "bob")
             let carol = try h.store.addUser(name: "carol")
-            shared = String(repeating: "ab", count: 32)
-            single = String(repeating: "cd", count: 32)
+            let shared = String(repeating: "ab", count: 32)
+            let single = String(repeating: "cd", count: 32)
             func add(_ user: UserID, _ sha256: String, _ name: String) throws -> Int64 {
                 try h.store.insertAsset(
                     NewAsset(
                         userID: user, sha256: try SHA256Digest(parsing: sha256), size: 4096, originalFilename: name)
                 ).rawValue
             }
+            self.h = h
+            self.admin = try h.store.issueToken(for: root.id).secret
+            self.shared = shared
+            self.single = single
             aliceAsset = try add(alice.id, shared, "beach.jpg")
             bobAsset = try add(bob.id, shared, "beach (copy).jpg")
             carolAsset = try add(carol.id, single, "song.mp3")
@@ -54,7 +57,8 @@ import Testing
         let list = "/api/v1/admin/duplicates"
         let review = "/api/v1/admin/duplicates/\(f.shared)/review"
         let body = #"{"decision":"ignore"}"#
-        for (method, uri, json) in [("GET", list, nil), ("POST", review, body)] {
+        let requests: [(String, String, String?)] = [("GET", list, nil), ("POST", review, body)]
+        for (method, uri, json) in requests {
             let (none, noneBody) = f.h.send(method, uri, json: json, headers: ["authorization": ""])
             #expect(none == 401)
             #expect((noneBody["error"] as? [String: Any])?["code"] as? String == "unauthorized")
