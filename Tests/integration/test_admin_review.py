@@ -128,3 +128,26 @@ def test_rejected_token_is_explained(page, stack):
     sign_in_with_keyboard(page, "adt_" + "0" * 64)
     error = wait_until(page, lambda d: d.find_element("id", "error").text, what="an error message")
     assert error.startswith("Token rejected"), error
+
+
+def test_ignore_with_the_keyboard_alone(page, stack):
+    from selenium.webdriver.common.keys import Keys
+
+    content = os.urandom(2000)
+    sha256 = hashlib.sha256(content).hexdigest()
+    for name in ["carol", "dave"]:
+        assert stack.upload(stack.add_user(name), content, filename=f"{name}.bin").status_code in (200, 201, 202)
+    root = stack.add_user("root", admin=True)
+    open_admin(page, stack)
+    sign_in_with_keyboard(page, root)
+    article = wait_until(page, lambda d: group_article(d, sha256), what="the duplicate group")
+    note_field = article.find_element("css selector", ".note")
+    note_field.send_keys("same test clip")
+    note_field.send_keys(Keys.TAB)  # the next control is "Ignore group"
+    focused = page.switch_to.active_element
+    assert focused.text == "Ignore group"
+    focused.send_keys(Keys.ENTER)
+    decision = wait_until(page, lambda d: recorded_decision(d, sha256), what="the recorded decision")
+    assert decision.startswith("Decision: ignore (root, ") and decision.endswith("): same test clip"), decision
+    assert stack.query(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews") == [
+        (sha256, "ignore", None, "same test clip", "root")]
