@@ -118,9 +118,15 @@ public final class API {
             return try resumable(request, id: nil)
         case "/providers":
             return try only("GET") { try listProviders(user: authenticate(request)) }
+        case "/admin/duplicates":
+            return try only("GET") { try listDuplicates(request) }
         default:
             if path.hasPrefix("/uploads/") {
                 return try resumable(request, id: String(path.dropFirst("/uploads/".count)))
+            }
+            if path.hasPrefix("/admin/duplicates/"), path.hasSuffix("/review") {
+                let group = String(path.dropFirst("/admin/duplicates/".count).dropLast("/review".count))
+                return try only("POST") { try reviewDuplicate(group: group, request: request) }
             }
             if path.hasPrefix("/assets/"), path.hasSuffix("/providers") {
                 let id = String(path.dropFirst("/assets/".count).dropLast("/providers".count))

@@ -124,6 +124,23 @@ export class ApiClient {
     return this.request('POST', `/assets/${encodeURIComponent(assetId)}/providers`, { provider_id: providerId });
   }
 
+  // ---- admin: duplicate review (admin tokens only; others get 403 "forbidden") ---------------
+
+  /** One page of duplicate groups: `{groups, next_after}`; pass `next_after` as `after`. */
+  duplicateGroups({ limit = 50, after = '' } = {}) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (after) query.set('after', after);
+    return this.request('GET', `/admin/duplicates?${query}`);
+  }
+
+  /**
+   * Records a decision on a group, as `assetdedup review` does: `{decision: "keep", asset_id}`
+   * or `{decision: "ignore"}`, with an optional `note`. Resolves `{review}`.
+   */
+  reviewDuplicate(sha256, decision) {
+    return this.request('POST', `/admin/duplicates/${encodeURIComponent(sha256)}/review`, decision);
+  }
+
   /**
    * One XHR (fetch has no upload progress, and its response headers need CORS thinking we do not
    * need same-origin). Resolves `{status, text, header(name)}` for every HTTP answer; rejects with

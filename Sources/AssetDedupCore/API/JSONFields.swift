@@ -39,6 +39,13 @@ public struct JSONFields {
         return text
     }
 
+    /// An integer member (a JSON number without a fraction, within `Int64`).
+    public func optionalInt(_ name: String) throws -> Int64? {
+        guard let value = lookup(name) else { return nil }
+        guard case .int(let number) = value else { throw JSONShapeError.wrongType(path: fieldPath(name)) }
+        return number
+    }
+
     /// An array member, each element with its path (`name[i]`) for errors further down.
     public func array(_ name: String) throws -> [(path: String, value: JSONValue)] {
         guard let value = lookup(name) else { throw JSONShapeError.missing(path: fieldPath(name)) }
