@@ -49,6 +49,9 @@ let package = Package(
         // libfcgi accept loop on N threads; no domain knowledge.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"]),
 
+        // Prometheus metrics shared by request threads and delivery workers: atomics, text format.
+        .target(name: "Metrics"),
+
         // Pure domain: digests, ids, the dedup decision. No I/O, no C.
         .target(name: "AssetDedupCore"),
 
@@ -83,7 +86,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "AssetDedupCore", "AssetStore", "BlobStore", "Providers",
+                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -91,7 +94,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "Delivery",
+                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "Delivery", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -123,6 +126,7 @@ let package = Package(
                 "Delivery",
                 "FastCGIServer",
                 "HTTPAPI",
+                "Metrics",
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -154,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery",
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,6 +3,7 @@ import AssetStore
 import BlobStore
 import Foundation
 import Logging
+import Metrics
 import Providers
 
 /// Sends one leased delivery through its provider adapter and records the outcome: the one
@@ -14,12 +15,16 @@ public struct DeliveryRunner: Sendable {
     public let backoff: DeliveryBackoff
     public let hub: DeliveryHub
     public let logger: Logger
+    /// Counts what became of each provider call (`assetdedup_deliveries_total`).
+    public let metrics: Metrics
 
     public init(
         providers: ProviderConfig, dataDirectory: String, hub: DeliveryHub,
         backoff: DeliveryBackoff = DeliveryBackoff(),
+        metrics: Metrics = Metrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.providers = providers
         self.dataDirectory = dataDirectory
         self.hub = hub
@@ -47,6 +52,11 @@ public struct DeliveryRunner: Sendable {
     public func run(_ job: Delivery, owner: String, store: SQLiteStore, now: () -> Date = Date.init) -> Outcome {
         defer { hub.changed() }
         let result = send(job, store: store)
+        // Counted before the outcome is recorded, so a request woken by the record sees it counted.
+        switch result {
+        case .success: metrics.delivery(to: job.providerID.rawValue, .ok)
+        case .failure(let error): metrics.delivery(to: job.providerID.rawValue, error.retryable ? .retry : .failed)
+        }
         do {
             switch result {
             case .success(let providerAssetID):

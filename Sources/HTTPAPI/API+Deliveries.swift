@@ -2,6 +2,7 @@ import AssetDedupCore
 import AssetStore
 import Delivery
 import Foundation
+import Metrics
 import Providers
 
 extension API {
@@ -80,6 +81,7 @@ extension API {
         throws -> HTTPResponse
     {
         guard let asset = try store.asset(id: id, user: user) else { throw APIError.assetNotFound }
+        metrics.upload(Self.outcome(status))
         let code = created ? 201 : 200
         return .json(
             UploadResult(asset: asset, status: status, provider: provider, deliveries: try summaries(of: id)),
@@ -90,11 +92,22 @@ extension API {
     private func queued(_ id: AssetID, user: UserID, _ provider: ProviderID, respondAsync: Bool) throws -> HTTPResponse
     {
         guard let asset = try store.asset(id: id, user: user) else { throw APIError.assetNotFound }
+        metrics.upload(.queued)
         var response = HTTPResponse.json(
             UploadResult(asset: asset, status: .queued, provider: provider, deliveries: try summaries(of: id)),
             status: 202)
         if respondAsync { response.headers.append(("Preference-Applied", "respond-async")) }
         return response
+    }
+
+    /// The `assetdedup_uploads_total` outcome of an upload answer.
+    static func outcome(_ status: UploadStatus) -> Metrics.UploadOutcome {
+        switch status {
+        case .created: .created
+        case .reused: .reused
+        case .addedProvider: .addedProvider
+        case .queued: .queued
+        }
     }
 
     /// The asset's deliveries as the API shows them, by provider id.

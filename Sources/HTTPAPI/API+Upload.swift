@@ -42,6 +42,7 @@ extension API {
         guard let file = multipart.file else { throw APIError.badRequest("missing_field", "missing form field 'file'") }
 
         let digest = try file.writer.finish()
+        metrics.receivedUploadBytes(file.writer.size)
         if let claimed, claimed != digest {
             throw APIError(
                 status: 422, code: "sha256_mismatch",

@@ -4,6 +4,7 @@ import BlobStore
 import Delivery
 import Foundation
 import Logging
+import Metrics
 import Providers
 
 /// The HTTP API of one worker thread: maps request values to response values.
@@ -20,6 +21,8 @@ public final class API {
     let runner: DeliveryRunner
     let limits: APILimits
     let logger: Logger
+    /// Shared by every worker thread and the delivery workers; see `API+Metrics.swift`.
+    let metrics: Metrics
     /// Where nginx buffers upload bodies; the only folder a `REQUEST_BODY_FILE` may name.
     let bodyFiles: RequestBodyFiles
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
@@ -31,15 +34,17 @@ public final class API {
 
     public init(
         store: SQLiteStore, blobs: BlobStore, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
-        limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil), logger: Logger
+        limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
+        metrics: Metrics = Metrics(routes: API.routeLabels), logger: Logger
     ) {
+        self.metrics = metrics
         self.bodyFiles = bodyFiles
         self.store = store
         self.blobs = blobs
         self.providers = providers
         self.deliveries = deliveries
         self.runner = DeliveryRunner(
-            providers: providers, dataDirectory: blobs.dataDirectory, hub: deliveries, logger: logger)
+            providers: providers, dataDirectory: blobs.dataDirectory, hub: deliveries, metrics: metrics, logger: logger)
         self.limits = limits
         self.logger = logger
     }
@@ -48,24 +53,30 @@ public final class API {
 
     /// Answers a request whose body nginx buffered to `bodyFile` (uploads), or streams it.
     public func respond(to request: HTTPRequest, bodyFile: String?) -> HTTPResponse {
-        guard let bodyFile else { return respond(to: request) }
-        let body: FileRequestBody
-        do {
-            body = try bodyFiles.open(bodyFile)
-        } catch {
-            logger.error(
-                "\(request.method) \(request.path): \(error); check nginx client_body_temp_path and serve --request-body-dir"
-            )
-            return .error(.internalError)
+        measured(request) {
+            guard let bodyFile else { return answer(request) }
+            let body: FileRequestBody
+            do {
+                body = try bodyFiles.open(bodyFile)
+            } catch {
+                logger.error(
+                    "\(request.method) \(request.path): \(error); check nginx client_body_temp_path and serve --request-body-dir"
+                )
+                return .error(.internalError)
+            }
+            var withBody = request
+            withBody.body = body
+            withBody.headers["content-length"] = String(body.size)
+            return answer(withBody)
         }
-        var request = request
-        request.body = body
-        request.headers["content-length"] = String(body.size)
-        return respond(to: request)
     }
 
     /// Answers one request; every failure becomes a JSON error, never a crash.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
+        measured(request) { answer(request) }
+    }
+
+    private func answer(_ request: HTTPRequest) -> HTTPResponse {
         do {
             return try route(request)
         } catch let error as APIError {
@@ -120,6 +131,8 @@ public final class API {
             return try only("GET") { try listProviders(user: authenticate(request)) }
         case "/admin/duplicates":
             return try only("GET") { try listDuplicates(request) }
+        case "/metrics":
+            return try only("GET") { try metricsText(request) }
         default:
             if path.hasPrefix("/uploads/") {
                 return try resumable(request, id: String(path.dropFirst("/uploads/".count)))

@@ -58,6 +58,7 @@ extension API {
         }
 
         let offset = file.length
+        metrics.receivedUploadBytes(offset - session.offset)
         if broken == nil, let expected = request.contentLength, offset - session.offset != expected {
             // The transport may end a cut body as a plain end of stream: never complete on it.
             broken = APIError.badRequest(

@@ -6,6 +6,7 @@ import FastCGIServer
 import Foundation
 import HTTPAPI
 import Logging
+import Metrics
 import Providers
 
 /// `assetdedup serve`: the FastCGI app behind nginx.
@@ -85,9 +86,12 @@ struct ServeCommand: ParsableCommand {
             let busyTimeout = busyTimeoutMs
             // One hub per process: request threads wake the workers, workers wake waiting requests.
             let hub = DeliveryHub(serveThreads: threads)
+            // One set of metrics per process, shared by request threads and delivery workers.
+            let metrics = Metrics(routes: API.routeLabels, serveThreads: threads)
             let pool = try DeliveryPool(
                 count: deliveryWorkers,
-                runner: DeliveryRunner(providers: providers, dataDirectory: data, hub: hub, logger: logger),
+                runner: DeliveryRunner(
+                    providers: providers, dataDirectory: data, hub: hub, metrics: metrics, logger: logger),
                 openStore: { try SQLiteStore(path: dbPath, busyTimeoutMilliseconds: busyTimeout) })
             pool.start()
             defer {
@@ -103,7 +107,7 @@ struct ServeCommand: ParsableCommand {
                     return APIResponder(
                         api: API(
                             store: store, blobs: blobs, providers: providers, deliveries: hub, limits: limits,
-                            bodyFiles: bodyFiles, logger: logger))
+                            bodyFiles: bodyFiles, metrics: metrics, logger: logger))
                 },
                 log: { logger.notice("\($0)") },
                 // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
