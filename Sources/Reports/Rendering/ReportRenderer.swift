@@ -24,7 +24,8 @@ public struct ReportRenderer: Sendable {
         for name in names {
             let path = "\(directory)/\(name).mustache"
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw TemplateError(description: "template \(path) not found (--templates must name the folder that holds reports/)")
+                throw TemplateError(
+                    description: "template \(path) not found (--templates must name the folder that holds reports/)")
             }
             do {
                 try library.register(String(decoding: data, as: UTF8.self), named: name)
