@@ -17,6 +17,7 @@ public final class DeliveryHub: @unchecked Sendable {
     private let changes = NSCondition()
     private var generation: UInt64 = 0
     private var drainBy: Date?
+    private let admissions = NSCondition()
 
     public init(serveThreads: Int = 8) {
         self.serveThreads = max(1, serveThreads)
@@ -104,7 +105,10 @@ public final class DeliveryHub: @unchecked Sendable {
         while current * 2 < serveThreads {
             let (exchanged, original) = waiting.compareExchange(
                 expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
-            if exchanged { return true }
+            if exchanged {
+                admissions.withLock { admissions.broadcast() }
+                return true
+            }
             current = original
         }
         return false
@@ -115,4 +119,16 @@ public final class DeliveryHub: @unchecked Sendable {
 
     /// Request threads waiting right now (for tests and logs).
     public var waiterCount: Int { waiting.load(ordering: .relaxed) }
+
+    /// Sleeps until at least `count` request threads wait for a delivery, or `deadline`
+    /// passes; true when they do. Woken by `admitWaiter`, so a test waits on the event
+    /// rather than guessing how long a request takes to get there.
+    public func waitForWaiters(atLeast count: Int, until deadline: Date) -> Bool {
+        admissions.withLock {
+            while waiterCount < count {
+                if !admissions.wait(until: deadline) { return waiterCount >= count }
+            }
+            return true
+        }
+    }
 }

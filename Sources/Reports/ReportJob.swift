@@ -85,11 +85,12 @@ public struct ReportJob {
                 listLimit: listLimit, generatedAt: generatedAt)
 
             var snapshotFiles: [String] = []
-            for name in PageInfo.all.map(\.name) {
-                let markdown = renderer.markdown(page: name, model: pages.model(name, format: .markdown))
-                let htmlMarkdown = renderer.markdown(page: name, model: pages.model(name, format: .htmlPage))
+            for id in PageInfo.all.map(\.id) {
+                let name = id.rawValue
+                let markdown = renderer.markdown(pages.page(id, format: .markdown))
+                let htmlMarkdown = renderer.markdown(pages.page(id, format: .htmlPage))
                 try write(markdown, "\(name).md")
-                try write(renderer.html(page: name, markdown: htmlMarkdown, generatedAt: generatedAt), "\(name).html")
+                try write(renderer.html(page: id, markdown: htmlMarkdown, generatedAt: generatedAt), "\(name).html")
                 snapshotFiles += ["\(name).md", "\(name).html"]
             }
             for chart in pages.charts {

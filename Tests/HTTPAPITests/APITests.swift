@@ -19,10 +19,13 @@ final class APIHarness {
     /// Where "nginx" leaves buffered bodies in these tests: `<dir>/bodies`.
     var bodyDirectory: String { dir + "/bodies" }
 
-    init(limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub()) throws {
+    init(
+        limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub(),
+        busyTimeoutMilliseconds: Int32 = 5_000
+    ) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: dir + "/db.sqlite")
+        store = try SQLiteStore(path: dir + "/db.sqlite", busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try Migrator(db: store.db).up()
         let user = try store.addUser(name: "alice")
         token = try store.issueToken(for: user.id).secret

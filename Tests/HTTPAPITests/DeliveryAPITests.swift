@@ -95,16 +95,18 @@ import Testing
             result.withLock { $0 = (status, json["status"] as? String) }
             answered.signal()
         }.start()
-        let deadline = Date().addingTimeInterval(20)
-        while hub.waiterCount == 0 && Date() < deadline { usleep(10_000) }
+        // The event, not a guess: admitting the upload as a waiter wakes us.
+        #expect(hub.waitForWaiters(atLeast: 1, until: Date().addingTimeInterval(60)))
         #expect(hub.waiterCount == 1)
         hub.drain(by: Date())  // SIGTERM: answer now rather than be cut off at the grace
-        #expect(answered.wait(timeout: .now() + 20) == .success)  // not the 600 s wait
+        // Generous: a drain that did not wake it would take the 600 s wait.
+        #expect(answered.wait(timeout: .now() + 60) == .success)
         #expect(result.withLock { $0 } == (202, "queued"))
     }
 
     @Test func aWaitingUploadAnswersOnceTheOtherSenderRecords() throws {
-        let h = try APIHarness()
+        let hub = DeliveryHub(serveThreads: 8)
+        let h = try APIHarness(deliveries: hub)
         let file = Array("recorded while waiting".utf8)
         let (_, first) = upload(h, file, to: "pixverse")
         let asset = AssetID(Int64(try #require(first["asset_id"] as? Int)))
@@ -115,10 +117,11 @@ import Testing
             Issue.record("not leased")
             return
         }
-        // The "sync": another connection records the upload a little later.
+        // The "sync": another connection records the upload once the upload waits for it
+        // (nothing in this process wakes the waiter: it finds the row on its own re-read).
         let (path, runway) = (h.dir + "/db.sqlite", self.runway)
         let recorder = Thread {
-            Thread.sleep(forTimeInterval: 0.4)
+            _ = hub.waitForWaiters(atLeast: 1, until: Date().addingTimeInterval(60))
             let other = try? SQLiteStore(path: path)
             _ = try? other?.completeDelivery(asset: asset, provider: runway, providerAssetID: "r-sync")
         }
@@ -146,9 +149,12 @@ import Testing
         try withWorkers(h, hub: hub) {
             // The workers find the queued job on their own (no request wakes them).
             let asset = AssetID(Int64(id))
-            let deadline = Date().addingTimeInterval(30)
-            while try h.store.delivery(asset: asset, provider: pixverse)?.state != .delivered, Date() < deadline {
-                hub.waitForChange(after: hub.changeGeneration, until: min(deadline, Date().addingTimeInterval(0.1)))
+            // Woken by the workers' change signal; the deadline only ends a regression.
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let generation = hub.changeGeneration
+                if try h.store.delivery(asset: asset, provider: pixverse)?.state == .delivered { break }
+                hub.waitForChange(after: generation, until: deadline)
             }
             let (_, after) = h.send("GET", "/api/v1/assets/\(id)")
             let delivered = try #require(after["deliveries"] as? [String: [String: Any]])

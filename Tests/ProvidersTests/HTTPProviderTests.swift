@@ -12,7 +12,8 @@ struct HTTPProviderTests {
 
     static func provider(
         _ server: FakeProviderServer?, port: Int? = nil, mode: HTTPUploadSettings.Mode = .multipart,
-        attempts: Int = 3, timeout: Double = 10, budget: Double = 60, retryAfterCap: Double = 60
+        attempts: Int = 3, timeout: Double = 10, budget: Double = 60, retryAfterCap: Double = 60,
+        initialDelay: Double = 0.05, maxDelay: Double = 0.2, clock: RetryClock = .system
     ) -> HTTPProvider {
         let url = server?.url() ?? "http://127.0.0.1:\(port!)/upload"
         return HTTPProvider(
@@ -25,8 +26,9 @@ struct HTTPProviderTests {
                 ],
                 idPath: JSONKeyPath("data.id")!, connectTimeout: 2, timeout: timeout,
                 retry: RetryPolicy(
-                    maxAttempts: attempts, initialDelay: 0.05, maxDelay: 0.2, retryAfterCap: retryAfterCap,
-                    budget: budget)))
+                    maxAttempts: attempts, initialDelay: initialDelay, maxDelay: maxDelay,
+                    retryAfterCap: retryAfterCap, budget: budget)),
+            clock: clock)
     }
 
     /// The error `upload` throws, checked for secrets whatever else the test expects.
@@ -125,11 +127,12 @@ struct HTTPProviderTests {
     func honoursRetryAfter() throws {
         let server = try FakeProviderServer(["--script", "429", "--retry-after", "1"])
         try withTemporaryDirectory { (dir: String) throws in
-            #expect(try Self.provider(server).upload(try makeBlob(in: dir, size: 1000)) == "fp-2")
+            let clock = ManualClock()
+            #expect(
+                try Self.provider(server, clock: clock.retryClock).upload(try makeBlob(in: dir, size: 1000)) == "fp-2")
             let requests = try server.received()
             #expect(requests.map(\.answer) == ["429", "ok"])
-            let gap = requests[1].time - requests[0].receivedAt
-            #expect(gap >= 0.95 && gap < 5, "waited \(gap) s")
+            #expect(clock.sleeps == [1])  // the server's Retry-After, not the 0.05 s backoff
         }
     }
 
@@ -137,11 +140,11 @@ struct HTTPProviderTests {
     func capsRetryAfter() throws {
         let server = try FakeProviderServer(["--script", "429", "--retry-after", "120"])
         try withTemporaryDirectory { (dir: String) throws in
-            let start = Date()
-            #expect(try Self.provider(server, retryAfterCap: 0.3).upload(try makeBlob(in: dir, size: 1000)) == "fp-2")
-            #expect(Date().timeIntervalSince(start) < 5)
-            let requests = try server.received()
-            #expect(requests[1].time - requests[0].receivedAt >= 0.25)
+            let clock = ManualClock()
+            let provider = Self.provider(server, retryAfterCap: 0.3, clock: clock.retryClock)
+            #expect(try provider.upload(try makeBlob(in: dir, size: 1000)) == "fp-2")
+            #expect(try server.received().map(\.answer) == ["429", "ok"])
+            #expect(clock.sleeps == [0.3])  // capped, not the 120 s asked for
         }
     }
 
@@ -173,12 +176,14 @@ struct HTTPProviderTests {
     func hangIsBounded() throws {
         let server = try FakeProviderServer(["--mode", "hang", "--hang", "60"])
         try withTemporaryDirectory { (dir: String) throws in
-            let start = Date()
             let error = try Self.failure(
                 Self.provider(server, attempts: 2, timeout: 1), try makeBlob(in: dir, size: 1000))
-            let elapsed = Date().timeIntervalSince(start)
-            #expect(elapsed >= 1.9 && elapsed < 6, "took \(elapsed) s")
-            #expect(try server.received().count == 2)
+            let requests = try server.received()
+            #expect(requests.count == 2)
+            // Orderings on the server's log, not a stopwatch: the first attempt was held until its
+            // 1 s timeout (no earlier), and ended by it, long before the server's 60 s hang would.
+            let gap = requests[1].time - requests[0].receivedAt
+            #expect(gap >= 0.95 && gap < 60, "second attempt \(gap) s after the first")
             #expect(error.retryable)
             #expect(error.message.contains("timed out after 1 s"))
         }
@@ -188,11 +193,16 @@ struct HTTPProviderTests {
     func budgetBoundsTheCall() throws {
         let server = try FakeProviderServer(["--mode", "hang", "--hang", "60"])
         try withTemporaryDirectory { (dir: String) throws in
-            let start = Date()
+            // Every attempt hangs until its 1 s timeout (real time); the waits between them are
+            // counted on the injected clock, which also reads the attempts' real duration.
+            let clock = ManualClock()
             let error = try Self.failure(
-                Self.provider(server, attempts: 10, timeout: 1, budget: 2.5), try makeBlob(in: dir, size: 1000))
-            #expect(Date().timeIntervalSince(start) < 4.5)
-            #expect(try server.received().count <= 3)
+                Self.provider(server, attempts: 10, timeout: 1, budget: 2.5, clock: clock.retryClock),
+                try makeBlob(in: dir, size: 1000))
+            let attempts = try server.received().count
+            #expect(attempts <= 3)
+            // The budget, not the 10 attempts, ended it; every wait was the short backoff.
+            #expect(clock.sleeps.count == attempts - 1 && clock.sleeps.allSatisfy { $0 <= 0.2 })
             #expect(error.message.contains("retry budget"))
         }
     }
@@ -246,5 +256,23 @@ struct HTTPProviderTests {
             #expect(!text.contains(Self.secret))
         }
         #expect(provider.target == "http://127.0.0.1:1/upload")
+    }
+}
+
+/// A retry clock for tests: `sleep` returns at once and moves this clock on by the seconds
+/// asked, so a test sees every wait without spending it; `now` is the real time plus them.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slept: [Double] = []
+
+    /// The waits asked for, in order.
+    var sleeps: [Double] { lock.withLock { slept } }
+
+    func now() -> ContinuousClock.Instant {
+        ContinuousClock.now + .seconds(lock.withLock { slept.reduce(0, +) })
+    }
+
+    var retryClock: RetryClock {
+        RetryClock(now: { self.now() }, sleep: { seconds in self.lock.withLock { self.slept.append(seconds) } })
     }
 }

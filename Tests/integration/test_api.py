@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import threading
-import time
 
 import pytest
 import requests
@@ -249,7 +248,8 @@ def test_bad_uploads_keep_nothing(stack, case):
     elif case == "not_multipart":
         r = stack.api("POST", url, token, data=content, headers={"Content-Type": "application/octet-stream"})
         assert (r.status_code, error_code(r)) == (415, "unsupported_media_type")
-    time.sleep(0.2)
+    # The answer can reach us a moment before the app has removed its temp file: wait for that.
+    wait_until(lambda: stack.temp_files() == [], timeout=30, what="the upload's temp file to be removed")
     assert_nothing_kept(stack)
 
 

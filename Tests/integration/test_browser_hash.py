@@ -130,17 +130,19 @@ def test_one_gib_file_hashes_with_bounded_memory(browser, static_site, tmp_path)
     def sample():
         while not stop.is_set():
             peak[0] = max(peak[0], chromium_rss_bytes(browser))
-            time.sleep(0.05)
+            time.sleep(0.05)  # pacing: the sampling interval, not waiting for anything
 
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
         add_folder(browser, big.parent)
         heap = []
+        deadline = time.monotonic() + 300  # for a regression to fail, not a guess at the speed
         while not (heap and [r["hashState"] for r in rows(browser)] == ["computed"]):
+            assert time.monotonic() < deadline, "timed out waiting for the file to be hashed"
             metrics = browser.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
             heap.append(next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize"))
-            time.sleep(0.2)
+            time.sleep(0.2)  # pacing: the heap sampling interval; the loop ends on the event above
         row = wait_hashed(browser, 1)[0]
     finally:
         stop.set()

@@ -194,15 +194,13 @@ def test_request_size_limits_at_app_and_nginx(make_stack):
     r = stack.api("POST", "/api/v1/assets/upload", token, files={"provider_id": (None, "p" * 5000), "file": ("a", b"x")})
     assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_field")
     # A huge text field or endless part headers are refused as soon as they pass the cap, not
-    # after the whole body was collected in memory.
-    started = time.monotonic()
+    # after the whole body was collected in memory (HardeningTests counts the bytes read).
     big_field = (b'--B\r\nContent-Disposition: form-data; name="provider_id"\r\n\r\n' + b"p" * (1900 << 10)
                  + b"\r\n--B--\r\n")
     status, text = raw_post(stack.port, token, big_field, "multipart/form-data; boundary=B")
     assert status == 400 and "invalid_field" in text
     status, text = raw_post(stack.port, token, b"--B\r\nX-Endless: " + b"h" * (1900 << 10), "multipart/form-data; boundary=B")
     assert status == 400 and "invalid_multipart" in text
-    assert time.monotonic() - started < 10
     # nginx: bodies over client_max_body_size and oversized headers never reach the app.
     r = stack.upload(token, os.urandom(3 << 20), "pixverse")
     assert r.status_code == 413

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 
 import pytest
@@ -212,9 +211,7 @@ def test_sync_resumes_after_kill_9(db, data, tmp_path, provider):
     proc = subprocess.Popen([BIN, "sync", "--provider", "runway", "--config", str(config), "--data", str(data),
                              "--concurrency", "2", "--db", str(db)], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while len(uploads(db)) < 4 and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(uploads(db)) >= 4, timeout=60, what="4 uploads recorded before the kill")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     recorded = uploads(db)
@@ -244,9 +241,7 @@ def test_a_second_sync_to_the_same_provider_is_refused(db, data, tmp_path, provi
     first = subprocess.Popen([BIN, "sync", "--provider", "runway", "--config", str(config), "--data", str(data),
                               "--concurrency", "1", "--db", str(db)], env=ENV, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 20
-        while not provider.requests() and time.time() < deadline:
-            time.sleep(0.05)
+        wait_until(provider.requests, timeout=60, what="the first sync's first upload (it holds the lock)")
         second = sync(db, data, config)
         assert second.returncode == 1
         assert "another sync to runway is running" in second.stderr

@@ -2,6 +2,20 @@ import AssetDedupCore
 import CCurl
 import Foundation
 
+/// The time a retry loop reads (`now`) and spends (`sleep`, seconds). `.system` is the real
+/// clock; a test passes its own to see the waits and the budget without waiting them out.
+public struct RetryClock: Sendable {
+    public var now: @Sendable () -> ContinuousClock.Instant
+    public var sleep: @Sendable (Double) -> Void
+
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant, sleep: @escaping @Sendable (Double) -> Void) {
+        self.now = now
+        self.sleep = sleep
+    }
+
+    public static let system = RetryClock(now: { ContinuousClock.now }, sleep: { Thread.sleep(forTimeInterval: $0) })
+}
+
 /// Uploads blobs to an HTTP service (multipart POST or raw PUT) and reads its asset id from
 /// the JSON answer.
 ///
@@ -14,11 +28,14 @@ public struct HTTPProvider: Provider {
     public var kind: String { "http" }
     public let settings: HTTPUploadSettings
     private let redact: Redactor
+    /// Where the retry loop reads the time and spends its waits; tests pass one that records.
+    let clock: RetryClock
 
-    public init(id: ProviderID, settings: HTTPUploadSettings) {
+    public init(id: ProviderID, settings: HTTPUploadSettings, clock: RetryClock = .system) {
         self.id = id
         self.settings = settings
         self.redact = Redactor(settings.headers)
+        self.clock = clock
     }
 
     /// The URL without its query string, which could carry a key.
@@ -35,11 +52,11 @@ public struct HTTPProvider: Provider {
                 attempts: 0)
         }
         let policy = settings.retry
-        let start = ContinuousClock.now
+        let start = clock.now()
         var attempt = 0
         while true {
             attempt += 1
-            let remaining = policy.budget - start.duration(to: .now).seconds
+            let remaining = policy.budget - start.duration(to: clock.now()).seconds
             let result = self.attempt(blob, timeout: min(settings.timeout, max(remaining, 0.001)))
             switch result.verdict(idPath: settings.idPath) {
             case .success(let providerAssetID):
@@ -48,14 +65,14 @@ public struct HTTPProvider: Provider {
                 throw failure(reason, status: status, retryable: retryable, attempts: attempt)
             case .retry(let reason, let status, let retryAfter):
                 let wait = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
-                let elapsed = start.duration(to: .now).seconds
+                let elapsed = start.duration(to: clock.now()).seconds
                 if attempt >= policy.maxAttempts || elapsed + wait >= policy.budget {
                     let why = attempt >= policy.maxAttempts ? "" : " (retry budget of \(Int(policy.budget)) s spent)"
                     throw failure(
                         "gave up after \(attempt) attempt\(attempt == 1 ? "" : "s")\(why): \(reason)",
                         status: status, retryable: true, attempts: attempt)
                 }
-                Thread.sleep(forTimeInterval: wait)
+                clock.sleep(wait)
             }
         }
     }

@@ -21,19 +21,21 @@ struct ChartRef: Sendable {
 
 /// A page of the report as the navigation and the index list it.
 struct PageInfo: Sendable {
-    var name: String
+    var id: ReportPageID
     var title: String
     var summary: String
+    /// `index`, `duplicates`…: the page's files (`.md`, `.html`) and template (`.md.mustache`).
+    var name: String { id.rawValue }
 
     static let all = [
-        PageInfo(name: "index", title: "Overview", summary: "totals, changes since the last run, trend"),
+        PageInfo(id: .index, title: "Overview", summary: "totals, changes since the last run, trend"),
         PageInfo(
-            name: "duplicates", title: "Duplicates",
+            id: .duplicates, title: "Duplicates",
             summary: "identical content held by several users, legacy merges, review state"),
         PageInfo(
-            name: "coverage", title: "Provider coverage",
+            id: .coverage, title: "Provider coverage",
             summary: "assets per provider, per user, provider combinations, under-covered assets"),
         PageInfo(
-            name: "migrations", title: "Migrations", summary: "schema migrations, index checks, backfill progress"),
+            id: .migrations, title: "Migrations", summary: "schema migrations, index checks, backfill progress"),
     ]
 }

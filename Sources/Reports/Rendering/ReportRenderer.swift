@@ -24,7 +24,8 @@ public struct ReportRenderer: Sendable {
         for name in names {
             let path = "\(directory)/\(name).mustache"
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw TemplateError(description: "template \(path) not found (--templates must name the folder that holds reports/)")
+                throw TemplateError(
+                    description: "template \(path) not found (--templates must name the folder that holds reports/)")
             }
             do {
                 try library.register(String(decoding: data, as: UTF8.self), named: name)
@@ -36,21 +37,27 @@ public struct ReportRenderer: Sendable {
     }
 
     /// Renders a page model with its `.md` template.
-    func markdown(page name: String, model: Any) -> String {
-        library.render(model, withTemplate: "\(name).md") ?? ""
+    func markdown(_ page: ReportPage) -> String {
+        let template = "\(page.id.rawValue).md"
+        return switch page {
+        case .index(let model): library.render(model, withTemplate: template) ?? ""
+        case .duplicates(let model): library.render(model, withTemplate: template) ?? ""
+        case .coverage(let model): library.render(model, withTemplate: template) ?? ""
+        case .migrations(let model): library.render(model, withTemplate: template) ?? ""
+        }
     }
 
     /// Wraps the HTML of a page's Markdown in the shared layout.
     ///
     /// Raw HTML is allowed because the only raw HTML in a page is the SVG the report draws;
     /// every value from the database reached the Markdown through `MarkdownEscaping`.
-    func html(page name: String, markdown: String, generatedAt: String) -> String {
+    func html(page id: ReportPageID, markdown: String, generatedAt: String) -> String {
         let body = Markdown.html(from: markdown, options: .allowRawHTML)
-        let info = PageInfo.all.first { $0.name == name }
+        let info = PageInfo.all.first { $0.id == id }
         let layout = Layout(
-            title: info?.title ?? name, generatedAt: generatedAt, body: body,
-            nav: PageInfo.all.map { Layout.NavItem(title: $0.title, file: "\($0.name).html", current: $0.name == name) },
-            markdownFile: "\(name).md")
+            title: info?.title ?? id.rawValue, generatedAt: generatedAt, body: body,
+            nav: PageInfo.all.map { Layout.NavItem(title: $0.title, file: "\($0.name).html", current: $0.id == id) },
+            markdownFile: "\(id.rawValue).md")
         return library.render(layout, withTemplate: "layout.html") ?? ""
     }
 
