@@ -33,7 +33,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             // Held for the whole restore: no serve can start on the database meanwhile.
-            let lock = try ServeLock(databasePath: options.db, exclusive: true)
+            let lock = try FileLock.serve(databasePath: options.db, exclusive: true)
             let summary = try StoreBackup.restore(from: from, to: options.db)
             withExtendedLifetime(lock) {}
             print(

@@ -58,7 +58,7 @@ struct ServeCommand: ParsableCommand {
             let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
             let store = try options.openMigratedStore()
             // Shared with other serve processes; `restore` needs it exclusively.
-            let serveLock = try ServeLock(databasePath: options.db, exclusive: false)
+            let serveLock = try FileLock.serve(databasePath: options.db, exclusive: false)
             defer { withExtendedLifetime(serveLock) {} }
             let blobs = try BlobStore(dataDirectory: data)
             let swept = try blobs.sweepTempFiles()

@@ -62,7 +62,7 @@ struct SyncCommand: ParsableCommand {
                 out.noteUnhashed(unhashed)
                 return
             }
-            let lock = try SyncLock(databasePath: options.db, provider: target.id)
+            let lock = try FileLock.sync(databasePath: options.db, provider: target.id)
             defer { withExtendedLifetime(lock) {} }
             var failures: [(AssetID, String)] = []
             // Sync is a producer and a worker on serve's delivery queue: each missing asset is
