@@ -6,7 +6,8 @@ import Testing
     func parse(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
 
     @Test func readsEveryKindInDocumentOrder() throws {
-        let value = try parse(#" {"z": -3, "a": null, "b": [true, false], "s": "x", "n": {"d": 1.5e2, "big": 9223372036854775808}} "#)
+        let value = try parse(
+            #" {"z": -3, "a": null, "b": [true, false], "s": "x", "n": {"d": 1.5e2, "big": 9223372036854775808}} "#)
         #expect(
             value
                 == .object([
@@ -50,18 +51,30 @@ import Testing
     /// The same verdict and value as Foundation's parser on generated documents: a differential
     /// check that catches a grammar slip either way.
     @Test func agreesWithFoundationOnGeneratedDocuments() throws {
-        var generator = SystemRandomNumberGenerator()
-        let pieces = ["{", "}", "[", "]", ",", ":", "\"k\"", "\"\\u00e9\"", "1", "-2", "3.5", "1e3", "true", "null", " ", "\"a"]
-        for _ in 0..<3000 {
-            let text = (0..<Int.random(in: 1...8, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
-                .joined()
+        // Seeded, so a failure names a document that fails again on every run.
+        var generator = SplitMix64(seed: 0x5eed_2026)
+        let pieces = [
+            "{", "}", "[", "]", ",", ":", "\"k\"", "\"\\u00e9\"", "1", "-2", "3.5", "1e3", "true", "null", " ", "\"a",
+        ]
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 1...8, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }
+            .joined()
             let ours = try? parse(text)
             let theirs = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)
+            // Foundation's parser accepts a trailing comma after a value followed by a space
+            // (`[1e3 ,]`); RFC 8259 does not, and neither do we.
+            if ours == nil, theirs != nil, text.range(of: #",\s*[\]}]"#, options: .regularExpression) != nil {
+                continue
+            }
             #expect((ours != nil) == (theirs != nil), "verdicts differ on \(text)")
             if let ours, let theirs {
-                let foundation = try JSONSerialization.data(withJSONObject: theirs, options: [.fragmentsAllowed, .sortedKeys])
+                let foundation = try JSONSerialization.data(
+                    withJSONObject: theirs, options: [.fragmentsAllowed, .sortedKeys])
                 let mine = try JSONSerialization.data(
-                    withJSONObject: JSONSerialization.jsonObject(with: Data(ours.serialized), options: .fragmentsAllowed),
+                    withJSONObject: JSONSerialization.jsonObject(
+                        with: Data(ours.serialized), options: .fragmentsAllowed),
                     options: [.fragmentsAllowed, .sortedKeys])
                 #expect(mine == foundation, "values differ on \(text)")
             }
@@ -93,13 +106,31 @@ import Testing
 
     @Test func fieldsNameThePathOfWhatIsMissingOrMistyped() throws {
         #expect(throws: JSONShapeError.missing(path: "sha256")) { try CheckByHashRequest(json: parse(#"{"x":1}"#)) }
-        #expect(throws: JSONShapeError.wrongType(path: "sha256")) { try CheckByHashRequest(json: parse(#"{"sha256":42}"#)) }
+        #expect(throws: JSONShapeError.wrongType(path: "sha256")) {
+            try CheckByHashRequest(json: parse(#"{"sha256":42}"#))
+        }
         #expect(throws: JSONShapeError.wrongType(path: "")) { try CheckByHashRequest(json: parse(#"["sha256"]"#)) }
         #expect(throws: JSONShapeError.wrongType(path: "items[1].provider_id")) {
             try CheckByHashBatchRequest(json: parse(#"{"items":[{"sha256":"a"},{"sha256":"b","provider_id":7}]}"#))
         }
-        #expect(throws: JSONShapeError.wrongType(path: "hashes[0]")) { try LegacyCheckBatchRequest(json: parse(#"{"hashes":[1]}"#)) }
-        let request = try CheckByHashRequest(json: parse(#"{"sha256":"a","provider_id":null,"extra":[1],"sha256":"b"}"#))
+        #expect(throws: JSONShapeError.wrongType(path: "hashes[0]")) {
+            try LegacyCheckBatchRequest(json: parse(#"{"hashes":[1]}"#))
+        }
+        let request = try CheckByHashRequest(
+            json: parse(#"{"sha256":"a","provider_id":null,"extra":[1],"sha256":"b"}"#))
         #expect(request.sha256 == "b" && request.providerID == nil)
+    }
+}
+
+/// A small seeded generator (SplitMix64) for reproducible generated inputs.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
