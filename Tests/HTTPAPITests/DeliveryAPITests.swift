@@ -36,6 +36,18 @@ import Testing
         return try body()
     }
 
+    /// The asset of an upload's answer, with its runway delivery leased by another sender (a
+    /// sync on another host), as several tests start.
+    func leasedElsewhere(_ h: APIHarness, _ answer: [String: Any]) throws -> AssetID {
+        let asset = AssetID(Int64(try #require(answer["asset_id"] as? Int)))
+        let outcome = try h.store.leaseDelivery(
+            asset: asset, provider: runway, owner: "sync-runway otherhost pid 1 ab", leaseSeconds: 600)
+        guard case .leased = outcome else { throw LeaseRefused(outcome: "\(outcome)") }
+        return asset
+    }
+
+    struct LeaseRefused: Error { let outcome: String }
+
     @Test func aDeliveryLeasedElsewhereIsNotSentTwiceAndAnswers202AfterTheWait() throws {
         var limits = APILimits()
         limits.deliveryWaitSeconds = 0.3
@@ -43,14 +55,7 @@ import Testing
         let file = Array("leased by a sync".utf8)
         let (created, first) = upload(h, file, to: "pixverse")
         #expect(created == 201)
-        let asset = AssetID(Int64(try #require(first["asset_id"] as? Int)))
-        guard
-            case .leased = try h.store.leaseDelivery(
-                asset: asset, provider: runway, owner: "sync-runway otherhost pid 1 ab", leaseSeconds: 600)
-        else {
-            Issue.record("not leased")
-            return
-        }
+        let asset = try leasedElsewhere(h, first)
 
         let (status, json) = upload(h, file, to: "runway")
         #expect(status == 202)
@@ -78,14 +83,7 @@ import Testing
         let h = try APIHarness(limits: limits, deliveries: hub)
         let file = Array("stopping".utf8)
         let (_, first) = upload(h, file, to: "pixverse")
-        let asset = AssetID(Int64(try #require(first["asset_id"] as? Int)))
-        guard
-            case .leased = try h.store.leaseDelivery(
-                asset: asset, provider: runway, owner: "sync-runway otherhost pid 1 ab", leaseSeconds: 600)
-        else {
-            Issue.record("not leased")
-            return
-        }
+        _ = try leasedElsewhere(h, first)
         let call = UnsafeTransfer((h, self))
         let answered = DispatchSemaphore(value: 0)
         let result = Mutex<(Int, String?)>((0, nil))
@@ -109,14 +107,7 @@ import Testing
         let h = try APIHarness(deliveries: hub)
         let file = Array("recorded while waiting".utf8)
         let (_, first) = upload(h, file, to: "pixverse")
-        let asset = AssetID(Int64(try #require(first["asset_id"] as? Int)))
-        guard
-            case .leased = try h.store.leaseDelivery(
-                asset: asset, provider: runway, owner: "sync-runway otherhost pid 1 ab", leaseSeconds: 600)
-        else {
-            Issue.record("not leased")
-            return
-        }
+        let asset = try leasedElsewhere(h, first)
         // The "sync": another connection records the upload once the upload waits for it
         // (nothing in this process wakes the waiter: it finds the row on its own re-read).
         let (path, runway) = (h.dir + "/db.sqlite", self.runway)

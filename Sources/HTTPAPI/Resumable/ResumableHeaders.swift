@@ -24,18 +24,8 @@ public struct ResumableHeaders: Equatable, Sendable {
             }
             complete = value
         }
-        if let text = headers["upload-offset"] {
-            guard let value = StructuredField.nonNegativeInteger(text) else {
-                throw .badRequest("invalid_header", "Upload-Offset must be a non-negative integer")
-            }
-            offset = value
-        }
-        if let text = headers["upload-length"] {
-            guard let value = StructuredField.nonNegativeInteger(text) else {
-                throw .badRequest("invalid_header", "Upload-Length must be a non-negative integer")
-            }
-            length = value
-        }
+        offset = try Self.integer(headers, "upload-offset", name: "Upload-Offset")
+        length = try Self.integer(headers, "upload-length", name: "Upload-Length")
         if let text = headers["repr-digest"] {
             guard let members = StructuredField.byteSequences(text) else {
                 throw .badRequest("invalid_header", "Repr-Digest must be a structured dictionary like sha-256=:BASE64:")
@@ -47,5 +37,14 @@ public struct ResumableHeaders: Equatable, Sendable {
                 digest = SHA256Digest(bytes: bytes)
             }
         }
+    }
+
+    /// A non-negative structured-field integer header, if sent.
+    private static func integer(_ headers: [String: String], _ key: String, name: String) throws(APIError) -> Int64? {
+        guard let text = headers[key] else { return nil }
+        guard let value = StructuredField.nonNegativeInteger(text) else {
+            throw .badRequest("invalid_header", "\(name) must be a non-negative integer")
+        }
+        return value
     }
 }
