@@ -1,4 +1,5 @@
-/// A value bound to or read from SQLite, mirroring its five storage classes.
+/// A value bound to or read from a database: the five storage classes SQLite has, which
+/// PostgreSQL parameters map onto (bigint, double precision, text, bytea).
 public enum SQLValue: Equatable, Sendable {
     case null
     case integer(Int64)

@@ -1,0 +1,132 @@
+/// What the shared SQL store needs of one database connection, whatever the backend.
+///
+/// The queries in `SQLStore` are written once, in the SQL that SQLite and PostgreSQL share:
+/// positional parameters (`?`, or `?N` to reuse one), `RETURNING`, `ON CONFLICT ... DO NOTHING`,
+/// ISO-8601 text timestamps made in Swift. What differs is named in `SQLDialect`. A backend
+/// implements this protocol, a dialect and a migration plan (see docs/DESIGN.md "Store seam").
+///
+/// A connection belongs to one thread at a time: the server gives each worker thread its own.
+public protocol SQLConnection: AnyObject {
+    associatedtype Row: SQLRow
+
+    /// The spellings this backend needs where SQLite and PostgreSQL differ.
+    static var dialect: SQLDialect { get }
+
+    /// Runs one or more statements without parameters or rows (schema scripts).
+    func execute(_ sql: String) throws
+
+    /// Runs a statement and maps each row. `cached`: keep the prepared statement for reuse
+    /// (hot per-request queries); one-off SQL (migrations, reports) passes false.
+    func query<T>(_ sql: String, _ arguments: [SQLBindable], cached: Bool, row transform: (Row) throws -> T) throws
+        -> [T]
+
+    /// Runs a statement and hands each row to `body` without collecting them (report scans).
+    func forEachRow(_ sql: String, _ arguments: [SQLBindable], cached: Bool, _ body: (Row) throws -> Void) throws
+
+    /// Runs a statement that returns no rows; returns the number of rows it changed.
+    @discardableResult
+    func run(_ sql: String, _ arguments: [SQLBindable], cached: Bool) throws -> Int
+
+    /// Runs `body` in a transaction whose writes are serialised with every other writer's, as
+    /// if writers ran one at a time (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: `SERIALIZABLE`,
+    /// retried on a serialisation failure, so `body` must only touch the database).
+    func writeTransaction<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs `body` in a read-only transaction: several reads see one snapshot.
+    func readTransaction<T>(_ body: () throws -> T) throws -> T
+
+    /// Whether a transaction is open on this connection.
+    var inTransaction: Bool { get }
+
+    /// Schema introspection for migration guards and the migrations report.
+    func tableExists(_ name: String) throws -> Bool
+    func indexExists(_ name: String) throws -> Bool
+    /// Every index on `table`: name, unique, partial, and its columns in index order.
+    func indexes(on table: String) throws -> [SQLIndexFacts]
+}
+
+extension SQLConnection {
+    public func query<T>(_ sql: String, _ arguments: [SQLBindable] = [], row transform: (Row) throws -> T) throws
+        -> [T]
+    { try query(sql, arguments, cached: true, row: transform) }
+
+    /// Runs a statement and maps its first row, if any.
+    public func queryFirst<T>(
+        _ sql: String, _ arguments: [SQLBindable] = [], cached: Bool = true, row transform: (Row) throws -> T
+    ) throws -> T? {
+        var first: T?
+        try forEachRow(sql, arguments, cached: cached) { row in
+            if first == nil { first = try transform(row) }
+        }
+        return first
+    }
+
+    @discardableResult
+    public func run(_ sql: String, _ arguments: [SQLBindable] = []) throws -> Int {
+        try run(sql, arguments, cached: true)
+    }
+}
+
+/// One row of a running query, valid only inside the row closure (do not keep it).
+/// Columns are numbered from 0 in select-list order.
+public protocol SQLRow {
+    func isNull(_ column: Int32) -> Bool
+    func int(_ column: Int32) -> Int64
+    func text(_ column: Int32) -> String
+    func blob(_ column: Int32) -> [UInt8]
+    func double(_ column: Int32) -> Double
+}
+
+extension SQLRow {
+    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+}
+
+/// Where SQLite and PostgreSQL spell the same thing differently.
+public struct SQLDialect: Sendable {
+    /// The backend's name, for messages and `migrate status`.
+    public var name: String
+    /// An expression for the current UTC time as ISO-8601 text with milliseconds and `Z`.
+    public var now: String
+    /// Column type of an auto-numbered 64-bit primary key (with `PRIMARY KEY`).
+    public var autoIncrementPrimaryKey: String
+    /// Column type for bytes.
+    public var blobType: String
+    /// `string_agg`/`group_concat`: joins `expression` over a group with `separator` (a literal).
+    public var concatenate: @Sendable (_ expression: String, _ separator: String) -> String
+
+    public init(
+        name: String, now: String, autoIncrementPrimaryKey: String, blobType: String,
+        concatenate: @escaping @Sendable (String, String) -> String
+    ) {
+        self.name = name
+        self.now = now
+        self.autoIncrementPrimaryKey = autoIncrementPrimaryKey
+        self.blobType = blobType
+        self.concatenate = concatenate
+    }
+}
+
+/// One index as the backend's catalog records it.
+public struct SQLIndexFacts: Equatable, Sendable {
+    public var name: String
+    public var isUnique: Bool
+    public var isPartial: Bool
+    public var columns: [String]
+
+    public init(name: String, isUnique: Bool, isPartial: Bool, columns: [String]) {
+        self.name = name
+        self.isUnique = isUnique
+        self.isPartial = isPartial
+        self.columns = columns
+    }
+}
+
+/// A database failure whose meaning the store and the API act on, whatever the backend.
+public protocol SQLFailure: Error {
+    /// A UNIQUE or PRIMARY KEY constraint refused the write.
+    var isUniqueViolation: Bool { get }
+    /// Worth retrying later: a lock held too long, the server down or restarting, a lost
+    /// connection. The API answers 503 with `Retry-After`.
+    var isTransient: Bool { get }
+}
