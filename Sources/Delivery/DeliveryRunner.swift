@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Foundation
 import Logging
@@ -49,7 +49,7 @@ public struct DeliveryRunner: Sendable {
 
     /// Sends `job` (leased by `owner`) and records what happened on `store`; wakes waiters.
     @discardableResult
-    public func run(_ job: Delivery, owner: String, store: SQLiteStore, now: () -> Date = Date.init) -> Outcome {
+    public func run(_ job: Delivery, owner: String, store: any DeliveryStore, now: () -> Date = Date.init) -> Outcome {
         defer { hub.changed() }
         let result = send(job, store: store)
         // Counted before the outcome is recorded, so a request woken by the record sees it counted.
@@ -82,7 +82,7 @@ public struct DeliveryRunner: Sendable {
 
     /// The adapter call: a missing blob or provider fails for good; a provider that can tell it
     /// holds the content already is not sent the bytes again.
-    func send(_ job: Delivery, store: SQLiteStore) -> Result<String, ProviderError> {
+    func send(_ job: Delivery, store: any DeliveryStore) -> Result<String, ProviderError> {
         func fail(_ message: String) -> Result<String, ProviderError> {
             .failure(ProviderError(provider: job.providerID, retryable: false, message: message, attempts: 0))
         }
@@ -114,3 +114,6 @@ public struct DeliveryRunner: Sendable {
         }
     }
 }
+
+/// What a sender needs of the store: the queue, and the asset it sends.
+public typealias DeliveryStore = DeliveryQueue

@@ -1,6 +1,6 @@
 import ArgumentParser
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Delivery
 import Foundation
