@@ -177,4 +177,27 @@ public protocol SchemaMigrations: AnyObject {
 
 /// Everything a backend offers: what the executable opens and hands out by protocol.
 public typealias AssetDedupStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore
-    & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations
+    & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
+
+/// A named lease in the database: one holder at a time across every process and node.
+public struct NamedLease: Equatable, Sendable {
+    public var name: String
+    public var owner: String
+    public var expiresAt: String
+
+    public init(name: String, owner: String, expiresAt: String) {
+        self.name = name
+        self.owner = owner
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Leases that say "only one of these runs" to every node (`sync:<provider>`).
+public protocol NamedLeases: AnyObject {
+    /// Takes `name` for `owner` until `now + seconds` when it is free, expired or already
+    /// `owner`'s (taking it again renews it); returns the lease as it stands, so the caller
+    /// holds it when `owner` is its own.
+    func acquireLease(name: String, owner: String, seconds: Double, now: Date) throws -> NamedLease
+    /// Gives `name` up if `owner` holds it (also used to end a dead holder's lease).
+    @discardableResult func releaseLease(name: String, owner: String) throws -> Bool
+}

@@ -62,14 +62,14 @@ struct SyncCommand: ParsableCommand {
                 out.noteUnhashed(unhashed)
                 return
             }
-            let lock = try FileLock.sync(databasePath: options.db, provider: target.id)
-            defer { withExtendedLifetime(lock) {} }
+            let me = LeaseOwner(role: "sync-\(target.id)")
+            let lease = try SyncLease(provider: target.id, owner: me, store: store, open: options.makeOpener())
+            defer { lease.release() }
             var failures: [(AssetID, String)] = []
             // Sync is a producer and a worker on serve's delivery queue: each missing asset is
             // enqueued and leased (one transaction) just before it is sent, so serve's workers
-            // and sync never send one pair twice. Holding the lock proves no other sync to this
-            // provider is alive: leases of an earlier one are a killed run's, ended at once.
-            let me = LeaseOwner(role: "sync-\(target.id)")
+            // and sync never send one pair twice. Holding the lease proves no other sync to this
+            // provider is alive: delivery leases of an earlier one are a killed run's, ended at once.
             let leftover = try LeaseOwner.expireLeasesOfDeadProcesses(in: store) { $0.role == me.role }
             if !leftover.isEmpty {
                 out.line("note: took over the deliveries of \(leftover.joined(separator: ", ")), which did not finish")
