@@ -39,7 +39,8 @@ struct PlaceholderTranslation: Equatable {
         }
 
         func isIdentifierByte(_ byte: UInt8) -> Bool {
-            byte == UInt8(ascii: "_") || byte >= 0x80 || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+            byte == UInt8(ascii: "_") || byte >= 0x80
+                || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
         }
 
@@ -64,11 +65,15 @@ struct PlaceholderTranslation: Equatable {
             case UInt8(ascii: "/") where next == UInt8(ascii: "*"):
                 var depth = 0
                 repeat {
-                    if source[index] == UInt8(ascii: "/"), index + 1 < source.count, source[index + 1] == UInt8(ascii: "*") {
+                    if source[index] == UInt8(ascii: "/"), index + 1 < source.count,
+                        source[index + 1] == UInt8(ascii: "*")
+                    {
                         depth += 1
                         output += [source[index], source[index + 1]]
                         index += 2
-                    } else if source[index] == UInt8(ascii: "*"), index + 1 < source.count, source[index + 1] == UInt8(ascii: "/") {
+                    } else if source[index] == UInt8(ascii: "*"), index + 1 < source.count,
+                        source[index + 1] == UInt8(ascii: "/")
+                    {
                         depth -= 1
                         output += [source[index], source[index + 1]]
                         index += 2
@@ -80,7 +85,8 @@ struct PlaceholderTranslation: Equatable {
             case UInt8(ascii: "$") where index == 0 || !isIdentifierByte(source[index - 1]):
                 // A dollar-quoted body: $$…$$ or $tag$…$tag$ (a tag does not start with a digit).
                 var end = index + 1
-                while end < source.count && isIdentifierByte(source[end]) && !(end == index + 1 && isDigit(source[end])) {
+                while end < source.count && isIdentifierByte(source[end]) && !(end == index + 1 && isDigit(source[end]))
+                {
                     end += 1
                 }
                 guard end < source.count, source[end] == UInt8(ascii: "$") else {

@@ -39,7 +39,8 @@ extension PostgresConnection {
         ) { row in
             let name = row.text(0)
             if indexes.last?.name != name {
-                indexes.append(SQLIndexFacts(name: name, isUnique: row.int(1) == 1, isPartial: row.int(2) == 1, columns: []))
+                indexes.append(
+                    SQLIndexFacts(name: name, isUnique: row.int(1) == 1, isPartial: row.int(2) == 1, columns: []))
             }
             indexes[indexes.count - 1].columns.append(row.text(3))
         }

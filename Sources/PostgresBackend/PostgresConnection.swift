@@ -56,16 +56,15 @@ public final class PostgresConnection: SQLConnection {
         ]
         let keywords = settings.map { strdup($0.0) }
         let values = settings.map { strdup($0.1) }
-        defer {
-            keywords.forEach { free($0) }
-            values.forEach { free($0) }
-        }
+        defer { for pointer in keywords + values { free(pointer) } }
         let keywordList = keywords.map { $0.map { UnsafePointer($0) } } + [nil]
         let valueList = values.map { $0.map { UnsafePointer($0) } } + [nil]
         guard let handle = PQconnectdbParams(keywordList, valueList, 1) else {
             throw PostgresError(sqlState: nil, message: "libpq could not allocate a connection", connectionLost: true)
         }
         self.handle = handle
+        // NOTICEs (e.g. "drop cascades to ...") would go to stderr; library code does not print.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
         guard PQstatus(handle) == CONNECTION_OK else {
             // deinit runs PQfinish: "the application should call PQfinish to free the memory used
             // by the PGconn object" even when the connection attempt fails.
@@ -139,7 +138,8 @@ public final class PostgresConnection: SQLConnection {
     private func prepared(_ sql: String, _ parameters: PostgresParameters) throws -> PreparedStatement {
         if let statement = statements[sql] { return statement }
         statementCounter += 1
-        let statement = PreparedStatement(name: "assetdedup_\(statementCounter)", translation: PlaceholderTranslation(sql))
+        let statement = PreparedStatement(
+            name: "assetdedup_\(statementCounter)", translation: PlaceholderTranslation(sql))
         try checkArity(statement.translation, parameters, sql: sql)
         _ = try check(
             PQprepare(handle, statement.name, statement.translation.text, parameters.count, parameters.types), sql: sql)
@@ -147,11 +147,13 @@ public final class PostgresConnection: SQLConnection {
         return statement
     }
 
-    private func checkArity(_ translation: PlaceholderTranslation, _ parameters: PostgresParameters, sql: String) throws {
+    private func checkArity(_ translation: PlaceholderTranslation, _ parameters: PostgresParameters, sql: String) throws
+    {
         guard translation.parameterCount == Int(parameters.count) else {
             throw PostgresError(
                 sqlState: nil,
-                message: "statement takes \(translation.parameterCount) arguments, was given \(parameters.count)", sql: sql)
+                message: "statement takes \(translation.parameterCount) arguments, was given \(parameters.count)",
+                sql: sql)
         }
     }
 
@@ -164,7 +166,8 @@ public final class PostgresConnection: SQLConnection {
             try checkArity(statement.translation, parameters, sql: sql)
             return try check(
                 parameters.withValues {
-                    PQexecPrepared(handle, statement.name, parameters.count, $0, parameters.lengths, parameters.formats, 0)
+                    PQexecPrepared(
+                        handle, statement.name, parameters.count, $0, parameters.lengths, parameters.formats, 0)
                 }, sql: sql)
         }
         let translation = PlaceholderTranslation(sql)
@@ -206,7 +209,8 @@ public final class PostgresConnection: SQLConnection {
             let statement = try prepared(sql, parameters)
             try checkArity(statement.translation, parameters, sql: sql)
             sent = parameters.withValues {
-                PQsendQueryPrepared(handle, statement.name, parameters.count, $0, parameters.lengths, parameters.formats, 0)
+                PQsendQueryPrepared(
+                    handle, statement.name, parameters.count, $0, parameters.lengths, parameters.formats, 0)
             }
         } else {
             let translation = PlaceholderTranslation(sql)
@@ -267,7 +271,8 @@ public final class PostgresConnection: SQLConnection {
             do {
                 return try transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
             } catch {
-                let conflict = (error as? PostgresError)?.isSerializationFailure == true || attemptHitSerializationFailure
+                let conflict =
+                    (error as? PostgresError)?.isSerializationFailure == true || attemptHitSerializationFailure
                 guard conflict, attempt < retryPolicy.attempts else { throw error }
                 serializationRetries += 1
                 retryPolicy.sleep(retryPolicy.delay(afterAttempt: attempt, jitter: Double.random(in: 0..<1)))

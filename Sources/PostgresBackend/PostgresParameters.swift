@@ -3,13 +3,13 @@ import CLibPQ
 
 /// Arguments laid out the way `PQexecParams`/`PQexecPrepared` take them.
 ///
-/// Integers, reals and text go as text (the server parses them as it would a literal); integers
-/// are typed `bigint` and reals `double precision` so `? + 1` or `coalesce(?, 0)` resolve, text
-/// is left untyped so it fits any column (text, jsonb, timestamps). Blobs go as binary `bytea`.
+/// Integers, reals and text go as untyped text: the server gives each parameter the type its
+/// context needs, as it would a quoted literal, so one statement suits `integer`, `bigint`,
+/// `boolean`, `jsonb` columns and functions taking `integer` alike, whatever the first call
+/// bound (a prepared statement keeps the types of its first call). A parameter with no context
+/// (`SELECT ? IS NULL` alone) needs a `CAST(? AS BIGINT)`. Blobs go as binary `bytea`.
 struct PostgresParameters {
     static let byteaOID: Oid = 17
-    static let int8OID: Oid = 20
-    static let float8OID: Oid = 701
 
     private(set) var types: [Oid] = []
     private(set) var formats: [Int32] = []
@@ -28,12 +28,13 @@ struct PostgresParameters {
             case .null:
                 append(type: 0, format: 0, bytes: nil)
             case .integer(let value):
-                append(type: Self.int8OID, format: 0, text: String(value))
+                append(type: 0, format: 0, text: String(value))
             case .real(let value):
-                append(type: Self.float8OID, format: 0, text: Self.text(of: value))
+                append(type: 0, format: 0, text: Self.text(of: value))
             case .text(let value):
                 guard !value.utf8.contains(0) else {
-                    throw PostgresError(sqlState: nil, message: "text argument holds a NUL byte, which PostgreSQL text cannot")
+                    throw PostgresError(
+                        sqlState: nil, message: "text argument holds a NUL byte, which PostgreSQL text cannot")
                 }
                 append(type: 0, format: 0, text: value)
             case .blob(let bytes):

@@ -44,7 +44,9 @@ struct TransactionRetryPolicyTests {
     @Test("doubles from the base up to the cap, jittered between half and all of it")
     func delays() {
         let policy = TransactionRetryPolicy(attempts: 10, baseDelay: .milliseconds(2), maxDelay: .milliseconds(100))
-        #expect((1...8).map { policy.delay(afterAttempt: $0, jitter: 1) } == [2, 4, 8, 16, 32, 64, 100, 100].map { .milliseconds($0) })
+        #expect(
+            (1...8).map { policy.delay(afterAttempt: $0, jitter: 1) }
+                == [2, 4, 8, 16, 32, 64, 100, 100].map { .milliseconds($0) })
         #expect(policy.delay(afterAttempt: 1, jitter: 0) == .milliseconds(1))
         #expect(policy.delay(afterAttempt: 3, jitter: 0.5) == .milliseconds(6))
     }

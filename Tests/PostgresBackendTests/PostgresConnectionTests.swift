@@ -38,6 +38,27 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test("one prepared statement serves integer, boolean and function contexts, NULL bound first or not")
+    func parameterTypes() throws {
+        try TestCluster.withConnection { db in
+            try db.execute(
+                "CREATE TABLE p (i INTEGER, big BIGINT, flag BOOLEAN); INSERT INTO p VALUES (1, 5000000000, true)")
+            // A bare `?1 IS NULL` gives the parameter no type; shared SQL writes CAST (harmless on SQLite).
+            let bare = try #require(throws: PostgresError.self) {
+                try db.queryFirst("SELECT count(*) FROM p WHERE (?1 IS NULL OR i = ?1)", [1]) { $0.int(0) }
+            }
+            #expect(bare.sqlState == "42P08")
+            let optionalFilter = "SELECT count(*) FROM p WHERE (CAST(?1 AS BIGINT) IS NULL OR i = ?1)"
+            #expect(try db.queryFirst(optionalFilter, [Int64?.none]) { $0.int(0) } == 1)
+            #expect(try db.queryFirst(optionalFilter, [2]) { $0.int(0) } == 0)
+            #expect(try db.queryFirst(optionalFilter, [1]) { $0.int(0) } == 1)
+            #expect(try db.run("UPDATE p SET flag = ? WHERE big = ?", [false, 5_000_000_000]) == 1)
+            #expect(
+                try db.queryFirst("SELECT flag, substr('hello', ?, ?) FROM p", [2, 3]) { "\($0.int(0)) \($0.text(1))" }
+                    == "0 ell")
+        }
+    }
+
     @Test("run returns the rows changed")
     func runCounts() throws {
         try TestCluster.withConnection { db in
@@ -58,7 +79,8 @@ struct PostgresConnectionTests {
             #expect(error.isUniqueViolation)
             #expect(!error.isTransient)
             #expect(error.sqlState == "23505")
-            #expect(error.description.hasPrefix("PostgreSQL error 23505: duplicate key value violates unique constraint"))
+            #expect(
+                error.description.hasPrefix("PostgreSQL error 23505: duplicate key value violates unique constraint"))
             #expect(error.description.hasSuffix("(in: INSERT INTO u VALUES (?))"))
         }
     }
@@ -98,20 +120,36 @@ struct PostgresConnectionTests {
             try setup.execute("CREATE TABLE counter (n BIGINT); INSERT INTO counter VALUES (0)")
             let failures = Mutex<[String]>([])
             let retries = Mutex(0)
-            DispatchQueue.concurrentPerform(iterations: 2) { _ in
-                do {
-                    let db = try PostgresConnection(url: url)
-                    for _ in 0..<200 {
-                        try db.writeTransaction {
-                            let n = try db.queryFirst("SELECT n FROM counter") { $0.int(0) }!
-                            try db.run("UPDATE counter SET n = ?", [n + 1])
+            let connected = DispatchSemaphore(value: 0)
+            let start = DispatchSemaphore(value: 0)
+            let finished = DispatchGroup()
+            for _ in 0..<2 {
+                finished.enter()
+                Thread {
+                    defer { finished.leave() }
+                    do {
+                        let db = try PostgresConnection(url: url)
+                        connected.signal()
+                        start.wait()  // both connected: the loops overlap from the first transaction
+                        for _ in 0..<200 {
+                            try db.writeTransaction {
+                                let n = try db.queryFirst("SELECT n FROM counter") { $0.int(0) }!
+                                try db.run("UPDATE counter SET n = ?", [n + 1])
+                            }
                         }
+                        retries.withLock { $0 += db.serializationRetries }
+                    } catch {
+                        connected.signal()
+                        failures.withLock { $0.append("\(error)") }
                     }
-                    retries.withLock { $0 += db.serializationRetries }
-                } catch {
-                    failures.withLock { $0.append("\(error)") }
-                }
+                }.start()
             }
+            connected.wait()
+            connected.wait()
+            start.signal()
+            start.signal()
+            // A deadline only so that a regression fails instead of hanging.
+            #expect(finished.wait(timeout: .now() + 120) == .success)
             #expect(failures.withLock { $0 } == [])
             #expect(try setup.queryFirst("SELECT n FROM counter") { $0.int(0) } == 400)
             print("noLostUpdate: \(retries.withLock { $0 }) serialisation retries")
@@ -154,7 +192,7 @@ struct PostgresConnectionTests {
             #expect(try db.query("SELECT x FROM u ORDER BY x") { $0.int(0) } == [1])
             // Nested: the inner call joins the outer transaction.
             try db.writeTransaction {
-                try db.writeTransaction { try db.run("INSERT INTO u VALUES (3)") }
+                _ = try db.writeTransaction { try db.run("INSERT INTO u VALUES (3)") }
                 #expect(db.inTransaction)
             }
             #expect(try db.query("SELECT x FROM u ORDER BY x") { $0.int(0) } == [1, 3])
@@ -174,7 +212,8 @@ struct PostgresConnectionTests {
                 try db.indexes(on: "assets") == [
                     SQLIndexFacts(name: "assets_pkey", isUnique: true, isPartial: false, columns: ["id"]),
                     SQLIndexFacts(name: "assets_sha256", isUnique: false, isPartial: false, columns: ["sha256"]),
-                    SQLIndexFacts(name: "assets_user_sha256", isUnique: true, isPartial: true, columns: ["user_id", "sha256"]),
+                    SQLIndexFacts(
+                        name: "assets_user_sha256", isUnique: true, isPartial: true, columns: ["user_id", "sha256"]),
                 ])
             #expect(try db.indexes(on: "missing") == [])
             #expect(try db.tableExists("assets"))
@@ -193,13 +232,17 @@ struct PostgresConnectionTests {
             #expect(now.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(now)")
             try db.execute("CREATE TABLE d (id \(dialect.autoIncrementPrimaryKey), g BIGINT, b \(dialect.blobType))")
             let ids = try (0..<3).map { g in
-                try db.queryFirst("INSERT INTO d (g, b) VALUES (?, ?) RETURNING id", [g % 2, SQLValue.blob([UInt8(g)])]) {
+                try db.queryFirst(
+                    "INSERT INTO d (g, b) VALUES (?, ?) RETURNING id", [g % 2, SQLValue.blob([UInt8(g)])]
+                ) {
                     $0.int(0)
                 }
             }
             #expect(ids == [1, 2, 3])
             #expect(
-                try db.query("SELECT g, \(dialect.concatenate("id", "+")) FROM (SELECT * FROM d ORDER BY id) s GROUP BY g ORDER BY g") {
+                try db.query(
+                    "SELECT g, \(dialect.concatenate("id", "+")) FROM (SELECT * FROM d ORDER BY id) s GROUP BY g ORDER BY g"
+                ) {
                     $0.text(1)
                 } == ["1+3", "2"])
         }
@@ -232,7 +275,9 @@ struct PostgresConnectionTests {
             #expect(try db.queryFirst("SELECT ? + 1", [1]) { $0.int(0) } == 2)  // a cached statement
             let oldPID = db.backendPID
             // The timeout makes pg_terminate_backend wait until the backend is gone.
-            let terminated = try killer.queryFirst("SELECT pg_terminate_backend(?, 60000)", [Int64(oldPID)]) { $0.int(0) }
+            let terminated = try killer.queryFirst("SELECT pg_terminate_backend(?, 60000)", [Int64(oldPID)]) {
+                $0.int(0)
+            }
             #expect(terminated == 1)
             do {
                 _ = try db.queryFirst("SELECT ? + 1", [1]) { $0.int(0) }
@@ -250,7 +295,8 @@ struct PostgresConnectionTests {
         // A port that was free a moment ago: nothing listens on it.
         let port = try freePort()
         let error = try #require(throws: PostgresError.self) {
-            _ = try PostgresConnection(url: "postgresql://assetdedup@127.0.0.1:\(port)/postgres", connectTimeoutSeconds: 5)
+            _ = try PostgresConnection(
+                url: "postgresql://assetdedup@127.0.0.1:\(port)/postgres", connectTimeoutSeconds: 5)
         }
         #expect(error.isTransient && error.connectionLost, "\(error)")
     }
@@ -264,7 +310,9 @@ struct PostgresConnectionTests {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         try withUnsafeMutablePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw CocoaError(.fileWriteUnknown) }
+                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else {
+                    throw CocoaError(.fileWriteUnknown)
+                }
             }
         }
         return Int(UInt16(bigEndian: address.sin_port))
