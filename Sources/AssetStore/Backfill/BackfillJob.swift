@@ -52,7 +52,7 @@ public struct BackfillJob {
                     case .alreadyHashed: break
                     }
                     summary.bytes += size
-                } catch let error as SQLiteError {
+                } catch let error as SQLFailure {
                     throw error
                 } catch {
                     summary.failed.append((row.assetID, "\(error)"))

@@ -1,9 +1,12 @@
 /// The Swift steps of the legacy migrations: merges and refusals that plain SQL cannot explain.
+///
+/// Written once for every backend: the provider maps are parsed and merged in Swift
+/// (`ProviderMap`) rather than with one backend's JSON functions.
 enum LegacyMerge {
     /// Merges rows of one user that share a hash once hashes are normalised (`ABC…` and `abc…`):
     /// keeps the oldest row, unions the provider maps (the kept row wins on conflict), keeps the
     /// latest access time, records each merge in `asset_merges`, and deletes the newer rows.
-    @Sendable static func mergeJSONCollisions(_ db: Database) throws {
+    @Sendable static func mergeJSONCollisions<C: SQLConnection>(_ db: C) throws {
         let groups = try db.query(
             """
             SELECT user_id, sha256 FROM assets WHERE sha256 IS NOT NULL
@@ -13,11 +16,14 @@ enum LegacyMerge {
         for (userID, sha256) in groups {
             let rows = try db.query(
                 """
-                SELECT id, providers_json, original_filename, json_valid(providers_json)
+                SELECT id, providers_json, original_filename, last_accessed_at
                 FROM assets WHERE user_id = ? AND sha256 = ? ORDER BY created_at, id
                 """, [userID, sha256], cached: false
-            ) { (id: $0.int(0), json: $0.text(1), filename: $0.optionalText(2), valid: $0.int(3) == 1) }
-            let invalid = rows.filter { !$0.valid }.map { String($0.id) }
+            ) {
+                (id: $0.int(0), json: $0.text(1), filename: $0.optionalText(2), lastAccessed: $0.optionalText(3))
+            }
+            let maps = rows.map { ProviderMap.parse($0.json) }
+            let invalid = zip(rows, maps).filter { $0.1 == nil }.map { String($0.0.id) }
             guard invalid.isEmpty else {
                 throw MigrationError(
                     .refused, version: 2,
@@ -25,14 +31,11 @@ enum LegacyMerge {
                 )
             }
             let kept = rows[0]
-            for duplicate in rows.dropFirst() {
-                try db.run(
-                    """
-                    UPDATE assets SET providers_json = json_patch(?, providers_json),
-                        last_accessed_at = max(coalesce(last_accessed_at, ''), coalesce((SELECT last_accessed_at FROM assets WHERE id = ?), ''))
-                    WHERE id = ?
-                    """, [duplicate.json, duplicate.id, kept.id], cached: false)
-                try db.run("UPDATE assets SET last_accessed_at = NULL WHERE id = ? AND last_accessed_at = ''", [kept.id], cached: false)
+            var merged = maps[0]!
+            var lastAccessed = kept.lastAccessed
+            for (duplicate, map) in zip(rows, maps).dropFirst() {
+                merged.merge(map!) { keptValue, _ in keptValue }
+                if let time = duplicate.lastAccessed, time > (lastAccessed ?? "") { lastAccessed = time }
                 try db.run(
                     """
                     INSERT INTO asset_merges (user_id, sha256, kept_asset_id, merged_asset_id,
@@ -41,19 +44,28 @@ enum LegacyMerge {
                     """, [userID, sha256, kept.id, duplicate.id, duplicate.filename, duplicate.json], cached: false)
                 try db.run("DELETE FROM assets WHERE id = ?", [duplicate.id], cached: false)
             }
+            try db.run(
+                "UPDATE assets SET providers_json = ?, last_accessed_at = ? WHERE id = ?",
+                [try ProviderMap.json(merged.map { ($0.key, $0.value) }), lastAccessed, kept.id], cached: false)
         }
     }
 
     /// Refuses to restore a global UNIQUE on sha256 while two users hold the same hash.
-    @Sendable static func refuseCrossUserCollisions(_ db: Database) throws {
-        let collisions = try db.query(
+    @Sendable static func refuseCrossUserCollisions<C: SQLConnection>(_ db: C) throws {
+        var usersByHash: [(sha256: String, users: [String])] = []
+        try db.forEachRow(
             """
-            SELECT sha256, group_concat(user_id, ', ') FROM
-                (SELECT DISTINCT sha256, user_id FROM assets WHERE sha256 IS NOT NULL ORDER BY user_id)
-            GROUP BY sha256 HAVING count(*) > 1 ORDER BY sha256
-            """, cached: false
-        ) { "\($0.text(0)) (users \($0.text(1)))" }
-        guard collisions.isEmpty else {
+            SELECT DISTINCT sha256, user_id FROM assets WHERE sha256 IN
+                (SELECT sha256 FROM assets WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING count(DISTINCT user_id) > 1)
+            ORDER BY sha256, user_id
+            """
+        ) { row in
+            let sha256 = row.text(0)
+            if usersByHash.last?.sha256 != sha256 { usersByHash.append((sha256, [])) }
+            usersByHash[usersByHash.count - 1].users.append(String(row.int(1)))
+        }
+        guard usersByHash.isEmpty else {
+            let collisions = usersByHash.map { "\($0.sha256) (users \($0.users.joined(separator: ", ")))" }
             let shown = collisions.prefix(20).joined(separator: "; ")
             let more = collisions.count > 20 ? "; and \(collisions.count - 20) more" : ""
             throw MigrationError(
@@ -64,14 +76,11 @@ enum LegacyMerge {
     }
 
     /// Refuses to split provider maps that are not JSON objects, naming the rows to fix.
-    @Sendable static func refuseMalformedProviderJSON(_ db: Database) throws {
-        let bad = try db.query(
-            """
-            SELECT id FROM assets
-            WHERE CASE WHEN json_valid(providers_json) THEN json_type(providers_json) != 'object' ELSE 1 END
-            ORDER BY id
-            """, cached: false
-        ) { String($0.int(0)) }
+    @Sendable static func refuseMalformedProviderJSON<C: SQLConnection>(_ db: C) throws {
+        var bad: [String] = []
+        try db.forEachRow("SELECT id, providers_json FROM assets ORDER BY id") { row in
+            if ProviderMap.parse(row.text(1)) == nil { bad.append(String(row.int(0))) }
+        }
         guard bad.isEmpty else {
             throw MigrationError(
                 .refused, version: 3,

@@ -6,12 +6,12 @@ import struct Crypto.SHA256
 /// A migration is a list of steps for each direction. Most steps are SQL; a few need Swift
 /// (merging colliding rows, refusing an unsafe downgrade). The checksum covers the SQL text and
 /// the names of the Swift steps, so editing an applied migration shows up as drift.
-public struct Migration: Sendable {
+public struct Migration<Connection: SQLConnection>: Sendable {
     /// One unit of work inside a migration's transaction.
     public enum Step: Sendable {
         case sql(String)
         /// A named Swift step; bump the name when its behaviour changes so drift is visible.
-        case swift(String, @Sendable (Database) throws -> Void)
+        case swift(String, @Sendable (Connection) throws -> Void)
     }
 
     public let version: Int
@@ -20,11 +20,11 @@ public struct Migration: Sendable {
     public let down: [Step]
     /// True when the database is already in this migration's target state without a record of
     /// it (a legacy database made by the seed system): the migration is then recorded, not run.
-    public let isAlreadyApplied: @Sendable (Database) throws -> Bool
+    public let isAlreadyApplied: @Sendable (Connection) throws -> Bool
 
     public init(
         version: Int, name: String, up: [Step], down: [Step],
-        isAlreadyApplied: @escaping @Sendable (Database) throws -> Bool = { _ in false }
+        isAlreadyApplied: @escaping @Sendable (Connection) throws -> Bool = { _ in false }
     ) {
         self.version = version
         self.name = name

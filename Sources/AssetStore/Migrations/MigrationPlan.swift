@@ -1,9 +1,10 @@
 import AssetDedupCore
 
-/// The ordered history of the schema, replaying how the seed system really evolved.
+/// The ordered history of the SQLite schema, replaying how the seed system really evolved.
+/// Every backend's plan has the same versions with the same names and meaning.
 public enum MigrationPlan {
     /// Every migration, in version order.
-    public static let all: [Migration] = [
+    public static let all: [Migration<Database>] = [
         legacySchema,
         fixSHA256PerUserDedup,
         providerUploadsTable,
@@ -23,7 +24,7 @@ public enum MigrationPlan {
     // MARK: 1. legacy schema
 
     /// The seed system's schema: a global UNIQUE on sha256 and a JSON provider map per asset.
-    static let legacySchema = Migration(
+    static let legacySchema = Migration<Database>(
         version: 1, name: "legacy_schema",
         up: [
             .sql(
@@ -79,7 +80,7 @@ public enum MigrationPlan {
 
     /// Drops the global unique, normalises hashes, merges same-user collisions that
     /// normalisation reveals, and creates the per-user partial unique index.
-    static let fixSHA256PerUserDedup = Migration(
+    static let fixSHA256PerUserDedup = Migration<Database>(
         version: 2, name: "fix_sha256_per_user_dedup",
         up: [
             .sql(
@@ -131,7 +132,7 @@ public enum MigrationPlan {
     // MARK: 3. provider uploads table
 
     /// Moves the JSON provider map into rows, one per (asset, provider).
-    static let providerUploadsTable = Migration(
+    static let providerUploadsTable = Migration<Database>(
         version: 3, name: "provider_uploads_table",
         up: [
             .swift("refuse_malformed_provider_json_v1", LegacyMerge.refuseMalformedProviderJSON),
@@ -169,7 +170,7 @@ public enum MigrationPlan {
     // MARK: 4. users and tokens
 
     /// Admin flag and API tokens (only each token's SHA-256 is stored).
-    static let usersAndTokens = Migration(
+    static let usersAndTokens = Migration<Database>(
         version: 4, name: "users_and_tokens",
         up: [
             .sql(
@@ -194,7 +195,7 @@ public enum MigrationPlan {
     // MARK: 5. duplicate reviews
 
     /// Admin decisions on duplicate groups, shown by the reports.
-    static let duplicateReviews = Migration(
+    static let duplicateReviews = Migration<Database>(
         version: 5, name: "duplicate_reviews",
         up: [
             .sql(
@@ -219,7 +220,7 @@ public enum MigrationPlan {
 
     /// A covering index for the nightly reports: grouping by hash (unique content, cross-user
     /// duplicates) and finding rows without a hash read this index instead of sorting the table.
-    static let reportIndexes = Migration(
+    static let reportIndexes = Migration<Database>(
         version: 6, name: "report_indexes",
         up: [.sql("CREATE INDEX idx_assets_sha256_size_user ON assets(sha256, size, user_id);")],
         down: [.sql("DROP INDEX idx_assets_sha256_size_user;")],
@@ -230,7 +231,7 @@ public enum MigrationPlan {
 
     /// One claim row per (asset, provider) while an upload is on its way, visible to every
     /// process: the API and `sync` both claim before sending, so only one of them sends.
-    static let providerUploadClaims = Migration(
+    static let providerUploadClaims = Migration<Database>(
         version: 7, name: "provider_upload_claims",
         up: [
             .sql(
@@ -254,7 +255,7 @@ public enum MigrationPlan {
     /// it (serve's delivery workers, `sync`). It replaces migration 7's claims, whose table goes:
     /// a live lease is the claim. Existing `provider_uploads` rows become delivered rows so that
     /// every pair the system knows of has one.
-    static let deliveries = Migration(
+    static let deliveries = Migration<Database>(
         version: 8, name: "deliveries",
         up: [
             .sql(
@@ -306,7 +307,7 @@ public enum MigrationPlan {
     /// One row per resumable upload: owner, target provider, the recorded offset with the
     /// SHA-256 state covering exactly those bytes, the append lock, and completion. The bytes
     /// themselves live in `<data>/uploads/<id>.partial`.
-    static let uploadSessions = Migration(
+    static let uploadSessions = Migration<Database>(
         version: uploadSessionsVersion, name: "upload_sessions",
         up: [
             .sql(

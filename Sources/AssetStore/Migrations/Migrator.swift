@@ -1,26 +1,35 @@
-/// Applies and reverts `MigrationPlan` on one database, one transaction per migration.
-public struct Migrator {
-    /// Where one migration stands on this database.
-    public enum State: Equatable, Sendable {
-        case applied(at: String)
-        case pending
-        /// Applied, but the code's checksum differs from the one recorded: someone edited it.
-        case drifted(at: String, recorded: String)
-        /// Recorded in the database but unknown to this binary (the database is newer).
-        case unknown(at: String)
+/// Where one migration stands on a database.
+public enum MigrationState: Equatable, Sendable {
+    case applied(at: String)
+    case pending
+    /// Applied, but the code's checksum differs from the one recorded: someone edited it.
+    case drifted(at: String, recorded: String)
+    /// Recorded in the database but unknown to this binary (the database is newer).
+    case unknown(at: String)
+}
+
+/// One line of `migrate status`.
+public struct MigrationStatus: Equatable, Sendable {
+    public let version: Int
+    public let name: String
+    public let state: MigrationState
+
+    public init(version: Int, name: String, state: MigrationState) {
+        self.version = version
+        self.name = name
+        self.state = state
     }
+}
 
-    /// One line of `migrate status`.
-    public struct Status: Equatable, Sendable {
-        public let version: Int
-        public let name: String
-        public let state: State
-    }
+/// Applies and reverts a backend's migration plan on one database, one transaction per migration.
+public struct Migrator<Connection: SQLConnection> {
+    public typealias State = MigrationState
+    public typealias Status = MigrationStatus
 
-    public let db: Database
-    public let plan: [Migration]
+    public let db: Connection
+    public let plan: [Migration<Connection>]
 
-    public init(db: Database, plan: [Migration] = MigrationPlan.all) throws {
+    public init(db: Connection, plan: [Migration<Connection>]) throws {
         self.db = db
         self.plan = plan
         try db.execute(
@@ -29,7 +38,7 @@ public struct Migrator {
                 version INTEGER PRIMARY KEY,
                 name TEXT NOT NULL,
                 checksum TEXT NOT NULL,
-                applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+                applied_at TEXT NOT NULL DEFAULT (\(Connection.dialect.now))
             )
             """)
     }
@@ -68,7 +77,7 @@ public struct Migrator {
     /// Applies pending migrations up to `target` (default: all). Returns the versions applied.
     @discardableResult
     public func up(to target: Int? = nil, log: (String) -> Void = { _ in }) throws -> [Int] {
-        let target = target ?? MigrationPlan.latestVersion
+        let target = target ?? plan.last?.version ?? 0
         guard plan.contains(where: { $0.version == target }) || target == 0 else {
             throw MigrationError(.badTarget, "unknown migration version \(target) (known: \(knownRange))")
         }
@@ -128,7 +137,7 @@ public struct Migrator {
         "\(plan.first?.version ?? 0)-\(plan.last?.version ?? 0)"
     }
 
-    private func run(_ steps: [Migration.Step], of migration: Migration) throws {
+    private func run(_ steps: [Migration<Connection>.Step], of migration: Migration<Connection>) throws {
         for step in steps {
             switch step {
             case .sql(let sql): try db.execute(sql)
@@ -137,14 +146,10 @@ public struct Migrator {
         }
     }
 
-    /// One `BEGIN IMMEDIATE` transaction with foreign keys off, as SQLite's
-    /// documented table-rebuild procedure requires; `foreign_key_check` must pass before commit.
     private func inMigrationTransaction(version: Int?, _ body: () throws -> Void) throws {
-        try db.execute("PRAGMA foreign_keys=OFF")
-        defer { try? db.execute("PRAGMA foreign_keys=ON") }
-        try db.writeTransaction {
+        try db.migrationTransaction {
             try body()
-            let dangling = try db.query("PRAGMA foreign_key_check", cached: false) { "\($0.text(0)) row \($0.int(1))" }
+            let dangling = try db.danglingReferences()
             guard dangling.isEmpty else {
                 throw MigrationError(
                     .foreignKeyViolation, version: version,
@@ -152,4 +157,9 @@ public struct Migrator {
             }
         }
     }
+}
+
+extension Migrator where Connection == Database {
+    /// SQLite's plan, the embedded default.
+    public init(db: Database) throws { try self.init(db: db, plan: MigrationPlan.all) }
 }

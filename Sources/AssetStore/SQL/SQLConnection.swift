@@ -43,12 +43,38 @@ public protocol SQLConnection: AnyObject {
     func indexExists(_ name: String) throws -> Bool
     /// Every index on `table`: name, unique, partial, and its columns in index order.
     func indexes(on table: String) throws -> [SQLIndexFacts]
+
+    /// A number that changes whenever any connection commits a change, read after this
+    /// connection's last transaction without a round trip, or nil when the backend has none.
+    /// Caches of rows (the token cache) stay valid while it does not move.
+    var dataVersion: UInt64? { get }
+
+    /// Runs `body` failing at once instead of waiting for another writer's lock: for
+    /// best-effort writes that must not hold a request up.
+    func withoutWaitingForLocks<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs one migration's steps in one transaction. SQLite turns foreign keys off around it,
+    /// as its documented table-rebuild procedure requires; PostgreSQL's DDL is transactional and
+    /// needs no rebuilds, so a plain write transaction does.
+    func migrationTransaction(_ body: () throws -> Void) throws
+
+    /// References left dangling by a migration, checked before it commits ("table row id").
+    func danglingReferences() throws -> [String]
 }
 
 extension SQLConnection {
     public func query<T>(_ sql: String, _ arguments: [SQLBindable] = [], row transform: (Row) throws -> T) throws
         -> [T]
     { try query(sql, arguments, cached: true, row: transform) }
+
+    public func query<T>(_ sql: String, cached: Bool, row transform: (Row) throws -> T) throws -> [T] {
+        try query(sql, [], cached: cached, row: transform)
+    }
+
+    /// Streams rows of a one-off query (reports): not kept prepared.
+    public func forEachRow(_ sql: String, _ arguments: [SQLBindable] = [], _ body: (Row) throws -> Void) throws {
+        try forEachRow(sql, arguments, cached: false, body)
+    }
 
     /// Runs a statement and maps its first row, if any.
     public func queryFirst<T>(
@@ -64,6 +90,21 @@ extension SQLConnection {
     @discardableResult
     public func run(_ sql: String, _ arguments: [SQLBindable] = []) throws -> Int {
         try run(sql, arguments, cached: true)
+    }
+
+    @discardableResult
+    public func run(_ sql: String, cached: Bool) throws -> Int { try run(sql, [], cached: cached) }
+
+    // Defaults for a backend that has nothing to add.
+    public var dataVersion: UInt64? { nil }
+    public func withoutWaitingForLocks<T>(_ body: () throws -> T) throws -> T { try body() }
+    public func migrationTransaction(_ body: () throws -> Void) throws { try writeTransaction(body) }
+    public func danglingReferences() throws -> [String] { [] }
+
+    /// The highest applied migration, read-only (0 before any migration).
+    public func schemaVersion() throws -> Int {
+        guard try tableExists("schema_migrations") else { return 0 }
+        return Int(try queryFirst("SELECT coalesce(max(version), 0) FROM schema_migrations") { $0.int(0) } ?? 0)
     }
 }
 

@@ -3,7 +3,7 @@ extension Database {
     /// Runs a statement and hands each row to `body` without collecting them, so a query over a
     /// million rows costs one row of memory.
     public func forEachRow(
-        _ sql: String, _ arguments: [SQLBindable] = [], cached: Bool = false, _ body: (Row) throws -> Void
+        _ sql: String, _ arguments: [SQLBindable], cached: Bool, _ body: (Row) throws -> Void
     ) throws {
         let statement = try statement(sql, cached: cached)
         defer { statement.reset() }

@@ -4,7 +4,15 @@ import CSQLite
 ///
 /// The server gives each worker thread its own `Database`; nothing here is shared, so the
 /// handle is opened with `SQLITE_OPEN_NOMUTEX` and the type is deliberately not `Sendable`.
-public final class Database {
+public final class Database: SQLConnection {
+    public static let dialect = SQLDialect(
+        name: "sqlite",
+        now: "strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+        autoIncrementPrimaryKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
+        blobType: "BLOB",
+        concatenate: { expression, separator in "group_concat(\(expression), '\(separator)')" }
+    )
+
     let handle: OpaquePointer
     public let path: String
     /// How long a statement waits for another connection's lock before failing with SQLITE_BUSY.
@@ -84,7 +92,7 @@ public final class Database {
 
     /// Runs a statement and maps each row; bindings are positional (`?`).
     public func query<T>(
-        _ sql: String, _ arguments: [SQLBindable] = [], cached: Bool = true, row transform: (Row) throws -> T
+        _ sql: String, _ arguments: [SQLBindable], cached: Bool, row transform: (Row) throws -> T
     ) throws -> [T] {
         let statement = try statement(sql, cached: cached)
         defer { statement.reset() }
@@ -96,20 +104,9 @@ public final class Database {
         return rows
     }
 
-    /// Runs a statement and maps its first row, if any.
-    public func queryFirst<T>(
-        _ sql: String, _ arguments: [SQLBindable] = [], cached: Bool = true, row transform: (Row) throws -> T
-    ) throws -> T? {
-        let statement = try statement(sql, cached: cached)
-        defer { statement.reset() }
-        try statement.bind(arguments.map(\.sqlValue))
-        guard try statement.step() else { return nil }
-        return try transform(Row(handle: statement.handle))
-    }
-
     /// Runs a statement that returns no rows; returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ arguments: [SQLBindable] = [], cached: Bool = true) throws -> Int {
+    public func run(_ sql: String, _ arguments: [SQLBindable], cached: Bool) throws -> Int {
         let statement = try statement(sql, cached: cached)
         defer { statement.reset() }
         try statement.bind(arguments.map(\.sqlValue))
@@ -145,6 +142,10 @@ public final class Database {
         sqlite3_busy_timeout(handle, milliseconds)
         defer { sqlite3_busy_timeout(handle, busyTimeoutMilliseconds) }
         return try body()
+    }
+
+    public func withoutWaitingForLocks<T>(_ body: () throws -> T) throws -> T {
+        try withBusyTimeout(milliseconds: 0, body)
     }
 
     /// Runs `body` in a deferred (read) transaction, so several reads see one snapshot.

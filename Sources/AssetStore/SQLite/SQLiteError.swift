@@ -3,7 +3,7 @@ import CSQLite
 /// A failed SQLite call: the extended result code, SQLite's message and the SQL that failed.
 ///
 /// Callers match on `code` (or the helpers below) rather than on message text.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+public struct SQLiteError: SQLFailure, Sendable, CustomStringConvertible {
     /// The extended result code (`sqlite3_extended_errcode`), e.g. 2067 for a UNIQUE violation.
     public let code: Int32
     public let message: String
@@ -23,6 +23,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     }
     /// Another connection holds the lock longer than the busy timeout.
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+    /// A lock held past the busy timeout passes; anything else will fail again.
+    public var isTransient: Bool { isBusy }
 
     public var description: String {
         var text = "SQLite error \(code): \(message)"

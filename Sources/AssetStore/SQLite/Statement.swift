@@ -60,26 +60,27 @@ public final class Statement {
 
 /// The current row of a stepping statement; valid only inside the row closure.
 /// Do not keep it: the values it reads are overwritten by the next step.
-public struct Row {
+public struct Row: SQLRow {
     let handle: OpaquePointer
 
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
-    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
     public func text(_ column: Int32) -> String {
         guard let cString = sqlite3_column_text(handle, column) else { return "" }
         return String(cString: cString)
     }
-    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    public func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard let base = sqlite3_column_blob(handle, column), count > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: count))
+    }
     public func value(_ column: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, column) {
         case SQLITE_INTEGER: return .integer(int(column))
-        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+        case SQLITE_FLOAT: return .real(double(column))
         case SQLITE_TEXT: return .text(text(column))
-        case SQLITE_BLOB:
-            let count = Int(sqlite3_column_bytes(handle, column))
-            guard let base = sqlite3_column_blob(handle, column), count > 0 else { return .blob([]) }
-            return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
+        case SQLITE_BLOB: return .blob(blob(column))
         default: return .null
         }
     }

@@ -19,7 +19,7 @@ struct ReportData: Sendable {
     var combinations: [CountAndBytes]
     var underCovered: [UnderCoveredAsset]
     var minProviders: Int
-    var migrations: [Migrator.Status]
+    var migrations: [MigrationStatus]
     var indexFacts: AssetIndexFacts
     /// Resumable uploads not yet complete: how many, and the bytes their partial files hold.
     var partialUploads: (count: Int, bytes: Int64)

@@ -18,8 +18,8 @@ struct MigrationCheck: Sendable {
 
     /// The checks the design asks for: the schema is complete and unedited, and per-user
     /// uniqueness is enforced by the right index with no global unique left.
-    static func evaluate(migrations: [Migrator.Status], facts: AssetIndexFacts) -> [MigrationCheck] {
-        func list(_ lines: [Migrator.Status]) -> String {
+    static func evaluate(migrations: [MigrationStatus], facts: AssetIndexFacts) -> [MigrationCheck] {
+        func list(_ lines: [MigrationStatus]) -> String {
             lines.map { "\($0.version) \($0.name)" }.joined(separator: ", ")
         }
         let pending = migrations.filter { $0.state == .pending }

@@ -3,27 +3,35 @@
 /// Aggregation happens in SQL so that a report costs about what the `sqlite3` CLI needs for the
 /// same numbers (`reportSQL` lists them for the benchmark's floor). Every query runs inside one
 /// read transaction (`readTransaction`), so all pages describe one snapshot.
-extension SQLiteStore {
-    static let totalsSQL = """
+extension SQLStore {
+    static var totalsSQL: String {
+        """
         SELECT (SELECT count(*) FROM users), count(*), coalesce(sum(size), 0),
             count(*) - count(sha256), coalesce(sum(CASE WHEN sha256 IS NULL THEN size END), 0),
             (SELECT count(*) FROM provider_uploads), (SELECT count(*) FROM asset_merges)
         FROM assets
         """
-    static let uniqueContentSQL = """
-        SELECT count(*), coalesce(sum(size), 0) FROM
-            (SELECT max(size) AS size FROM assets WHERE sha256 IS NOT NULL GROUP BY sha256)
+    }
+    static var uniqueContentSQL: String {
         """
-    static let duplicateMembersSQL = """
+        SELECT count(*), coalesce(sum(size), 0) FROM
+            (SELECT max(size) AS size FROM assets WHERE sha256 IS NOT NULL GROUP BY sha256) AS contents
+        """
+    }
+    static var duplicateMembersSQL: String {
+        """
         SELECT a.sha256, a.id, a.user_id, coalesce(u.name, ''), a.size, a.original_filename, a.created_at
         FROM assets a LEFT JOIN users u ON u.id = a.user_id
         WHERE a.sha256 IN (SELECT sha256 FROM assets WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING count(*) > 1)
         ORDER BY a.sha256, a.user_id, a.id
         """
-    static let latestReviewsSQL = """
+    }
+    static var latestReviewsSQL: String {
+        """
         SELECT group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at FROM duplicate_reviews
         WHERE id IN (SELECT max(id) FROM duplicate_reviews GROUP BY group_sha256) ORDER BY group_sha256
         """
+    }
     /// `limit` is `?` when run, a literal in `reportSQL`; the page counts all merges from the totals.
     static func mergeRecordsSQL(limit: String = "?") -> String {
         """
@@ -35,15 +43,17 @@ extension SQLiteStore {
     /// Assets per user and provider set in one pass: each asset's providers are gathered in
     /// primary-key order (assets by id, uploads by (asset_id, provider_id): both sequential),
     /// so per-user, per-provider and per-combination numbers all follow from these rows.
-    static let userCombinationsSQL = """
+    static var userCombinationsSQL: String {
+        """
         SELECT g.user_id, coalesce(u.name, ''), g.combo, g.assets, g.bytes, g.hashed FROM (
             SELECT user_id, combo, count(*) AS assets, coalesce(sum(size), 0) AS bytes, count(sha256) AS hashed
             FROM (SELECT a.user_id AS user_id, a.size AS size, a.sha256 AS sha256,
-                      coalesce(group_concat(p.provider_id, '+'), '') AS combo
-                  FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id GROUP BY a.id)
+                      coalesce(\(Connection.dialect.concatenate("p.provider_id", "+")), '') AS combo
+                  FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id GROUP BY a.id) AS c
             GROUP BY user_id, combo) AS g
         LEFT JOIN users u ON u.id = g.user_id ORDER BY g.user_id, g.combo
         """
+    }
     /// `minProviders` and `limit` are `?` when run, literals in `reportSQL`.
     static func underCoveredSQL(minProviders: String = "?", limit: String = "?") -> String {
         """
@@ -54,11 +64,6 @@ extension SQLiteStore {
         WHERE n < \(minProviders) ORDER BY a.id LIMIT \(limit)
         """
     }
-    static let indexListSQL = """
-        SELECT il.name, il."unique", il.partial, group_concat(ii.name, ',')
-        FROM pragma_index_list('assets') il JOIN pragma_index_info(il.name) ii
-        GROUP BY il.name ORDER BY il.name
-        """
 
     /// The aggregate queries of one report, with parameters inlined, for the benchmark's floor;
     /// in the order a report runs them.
@@ -67,7 +72,6 @@ extension SQLiteStore {
             userCombinationsSQL, latestReviewsSQL, duplicateMembersSQL, totalsSQL, uniqueContentSQL,
             mergeRecordsSQL(limit: String(listLimit)),
             underCoveredSQL(minProviders: String(minProviders), limit: String(listLimit)),
-            indexListSQL,
         ]
     }
 
@@ -83,19 +87,19 @@ extension SQLiteStore {
 
     /// Every asset whose content another user also holds, grouped by hash (rows arrive sorted by
     /// sha256, then user, then id), streamed so exports never hold them all. Each member carries
-    /// its group's latest review: the reviews query is stepped alongside, also in hash order (a
-    /// merge join), so no table of reviews is held in memory either.
+    /// its group's latest review: the reviews (one per reviewed group, made by hand, so few) are
+    /// read first in hash order and walked alongside (a merge join), since one connection runs
+    /// one query at a time.
     public func forEachDuplicateMember(_ body: (DuplicateMember) throws -> Void) throws {
-        let reviews = try db.statement(Self.latestReviewsSQL, cached: false)
-        func nextReview() throws -> DuplicateReview? {
-            try reviews.step() ? Self.review(Row(handle: reviews.handle)) : nil
-        }
-        var review = try nextReview()
+        let reviews = try db.query(Self.latestReviewsSQL, cached: false, row: Self.review)
+        var next = reviews.startIndex
+        var review = reviews.first
         try db.forEachRow(Self.duplicateMembersSQL) { row in
             let sha256 = row.text(0)
-            // Byte order, as SQLite's BINARY collation sorts both queries.
+            // Byte order: both queries sort by sha256, whose text is lowercase hex in every backend.
             while let current = review, current.groupSHA256.utf8.lexicographicallyPrecedes(sha256.utf8) {
-                review = try nextReview()
+                next += 1
+                review = next < reviews.endIndex ? reviews[next] : nil
             }
             try body(
                 DuplicateMember(
@@ -142,17 +146,14 @@ extension SQLiteStore {
         }
     }
 
-    /// Indexes on `assets` as SQLite records them (`pragma_index_list`, `pragma_index_info`).
+    /// Indexes on `assets` as the backend's catalog records them.
     public func assetIndexFacts() throws -> AssetIndexFacts {
-        let indexes = try db.query(Self.indexListSQL, cached: false) { row in
-            (name: row.text(0), unique: row.int(1) == 1, partial: row.int(2) == 1,
-             columns: row.text(3).split(separator: ",").map(String.init))
-        }
+        let indexes = try db.indexes(on: "assets")
         let perUser = indexes.first { $0.name == "idx_asset_user_sha256" }
-        let global = indexes.filter { $0.unique && $0.columns == ["sha256"] }
+        let global = indexes.filter { $0.isUnique && $0.columns == ["sha256"] }
         return AssetIndexFacts(
-            perUserIndexExists: perUser != nil, perUserIndexUnique: perUser?.unique ?? false,
-            perUserIndexPartial: perUser?.partial ?? false, perUserIndexColumns: perUser?.columns ?? [],
+            perUserIndexExists: perUser != nil, perUserIndexUnique: perUser?.isUnique ?? false,
+            perUserIndexPartial: perUser?.isPartial ?? false, perUserIndexColumns: perUser?.columns ?? [],
             globalUniqueOnSHA256: global.map(\.name))
     }
 
@@ -175,14 +176,12 @@ extension SQLiteStore {
                 guard let held else { throw StoreError.unknownAsset(keepAssetID) }
                 guard held == group else { throw StoreError.assetNotInGroup(asset: keepAssetID, group: group) }
             }
-            try db.run(
+            return try db.queryFirst(
                 """
                 INSERT INTO duplicate_reviews (group_sha256, decision, keep_asset_id, note, reviewed_by)
                 VALUES (?, ?, ?, ?, ?)
-                """, [group, decision, keepAssetID, note, reviewedBy], cached: false)
-            return try db.queryFirst(
-                "SELECT group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at FROM duplicate_reviews WHERE id = ?",
-                [db.lastInsertRowID], cached: false, row: Self.review)!
+                RETURNING group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at
+                """, [group, decision, keepAssetID, note, reviewedBy], cached: false, row: Self.review)!
         }
     }
 

@@ -18,7 +18,7 @@ public enum BackfillOutcome: Equatable, Sendable {
     case alreadyHashed(AssetID)
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// How many rows still have no hash.
     public func unhashedAssetCount() throws -> Int {
         Int(try db.queryFirst("SELECT count(*) FROM assets WHERE sha256 IS NULL") { $0.int(0) } ?? 0)
@@ -60,15 +60,18 @@ extension SQLiteStore {
 
     /// Folds one asset row into another of the same user and content; call inside a transaction.
     func merge(removed: AssetID, into kept: AssetID, user: UserID, sha256: SHA256Digest) throws {
+        let uploads = try db.query(
+            "SELECT provider_id, provider_asset_id FROM provider_uploads WHERE asset_id = ?", [removed.rawValue],
+            cached: false
+        ) { ($0.text(0), $0.text(1)) }
         try db.run(
             """
             INSERT INTO asset_merges (user_id, sha256, kept_asset_id, merged_asset_id, merged_original_filename,
                 merged_providers, source)
-            SELECT ?, ?, ?, a.id, a.original_filename,
-                coalesce((SELECT json_group_object(provider_id, provider_asset_id) FROM provider_uploads
-                          WHERE asset_id = a.id), '{}'), 'backfill'
+            SELECT ?, ?, ?, a.id, a.original_filename, ?, 'backfill'
             FROM assets a WHERE a.id = ?
-            """, [user.rawValue, sha256.hex, kept.rawValue, removed.rawValue])
+            """,
+            [user.rawValue, sha256.hex, kept.rawValue, try ProviderMap.json(uploads), removed.rawValue])
         try db.run(
             """
             INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id, uploaded_at)

@@ -8,17 +8,19 @@ public struct User: Equatable, Sendable {
     public let createdAt: String
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// Creates a user; a taken name is `StoreError.userExists`.
     @discardableResult
     public func addUser(name: String, isAdmin: Bool = false) throws -> User {
         let name = try UserName.validate(name)
         do {
             return try db.writeTransaction {
-                try db.run("INSERT INTO users (name, is_admin) VALUES (?, ?)", [name, isAdmin])
-                return try user(id: UserID(db.lastInsertRowID))!
+                let id = try db.queryFirst(
+                    "INSERT INTO users (name, is_admin) VALUES (?, ?) RETURNING id", [name, isAdmin], cached: false
+                ) { $0.int(0) }!
+                return try user(id: UserID(id))!
             }
-        } catch let error as SQLiteError where error.isUniqueViolation {
+        } catch let error as SQLFailure where error.isUniqueViolation {
             throw StoreError.userExists(name)
         }
     }

@@ -28,9 +28,10 @@ public struct NewAsset: Sendable {
     }
 }
 
-extension SQLiteStore {
-    static let assetColumns =
+extension SQLStore {
+    static var assetColumns: String {
         "id, user_id, sha256, size, mime_type, original_filename, provider_id, created_at, last_accessed_at"
+    }
 
     /// The caller's asset with this content, or nil. Read-only: touches no column.
     /// One statement (asset LEFT JOIN its uploads): this is the check-by-hash hot path.
@@ -108,8 +109,9 @@ extension SQLiteStore {
     }
 
     /// Inserts the asset unless the user already has one with that hash; returns the asset and
-    /// whether it was created. Safe against concurrent callers: `BEGIN IMMEDIATE` serialises
-    /// writers, and the unique index is the backstop across processes.
+    /// whether it was created. Safe against concurrent callers: write transactions are
+    /// serialised (a PostgreSQL conflict is retried, then finds the other's row), and the
+    /// unique index is the backstop.
     public func findOrCreateAsset(_ new: NewAsset) throws -> (asset: Asset, created: Bool) {
         try db.writeTransaction {
             if let sha256 = new.sha256, let existing = try findAsset(user: new.userID, sha256: sha256) {
@@ -124,17 +126,18 @@ extension SQLiteStore {
     @discardableResult
     public func insertAsset(_ new: NewAsset) throws -> AssetID {
         do {
-            try db.run(
-                """
-                INSERT INTO assets (user_id, sha256, size, mime_type, original_filename, provider_id, storage_path, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, \(Self.now)))
-                """,
-                [
-                    new.userID.rawValue, new.sha256?.hex, new.size, new.mimeType, new.originalFilename,
-                    new.providerID?.rawValue, new.storagePath, new.createdAt,
-                ])
-            return AssetID(db.lastInsertRowID)
-        } catch let error as SQLiteError where error.isUniqueViolation {
+            return AssetID(
+                try db.queryFirst(
+                    """
+                    INSERT INTO assets (user_id, sha256, size, mime_type, original_filename, provider_id, storage_path, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, coalesce(?, \(Self.now))) RETURNING id
+                    """,
+                    [
+                        new.userID.rawValue, new.sha256?.hex, new.size, new.mimeType, new.originalFilename,
+                        new.providerID?.rawValue, new.storagePath, new.createdAt,
+                    ]
+                ) { $0.int(0) }!)
+        } catch let error as SQLFailure where error.isUniqueViolation {
             throw StoreError.duplicateAsset(user: new.userID, sha256: new.sha256!)
         }
     }

@@ -40,15 +40,17 @@ public enum LeaseOutcome: Sendable, Equatable {
     case heldElsewhere(Delivery)
 }
 
-/// The delivery queue (migration 8): enqueue, lease, record. Every write is one
-/// `BEGIN IMMEDIATE` transaction, so two processes never lease one job; a lease whose expiry has
+/// The delivery queue (migration 8): enqueue, lease, record. Every write is one serialised
+/// write transaction (`SQLConnection.writeTransaction`), so two processes never lease one job; a lease whose expiry has
 /// passed belongs to a sender that died and is taken over. Times come from the caller (`now`),
 /// so tests can move the clock.
-extension SQLiteStore {
-    static let deliveryColumns = """
+extension SQLStore {
+    static var deliveryColumns: String {
+        """
         asset_id, provider_id, state, attempts, last_error, next_attempt_at, lease_owner, lease_expires_at,
         idempotency_key, created_at, updated_at
         """
+    }
 
     static func delivery(_ row: Row) -> Delivery? {
         guard let provider = try? ProviderID(parsing: row.text(1)), let state = DeliveryState(rawValue: row.text(2))
@@ -97,7 +99,7 @@ extension SQLiteStore {
             VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?3, ?3)
             ON CONFLICT (asset_id, provider_id) DO UPDATE SET
                 state = 'queued', next_attempt_at = ?3, updated_at = ?3, lease_owner = NULL, lease_expires_at = NULL
-            WHERE deliveries.state IN ('failed', 'delivered') OR (?5 AND deliveries.state = 'queued')
+            WHERE deliveries.state IN ('failed', 'delivered') OR (?5 = 1 AND deliveries.state = 'queued')
             """, [asset.rawValue, provider.rawValue, stamp, Self.newIdempotencyKey(), retryNow])
         return try delivery(asset: asset, provider: provider)!
     }
@@ -107,20 +109,21 @@ extension SQLiteStore {
     public func leaseNextDelivery(owner: String, leaseSeconds: [ProviderID: Double], now: Date = Date()) throws
         -> Delivery?
     {
-        let stamp = Timestamp.string(now)
-        let providers = "[" + leaseSeconds.keys.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]"
+        guard !leaseSeconds.isEmpty else { return nil }
+        let providers = leaseSeconds.keys.map(\.rawValue).sorted()
+        let arguments: [SQLBindable] = [Timestamp.string(now)] + providers
         let dueSQL = """
             SELECT \(Self.deliveryColumns) FROM deliveries
             WHERE ((state = 'queued' AND next_attempt_at <= ?1)
                 OR (state = 'delivering' AND lease_expires_at <= ?1))
-              AND provider_id IN (SELECT value FROM json_each(?2))
+              AND provider_id IN (\((2...providers.count + 1).map { "?\($0)" }.joined(separator: ", ")))
             ORDER BY next_attempt_at LIMIT 1
             """
         // Look first without the write lock: idle workers poll, and must not queue behind (or
         // hold up) the uploads' writers twice a second for nothing.
-        guard try db.queryFirst(dueSQL, [stamp, providers], row: { _ in true }) != nil else { return nil }
+        guard try db.queryFirst(dueSQL, arguments, row: { _ in true }) != nil else { return nil }
         return try db.writeTransaction {
-            guard let due = try db.queryFirst(dueSQL, [stamp, providers], row: Self.delivery) ?? nil else {
+            guard let due = try db.queryFirst(dueSQL, arguments, row: Self.delivery) ?? nil else {
                 return nil
             }
             return try take(due, owner: owner, leaseSeconds: leaseSeconds[due.providerID] ?? 900, now: now)

@@ -1,3 +1,4 @@
+import Foundation
 import AssetDedupCore
 
 /// One resumable upload as stored: who, where to, how far, and the hash state of those bytes.
@@ -56,15 +57,16 @@ public enum UploadLockOutcome: Equatable, Sendable {
 
 /// Resumable upload sessions: the row is the truth for offset and hash state; the append lock
 /// in the row keeps two requests (in any process) from appending to one upload at once.
-extension SQLiteStore {
-    static let sessionColumns = """
+extension SQLStore {
+    static var sessionColumns: String {
+        """
         id, user_id, provider_id, filename, mime_type, upload_length, upload_offset, hash_state,
         claimed_sha256, sha256, completed_at, answered_at, updated_at
         """
+    }
 
     static func uploadSession(_ row: Row) -> UploadSession {
-        let hashState: [UInt8]
-        if case .blob(let bytes) = row.value(7) { hashState = bytes } else { hashState = [] }
+        let hashState = row.blob(7)
         return UploadSession(
             id: row.text(0), userID: UserID(row.int(1)),
             providerID: (try? ProviderID(parsing: row.text(2))) ?? (try! ProviderID(parsing: "unknown")),
@@ -98,7 +100,7 @@ extension SQLiteStore {
 
     /// Takes the append lock of the user's upload `id` for `owner`.
     ///
-    /// One `BEGIN IMMEDIATE` transaction, so two requests cannot both see it free. `isOwnerAlive`
+    /// One serialised write transaction, so two requests cannot both see it free. `isOwnerAlive`
     /// says whether the holder's process still runs: true keeps the lock however old (a slow
     /// client's append may take hours, and two writers would corrupt the file), false frees it at
     /// once (a killed process), nil (another host: cannot tell) frees it after `staleAfter` s.
@@ -109,9 +111,9 @@ extension SQLiteStore {
             let row = try db.queryFirst(
                 """
                 SELECT \(Self.sessionColumns), lock_owner, locked_at,
-                    locked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?3))
+                    locked_at < ?3
                 FROM upload_sessions WHERE id = ?1 AND user_id = ?2
-                """, [id, user.rawValue, max(staleAfter, 0)]
+                """, [id, user.rawValue, Self.timestamp(secondsAgo: staleAfter)]
             ) {
                 (
                     session: Self.uploadSession($0), owner: $0.optionalText(13), since: $0.optionalText(14),
@@ -177,9 +179,8 @@ extension SQLiteStore {
         try db.query(
             """
             SELECT id FROM upload_sessions
-            WHERE updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1))
-                AND (locked_at IS NULL OR locked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1)))
-            """, [max(olderThanSeconds, 0)]
+            WHERE updated_at < ?1 AND (locked_at IS NULL OR locked_at < ?1)
+            """, [Self.timestamp(secondsAgo: olderThanSeconds)]
         ) { $0.text(0) }
     }
 
@@ -189,9 +190,14 @@ extension SQLiteStore {
         try db.run(
             """
             DELETE FROM upload_sessions WHERE id = ?2
-                AND updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1))
-                AND (locked_at IS NULL OR locked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1)))
-            """, [max(olderThanSeconds, 0), id]) > 0
+                AND updated_at < ?1 AND (locked_at IS NULL OR locked_at < ?1)
+            """, [Self.timestamp(secondsAgo: olderThanSeconds), id]) > 0
+    }
+
+    /// The time `seconds` ago as stored text: cut-offs are computed here, not in SQL, so every
+    /// backend compares the same strings.
+    static func timestamp(secondsAgo seconds: Double) -> String {
+        Timestamp.string(Date().addingTimeInterval(-max(seconds, 0)))
     }
 
     /// Whether any session row has this id (the sweep keeps files that have one).

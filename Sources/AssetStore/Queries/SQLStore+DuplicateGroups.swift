@@ -3,8 +3,9 @@
 /// A group is what the duplicates report lists (`duplicateMembersSQL`): a hash more than one
 /// asset holds; the per-user unique index makes those holders different users. Pages follow
 /// the hash (keyset pagination), so a page costs the same wherever it starts.
-extension SQLiteStore {
-    static let duplicateGroupPageSQL = """
+extension SQLStore {
+    static var duplicateGroupPageSQL: String {
+        """
         WITH page AS (
             SELECT sha256 FROM assets WHERE sha256 IS NOT NULL AND sha256 > ?
             GROUP BY sha256 HAVING count(*) > 1 ORDER BY sha256 LIMIT ?)
@@ -12,10 +13,13 @@ extension SQLiteStore {
         FROM page JOIN assets a ON a.sha256 = page.sha256 LEFT JOIN users u ON u.id = a.user_id
         ORDER BY a.sha256, a.user_id, a.id
         """
-    static let latestReviewOfGroupSQL = """
+    }
+    static var latestReviewOfGroupSQL: String {
+        """
         SELECT group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at FROM duplicate_reviews
         WHERE group_sha256 = ? ORDER BY id DESC LIMIT 1
         """
+    }
 
     /// The members of the first `limit` groups whose hash sorts after `after` (`""`: from the
     /// start), in report order (hash, user, asset), each with its group's latest review. Run it

@@ -12,7 +12,7 @@ public struct MissingOnProvider: Equatable, Sendable {
 }
 
 /// Provider coverage: what `sync` must still push, and where an asset is (`whereis`).
-extension SQLiteStore {
+extension SQLStore {
     /// One page of assets that have a hash but no `provider_uploads` row for `provider`, in id
     /// order after `after` (keyset pagination: rows recorded meanwhile simply drop out, and a
     /// failed asset is not seen again in the same run). Scoped to `user` when given.

@@ -1,3 +1,4 @@
+import Foundation
 import AssetDedupCore
 import struct Crypto.SHA256
 
@@ -20,7 +21,7 @@ public struct AuthenticatedUser: Equatable, Sendable {
     public let lastUsedAt: String?
 }
 
-extension SQLiteStore {
+extension SQLStore {
     /// The SHA-256 (hex) under which a token is stored and looked up.
     public static func tokenHash(_ token: String) -> String {
         SHA256Digest(bytes: SHA256.hash(data: Array(token.utf8))).hex
@@ -32,10 +33,11 @@ extension SQLiteStore {
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let secret = "adt_" + SHA256Digest(bytes: bytes).hex
         let token = try db.writeTransaction {
-            try db.run(
-                "INSERT INTO api_tokens (user_id, token_sha256, label) VALUES (?, ?, ?)",
-                [user.rawValue, Self.tokenHash(secret), label])
-            return try self.token(id: db.lastInsertRowID)!
+            let id = try db.queryFirst(
+                "INSERT INTO api_tokens (user_id, token_sha256, label) VALUES (?, ?, ?) RETURNING id",
+                [user.rawValue, Self.tokenHash(secret), label], cached: false
+            ) { $0.int(0) }!
+            return try self.token(id: id)!
         }
         return (token, secret)
     }
@@ -79,8 +81,8 @@ extension SQLiteStore {
         try db.run(
             """
             UPDATE api_tokens SET last_used_at = \(Self.now)
-            WHERE id = ? AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ','now','-60 seconds'))
-            """, [id])
+            WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)
+            """, [id, Timestamp.string(Date().addingTimeInterval(-60))])
     }
 
     static func token(_ row: Row) -> APIToken {

@@ -1,0 +1,30 @@
+import AssetDedupCore
+
+/// The project's queries on one database connection, written once for every SQL backend.
+///
+/// The SQL here is what SQLite and PostgreSQL share; where they differ the text comes from
+/// `Connection.dialect` (see `SQLConnection`). One store per thread, like its connection.
+public final class SQLStore<Connection: SQLConnection> {
+    public typealias Row = Connection.Row
+    public let db: Connection
+
+    public init(db: Connection) { self.db = db }
+
+    /// The current UTC time as ISO-8601 text, in this backend's SQL.
+    static var now: String { Connection.dialect.now }
+}
+
+/// The embedded default: SQLite through `Database`.
+public typealias SQLiteStore = SQLStore<Database>
+
+extension SQLStore where Connection == Database {
+    /// Opens a connection to the SQLite file at `path` with the project's settings.
+    public convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        self.init(db: try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
+    }
+}
+
+extension SQLStore {
+    /// The applied schema version, read-only (0 before any migration).
+    public func schemaVersion() throws -> Int { try db.schemaVersion() }
+}
