@@ -190,7 +190,7 @@ let package = Package(
         ),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).
-        .testTarget(name: "PostgresBackendTests", dependencies: ["PostgresBackend", "AssetStore"]),
+        .testTarget(name: "PostgresBackendTests", dependencies: ["PostgresBackend", "AssetStore", "AssetDedupCore"]),
         .testTarget(
             name: "ReportsTests",
             dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],
