@@ -123,7 +123,7 @@ public enum PostgresMigrations {
                     SELECT a.id, j.key, j.value, a.created_at
                     FROM assets a, jsonb_each_text(a.providers_json::jsonb) j;
                 ALTER TABLE assets DROP COLUMN providers_json;
-                """)
+                """),
         ],
         down: [
             .sql(

@@ -91,7 +91,8 @@ struct PostgresMigrationTests {
             #expect(keys.count == 4 && keys.allSatisfy { $0.wholeMatch(of: /[0-9a-f]{32}/) != nil })
             #expect(
                 try db.indexes(on: "assets").first { $0.name == "idx_asset_user_sha256" }
-                    == SQLIndexFacts(name: "idx_asset_user_sha256", isUnique: true, isPartial: true, columns: ["user_id", "sha256"]))
+                    == SQLIndexFacts(
+                        name: "idx_asset_user_sha256", isUnique: true, isPartial: true, columns: ["user_id", "sha256"]))
 
             #expect(try migrator.down(to: 1) == Array((2...9).reversed()))
             #expect(try dump(db, "users") == usersBefore)
@@ -122,7 +123,8 @@ struct PostgresMigrationTests {
             }
             #expect(rows == ["10 1 \(a)", "12 2 \(c)", "13 2 NULL"])
             let uploads = try db.query(
-                "SELECT provider_id, provider_asset_id FROM provider_uploads WHERE asset_id = 10 ORDER BY 1", cached: false
+                "SELECT provider_id, provider_asset_id FROM provider_uploads WHERE asset_id = 10 ORDER BY 1",
+                cached: false
             ) { "\($0.text(0))=\($0.text(1))" }
             #expect(uploads == ["pixverse=pv-old", "runway=rw-new"])
             // Down to 2 folds the rows back into the seed system's compact, ordered JSON.
