@@ -46,6 +46,13 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
+        // libpq, blocking: the store runs on FastCGI worker threads, one connection per thread.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+
         // libfcgi accept loop on N threads; no domain knowledge.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"]),
 
@@ -68,6 +75,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+
+        // PostgreSQL backend of the store seam (SQLConnection over libpq); the only importer of CLibPQ.
+        .target(name: "PostgresBackend", dependencies: ["CLibPQ", "AssetStore", "AssetDedupCore"]),
 
         // Content-addressed blob files under var/blobs.
         .target(
@@ -184,6 +194,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).
+        .testTarget(name: "PostgresBackendTests", dependencies: ["PostgresBackend", "AssetStore", "AssetDedupCore"]),
         .testTarget(
             name: "ReportsTests",
             dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],

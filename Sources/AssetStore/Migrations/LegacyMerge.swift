@@ -2,11 +2,11 @@
 ///
 /// Written once for every backend: the provider maps are parsed and merged in Swift
 /// (`ProviderMap`) rather than with one backend's JSON functions.
-enum LegacyMerge {
+public enum LegacyMerge {
     /// Merges rows of one user that share a hash once hashes are normalised (`ABC…` and `abc…`):
     /// keeps the oldest row, unions the provider maps (the kept row wins on conflict), keeps the
     /// latest access time, records each merge in `asset_merges`, and deletes the newer rows.
-    @Sendable static func mergeJSONCollisions<C: SQLConnection>(_ db: C) throws {
+    @Sendable public static func mergeJSONCollisions<C: SQLConnection>(_ db: C) throws {
         let groups = try db.query(
             """
             SELECT user_id, sha256 FROM assets WHERE sha256 IS NOT NULL
@@ -51,7 +51,7 @@ enum LegacyMerge {
     }
 
     /// Refuses to restore a global UNIQUE on sha256 while two users hold the same hash.
-    @Sendable static func refuseCrossUserCollisions<C: SQLConnection>(_ db: C) throws {
+    @Sendable public static func refuseCrossUserCollisions<C: SQLConnection>(_ db: C) throws {
         var usersByHash: [(sha256: String, users: [String])] = []
         try db.forEachRow(
             """
@@ -76,7 +76,7 @@ enum LegacyMerge {
     }
 
     /// Refuses to split provider maps that are not JSON objects, naming the rows to fix.
-    @Sendable static func refuseMalformedProviderJSON<C: SQLConnection>(_ db: C) throws {
+    @Sendable public static func refuseMalformedProviderJSON<C: SQLConnection>(_ db: C) throws {
         var bad: [String] = []
         try db.forEachRow("SELECT id, providers_json FROM assets ORDER BY id") { row in
             if ProviderMap.parse(row.text(1)) == nil { bad.append(String(row.int(0))) }

@@ -11,7 +11,7 @@ extension SQLStore {
         try db.query(
             """
             SELECT \(Self.assetColumns) FROM assets a
-            WHERE a.sha256 IS NOT NULL AND a.id > ?1 AND (?2 IS NULL OR a.user_id = ?2)
+            WHERE a.sha256 IS NOT NULL AND a.id > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR a.user_id = ?2)
               AND NOT EXISTS (SELECT 1 FROM provider_uploads u WHERE u.asset_id = a.id AND u.provider_id = ?3)
             ORDER BY a.id LIMIT ?4
             """, [after?.rawValue ?? 0, user?.rawValue, provider.rawValue, limit], row: Self.asset)
@@ -22,7 +22,7 @@ extension SQLStore {
         try db.queryFirst(
             """
             SELECT count(*), coalesce(sum(a.size), 0) FROM assets a
-            WHERE a.sha256 IS NOT NULL AND (?1 IS NULL OR a.user_id = ?1)
+            WHERE a.sha256 IS NOT NULL AND (CAST(?1 AS BIGINT) IS NULL OR a.user_id = ?1)
               AND NOT EXISTS (SELECT 1 FROM provider_uploads u WHERE u.asset_id = a.id AND u.provider_id = ?2)
             """, [user?.rawValue, provider.rawValue]
         ) { MissingOnProvider(count: Int($0.int(0)), bytes: $0.int(1)) } ?? MissingOnProvider(count: 0, bytes: 0)
@@ -32,14 +32,14 @@ extension SQLStore {
     public func countUnhashed(user: UserID? = nil) throws -> Int {
         Int(
             try db.queryFirst(
-                "SELECT count(*) FROM assets WHERE sha256 IS NULL AND (?1 IS NULL OR user_id = ?1)", [user?.rawValue]
+                "SELECT count(*) FROM assets WHERE sha256 IS NULL AND (CAST(?1 AS BIGINT) IS NULL OR user_id = ?1)", [user?.rawValue]
             ) { $0.int(0) } ?? 0)
     }
 
     /// Every user's asset with this content (no `user`), or the one user's; oldest first.
     public func assets(sha256: SHA256Digest, user: UserID? = nil) throws -> [Asset] {
         var assets = try db.query(
-            "SELECT \(Self.assetColumns) FROM assets WHERE sha256 = ?1 AND (?2 IS NULL OR user_id = ?2) ORDER BY id",
+            "SELECT \(Self.assetColumns) FROM assets WHERE sha256 = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR user_id = ?2) ORDER BY id",
             [sha256.hex, user?.rawValue], row: Self.asset)
         for index in assets.indices { assets[index].uploads = try uploads(of: assets[index].id) }
         return assets

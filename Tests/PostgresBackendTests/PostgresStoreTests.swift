@@ -1,0 +1,97 @@
+import AssetDedupCore
+import AssetStore
+import Foundation
+import PostgresBackend
+import Synchronization
+import Testing
+
+/// The shared store SQL (`SQLStore`) on PostgreSQL, migrated by `PostgresMigrations.plan`.
+@Suite("SQLStore on PostgreSQL", .enabled(if: !TestCluster.isSkipped))
+struct PostgresStoreTests {
+    let pixverse = try! ProviderID(parsing: "pixverse")
+
+    func digest(_ seed: UInt8) -> SHA256Digest { SHA256Digest(bytes: [UInt8](repeating: seed, count: 32)) }
+
+    func withStore<T>(_ body: (SQLStore<PostgresConnection>, String) throws -> T) throws -> T {
+        try TestCluster.withSchema { url in
+            let store = SQLStore(db: try PostgresConnection(url: url))
+            try Migrator(db: store.db).up()
+            return try body(store, url)
+        }
+    }
+
+    @Test("users, per-user dedup, duplicates refused, uploads recorded once")
+    func assets() throws {
+        try withStore { store, _ in
+            let alice = try store.addUser(name: "alice")
+            let bob = try store.addUser(name: "bob", isAdmin: true)
+            #expect(throws: StoreError.userExists("alice")) { try store.addUser(name: "alice") }
+            let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
+            let b = try store.insertAsset(NewAsset(userID: bob.id, sha256: digest(1), size: 1))
+            #expect(a != b)
+            #expect(throws: StoreError.duplicateAsset(user: alice.id, sha256: digest(1))) {
+                try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
+            }
+            #expect(try store.findAsset(user: alice.id, sha256: digest(1))?.id == a)
+            #expect(try store.asset(id: b, user: alice.id) == nil)
+            #expect(try store.recordUpload(asset: a, provider: pixverse, providerAssetID: "first"))
+            #expect(try !store.recordUpload(asset: a, provider: pixverse, providerAssetID: "second"))
+            #expect(try store.uploads(of: a) == [pixverse: "first"])
+            #expect(try store.user(named: "bob")?.isAdmin == true)
+        }
+    }
+
+    @Test("tokens: issued, authenticated, revoked")
+    func tokens() throws {
+        try withStore { store, _ in
+            let alice = try store.addUser(name: "alice")
+            let (token, secret) = try store.issueToken(for: alice.id, label: "ci")
+            #expect(try store.authenticate(token: secret)?.userID == alice.id)
+            try store.revokeToken(id: token.id)
+            #expect(try store.authenticate(token: secret) == nil)
+        }
+    }
+
+    @Test("eight connections racing to create the same assets end with one row each")
+    func racingFindOrCreate() throws {
+        try withStore { store, url in
+            let alice = try store.addUser(name: "alice")
+            let failures = Mutex<[String]>([])
+            let created = Mutex<[Int: Int]>([:])
+            DispatchQueue.concurrentPerform(iterations: 8) { worker in
+                do {
+                    let mine = SQLStore(db: try PostgresConnection(url: url))
+                    for round in 0..<20 {
+                        let outcome = try mine.findOrCreateAsset(
+                            NewAsset(userID: alice.id, sha256: digest(UInt8(round)), size: Int64(worker)))
+                        if outcome.created { created.withLock { $0[round, default: 0] += 1 } }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            #expect(try store.db.queryFirst("SELECT count(*) FROM assets", cached: false) { $0.int(0) } == 20)
+            #expect(created.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<20).map { ($0, 1) }))
+        }
+    }
+
+    @Test("provider coverage and delivery queue queries")
+    func providersAndDeliveries() throws {
+        try withStore { store, _ in
+            let alice = try store.addUser(name: "alice")
+            let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 10))
+            _ = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(2), size: 5))
+            #expect(try store.countMissing(on: pixverse) == MissingOnProvider(count: 2, bytes: 15))
+            #expect(try store.countMissing(on: pixverse, user: alice.id).count == 2)
+            #expect(try store.countUnhashed() == 0)
+            #expect(try store.assetsMissing(on: pixverse, after: nil, limit: 10).count == 2)
+            #expect(try store.assets(sha256: digest(1)).map(\.id) == [a])
+            #expect(try store.assets(sha256: digest(1), user: alice.id).map(\.id) == [a])
+            _ = try store.enqueueDelivery(asset: a, provider: pixverse)
+            let leased = try store.leaseNextDelivery(owner: "w1", leaseSeconds: [pixverse: 30])
+            #expect(leased?.assetID == a)
+            _ = try store.storeTotals()
+        }
+    }
+}
