@@ -136,6 +136,8 @@ let package = Package(
             dependencies: [
                 "AssetDedupCore",
                 "AssetStore",
+                "PostgresBackend",
+                "StoreProtocols",
                 "BlobStore",
                 "Providers",
                 "Delivery",

@@ -1,9 +1,14 @@
+import AssetStore
+import PostgresBackend
 import StoreProtocols
 
-/// Placeholder until the PostgreSQL backend lands: `--db postgresql://…` is refused by name.
+/// The PostgreSQL backend as the commands see it: the shared SQL store on a libpq connection.
 enum PostgresStores {
     static func open(url: String) throws -> any AssetDedupStore {
-        throw CLIError("this build has no PostgreSQL backend")
+        SQLStore(db: try PostgresConnection(url: url))
     }
-    static func reportSQL(minProviders: Int, listLimit: Int) -> [String] { [] }
+
+    static func reportSQL(minProviders: Int, listLimit: Int) -> [String] {
+        SQLStore<PostgresConnection>.reportSQL(minProviders: minProviders, listLimit: listLimit)
+    }
 }
