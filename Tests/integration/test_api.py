@@ -1,5 +1,5 @@
-"""The HTTP API through a real nginx and the real app on 127.0.0.1, against a real SQLite
-file and real folders."""
+"""The HTTP API through a real nginx and the real app on 127.0.0.1, against a real store
+(SQLite or PostgreSQL, conftest's Database) and real folders."""
 import concurrent.futures
 import hashlib
 import json
