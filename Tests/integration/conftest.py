@@ -159,6 +159,14 @@ class Database:
         problems = [r for r in self.sql("PRAGMA integrity_check") if r != ("ok",)]
         return problems + self.sql("PRAGMA foreign_key_check")
 
+    def migrate(self):
+        """`migrate up`, then a check that it reached this store: a binary without PostgreSQL
+        support would take the URL for a SQLite file path and pass on a file of its own."""
+        run_cli("migrate", "up", db=self)
+        if not self.sqlite and "schema_migrations" not in self.tables():
+            raise AssertionError(f"`migrate up --db {self.url}` left no schema_migrations table in that "
+                                 "database: does this binary support PostgreSQL?")
+
     def drop(self):
         """Removes a PostgreSQL test database (its connections first); a SQLite file goes with tmp_path."""
         if self.sqlite:
@@ -188,7 +196,7 @@ def db(tmp_path):
     """A migrated store (`Database`): a file in a temp folder, or a fresh PostgreSQL database."""
     database = Database(tmp_path)
     try:
-        run_cli("migrate", "up", db=database)
+        database.migrate()
         yield database
     finally:
         database.drop()
@@ -286,7 +294,7 @@ class Stack:
         (prefix / "nginx.conf").write_text(conf)
 
     def _start(self):
-        run_cli("migrate", "up", db=self.db)
+        self.db.migrate()
         for node in range(len(self.sockets)):
             self.start_app(node)
         self.port = free_port()
