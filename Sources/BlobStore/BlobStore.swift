@@ -87,21 +87,47 @@ public struct BlobStore: Sendable {
         return (digest, size)
     }
 
-    /// Removes temp files left by a crash; returns how many were removed. Run at startup,
-    /// before any request can create a new temp file.
+    /// Removes temp files a crash left; returns how many were removed. Run at startup. Several
+    /// `serve` nodes may share this data folder, so a file whose writer (the pid in its name) still
+    /// runs on this host is another node's upload in flight and stays; it goes once that process is
+    /// gone, or after `abandonedAfterSeconds` untouched (a writer copies at disk speed, so a live
+    /// one never leaves its file alone that long).
     @discardableResult
-    public func sweepTempFiles() throws -> Int {
+    public func sweepTempFiles(abandonedAfterSeconds: Double = 3600) throws -> Int {
         guard let dir = opendir(tempDirectory) else { throw FileError("opendir", path: tempDirectory) }
         defer { closedir(dir) }
+        let now = Double(time(nil))
         var removed = 0
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            guard name.hasSuffix(".part") else { continue }
-            if unlink("\(tempDirectory)/\(name)") == 0 { removed += 1 }
+            let path = "\(tempDirectory)/\(name)"
+            var info = stat()
+            guard name.hasSuffix(".part"), stat(path, &info) == 0 else { continue }
+            let abandoned = Self.isAbandonedTempFile(
+                name: name, secondsUntouched: now - Double(info.st_mtim.tv_sec), after: abandonedAfterSeconds,
+                isRunning: Self.isRunning)
+            if abandoned && unlink(path) == 0 { removed += 1 }
         }
         return removed
+    }
+
+    /// The sweep's rule, without files: `upload-<pid>-<random>.part` is abandoned when that pid is
+    /// not a running process other than this one (an earlier process with our pid is gone too),
+    /// or when it was untouched for `after` seconds. A name without a pid is judged by age alone.
+    static func isAbandonedTempFile(
+        name: String, secondsUntouched: Double, after: Double, isRunning: (pid_t) -> Bool
+    ) -> Bool {
+        if secondsUntouched >= after { return true }
+        let parts = name.split(separator: "-")
+        guard parts.count == 3, parts[0] == "upload", let pid = pid_t(parts[1]), pid > 0 else { return false }
+        return pid == getpid() || !isRunning(pid)
+    }
+
+    /// Whether `pid` is a process on this host (`kill(pid, 0)`; EPERM means it exists).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// `mkdir -p`.

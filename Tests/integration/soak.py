@@ -151,19 +151,19 @@ def run_soak(stack, seconds, users=20, upload_threads=6, wrk_connections=16, see
 
     # Every acknowledged upload is in the database, for its user, with its hash, and each
     # (user, sha256) has one row and one asset id in every answer.
-    user_ids = {int(name[4:]): uid for uid, name in stack.query("SELECT id, name FROM users WHERE name LIKE 'soak%'")}
+    user_ids = {int(name[4:]): uid for uid, name in stack.sql("SELECT id, name FROM users WHERE name LIKE 'soak%'")}
     ids_by_key = collections.defaultdict(set)
     for who, asset_id, digest, _ in acknowledged:
         ids_by_key[(user_ids[who], digest)].add(asset_id)
-    rows = {r[0]: (r[1], r[2]) for r in stack.query("SELECT id, user_id, sha256 FROM assets")}
+    rows = {r[0]: (r[1], r[2]) for r in stack.sql("SELECT id, user_id, sha256 FROM assets")}
     lost = [(k, ids) for k, ids in ids_by_key.items() if len(ids) != 1 or rows.get(next(iter(ids))) != k]
-    duplicated = stack.query("SELECT user_id, sha256, count(*) FROM assets GROUP BY user_id, sha256 HAVING count(*) > 1")
+    duplicated = stack.sql("SELECT user_id, sha256, count(*) FROM assets GROUP BY user_id, sha256 HAVING count(*) > 1")
     # Deliveries still queued when the load stopped finish first (bounded: they are local copies).
     drain_deadline = time.monotonic() + 60
-    while (stack.query("SELECT count(*) FROM deliveries WHERE state IN ('queued', 'delivering')")[0][0]
+    while (stack.sql("SELECT count(*) FROM deliveries WHERE state IN ('queued', 'delivering')")[0][0]
            and time.monotonic() < drain_deadline):
         time.sleep(0.1)
-    missing_uploads = stack.query(
+    missing_uploads = stack.sql(
         "SELECT count(*) FROM assets a WHERE NOT EXISTS (SELECT 1 FROM provider_uploads p WHERE p.asset_id = a.id)")[0][0]
     figures = {
         "seconds": round(elapsed, 1),
@@ -190,7 +190,7 @@ def run_soak(stack, seconds, users=20, upload_threads=6, wrk_connections=16, see
         "rss_end_mib": round(rss_end / 1024, 1),
         "rss_max_mib": round(max(rss_samples + [rss_end]) / 1024, 1),
         "rss_every_minute_mib": [round(v / 1024, 1) for v in rss_samples[::12]],
-        "integrity": stack.query("PRAGMA integrity_check")[0][0],
+        "integrity": "ok" if not stack.db.integrity_problems() else "FAILED",
         "temp_files": len(stack.temp_files()),
     }
     log(json.dumps(figures, indent=1))

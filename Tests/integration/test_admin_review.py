@@ -63,7 +63,7 @@ def test_admin_keeps_an_asset_and_the_report_shows_it(page, stack, tmp_path):
     for token, name in [(alice, "beach.jpg"), (bob, "beach-copy.jpg")]:
         response = stack.upload(token, content, filename=name, sha256=sha256)
         assert response.status_code in (200, 201, 202), response.text
-    holders = stack.query(
+    holders = stack.sql(
         "SELECT a.id, u.name, a.original_filename FROM assets a JOIN users u ON u.id = a.user_id "
         "WHERE a.sha256 = ? ORDER BY a.user_id, a.id", sha256)
     assert [(h[1], h[2]) for h in holders] == [("alice", "beach.jpg"), ("bob", "beach-copy.jpg")]
@@ -86,7 +86,7 @@ def test_admin_keeps_an_asset_and_the_report_shows_it(page, stack, tmp_path):
     assert page.find_element("id", "error").is_displayed() is False
 
     # The row, exactly as `assetdedup review HASH --keep ID --note NOTE --by root` writes it.
-    rows = stack.query(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews ORDER BY id")
+    rows = stack.sql(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews ORDER BY id")
     assert rows == [(sha256, "keep", bob_asset, note, "root")]
     listed = stack.api("GET", "/api/v1/admin/duplicates", root).json()["groups"]
     assert [g["sha256"] for g in listed] == [sha256]
@@ -95,14 +95,14 @@ def test_admin_keeps_an_asset_and_the_report_shows_it(page, stack, tmp_path):
 
     # The nightly report shows the browser's decision on the duplicates page.
     out = tmp_path / "reports"
-    run_cli("report", "--out", str(out), "--templates", TEMPLATES, db=stack.db_path)
+    run_cli("report", "--out", str(out), "--templates", TEMPLATES, db=stack.db)
     page_md = (out / "duplicates.md").read_text()
     line = next((l for l in page_md.splitlines() if sha256 in l), "")
     assert f"keep asset {bob_asset} (root, " in line and note in line, page_md
 
     # The CLI given the same decision writes the same row (but for id and time).
-    run_cli("review", sha256, "--keep", str(bob_asset), "--note", note, "--by", "root", db=stack.db_path)
-    first, second = stack.query(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews ORDER BY id")
+    run_cli("review", sha256, "--keep", str(bob_asset), "--note", note, "--by", "root", db=stack.db)
+    first, second = stack.sql(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews ORDER BY id")
     assert first == second
 
     # A reload signs in again from sessionStorage and shows the recorded decision.
@@ -149,5 +149,5 @@ def test_ignore_with_the_keyboard_alone(page, stack):
     focused.send_keys(Keys.ENTER)
     decision = wait_until(page, lambda d: recorded_decision(d, sha256), what="the recorded decision")
     assert decision.startswith("Decision: ignore (root, ") and decision.endswith("): same test clip"), decision
-    assert stack.query(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews") == [
+    assert stack.sql(f"SELECT {REVIEW_COLUMNS} FROM duplicate_reviews") == [
         (sha256, "ignore", None, "same test clip", "root")]

@@ -1,5 +1,5 @@
-"""The HTTP API through a real nginx and the real app on 127.0.0.1, against a real SQLite
-file and real folders."""
+"""The HTTP API through a real nginx and the real app on 127.0.0.1, against a real store
+(SQLite or PostgreSQL, conftest's Database) and real folders."""
 import concurrent.futures
 import hashlib
 import json
@@ -39,7 +39,7 @@ def test_tokens_missing_wrong_or_revoked_are_401(stack):
     assert r.headers["WWW-Authenticate"] == "Bearer"
     assert stack.api("POST", "/api/v1/assets/check-by-hash", token, json=body).status_code == 200
     from conftest import run_cli
-    run_cli("token", "revoke", "1", db=stack.db_path)
+    run_cli("token", "revoke", "1", db=stack.db)
     assert stack.api("POST", "/api/v1/assets/check-by-hash", token, json=body).status_code == 401
 
 
@@ -72,7 +72,7 @@ def test_upload_create_reuse_add_provider(stack):
         files = stack.provider_files(provider)
         assert len(files) == 1 and sha(files[0].read_bytes()) == digest
         assert stack.provider_uploads_count(provider) == 1
-    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
     assert stack.temp_files() == []
 
     asset = stack.api("GET", f"/api/v1/assets/{asset_id}", token).json()
@@ -193,7 +193,7 @@ def test_users_are_isolated(stack):
     r = stack.upload(bob, content, "pixverse")
     assert r.status_code == 201 and r.json()["asset_id"] != alices
     assert len(stack.blobs()) == 1
-    assert stack.query("SELECT count(*) FROM assets WHERE sha256 = ?", sha(content)) == [(2,)]
+    assert stack.sql("SELECT count(*) FROM assets WHERE sha256 = ?", sha(content)) == [(2,)]
 
 
 def test_list_is_paginated(stack):
@@ -218,7 +218,7 @@ def test_providers_endpoint(stack):
 
 
 def assert_nothing_kept(stack):
-    assert stack.query("SELECT count(*) FROM assets") == [(0,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
     assert stack.blobs() == []
     assert stack.temp_files() == []
     assert stack.provider_files("pixverse") == []
@@ -291,7 +291,7 @@ def test_concurrent_uploads_of_one_file_make_one_asset(make_stack):
     assert len({r.json()["asset_id"] for r in responses}) == 1
     assert sorted(r.json()["status"] for r in responses).count("created") == 1
     wait_until(lambda: stack.provider_uploads_count("pixverse") == 1, what="the one delivery")
-    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
     assert len(stack.blobs()) == 1
     assert stack.provider_uploads_count("pixverse") == 1
     assert len(stack.provider_files("pixverse")) == 1
@@ -321,7 +321,7 @@ def test_client_disconnect_mid_upload_leaves_nothing(stack):
     wait_until(lambda: any(p.stat().st_size > 0 for p in stack.body_files()), what="nginx to buffer the body")
     conn.close()
     wait_until(lambda: not stack.body_files(), what="nginx to remove the body file")
-    assert stack.query("SELECT count(*) FROM assets") == [(0,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
     assert stack.blobs() == [] and stack.temp_files() == []
     # The app is still fine.
     assert stack.upload(token, b"after", "pixverse").status_code == 201
@@ -343,8 +343,8 @@ def test_kill_9_mid_upload_then_restart(stack):
     wait_until(lambda: not stack.body_files(), what="nginx to remove the body file")
     stack.start_app()
     assert stack.temp_files() == []
-    assert stack.query("PRAGMA integrity_check") == [("ok",)]
-    assert stack.query("SELECT count(*) FROM assets") == [(0,)]
+    assert stack.db.integrity_problems() == []
+    assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
     wait_until(lambda: stack.api("GET", "/api/v1/health").status_code == 200, what="health after restart")
     assert stack.upload(token, b"after restart", "pixverse").status_code == 201
 
@@ -387,7 +387,7 @@ def test_provider_failure_is_502_and_a_later_upload_completes_it(make_stack, tmp
     assert r.status_code == 502
     assert r.json()["error"]["code"] == "provider_failed" and r.json()["error"]["retryable"] is True
     # Asset and blob are kept, no upload is recorded.
-    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
     assert len(stack.blobs()) == 1
     assert stack.provider_uploads_count("flaky") == 0
     health = {p["id"]: p["health"] for p in stack.api("GET", "/api/v1/providers", token).json()["providers"]}

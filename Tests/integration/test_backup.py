@@ -4,7 +4,12 @@ import os
 import sqlite3
 import threading
 
+import pytest
+
 from conftest import run_cli, wait_until
+
+# `backup`/`restore` copy the SQLite file (PostgreSQL has pg_dump/pg_restore, docs/DESIGN.md, Backup).
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_a_backup_under_upload_load_restores_every_upload_acknowledged_before_it(stack, tmp_path):
@@ -33,7 +38,7 @@ def test_a_backup_under_upload_load_restores_every_upload_acknowledged_before_it
         with lock:
             before = list(acknowledged)
         backup = tmp_path / "backup.sqlite"
-        result = run_cli("backup", "--to", str(backup), db=stack.db_path)
+        result = run_cli("backup", "--to", str(backup), db=stack.db)
         assert "integrity ok" in result.stdout
         # The load goes on through and after the backup.
         wait_until(lambda: len(acknowledged) >= len(before) + 10, timeout=60, what="uploads after the backup")
@@ -50,17 +55,17 @@ def test_a_backup_under_upload_load_restores_every_upload_acknowledged_before_it
     assert not (backup.parent / "backup.sqlite-wal").exists()
 
     # Not while serve runs on the database; the refusal changes nothing.
-    live_rows = stack.query("SELECT count(*) FROM assets")[0][0]
-    refused = run_cli("restore", "--from", str(backup), db=stack.db_path, check=False)
+    live_rows = stack.sql("SELECT count(*) FROM assets")[0][0]
+    refused = run_cli("restore", "--from", str(backup), db=stack.db, check=False)
     assert refused.returncode == 1
     assert "serve is running" in refused.stderr and refused.stderr.count("\n") == 1
-    assert stack.query("SELECT count(*) FROM assets")[0][0] == live_rows
+    assert stack.sql("SELECT count(*) FROM assets")[0][0] == live_rows
 
     stack.stop_app()
-    restored = run_cli("restore", "--from", str(backup), db=stack.db_path)
+    restored = run_cli("restore", "--from", str(backup), db=stack.db)
     assert f"{len(in_backup)} assets" in restored.stdout
-    assert set(stack.query("SELECT sha256, id FROM assets")) == in_backup
-    assert stack.query("PRAGMA integrity_check") == [("ok",)]
+    assert set(stack.sql("SELECT sha256, id FROM assets")) == in_backup
+    assert stack.db.integrity_problems() == []
     stack.start_app()
     wait_until(lambda: stack.api("GET", "/api/v1/health").status_code == 200, what="health after restore")
     # Uploads answered before the backup are found again; the blobs were never touched.

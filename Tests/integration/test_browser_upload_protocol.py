@@ -13,6 +13,9 @@ from browser_support import (add_folder, browser, browser_session, idb, open_app
                              wait_hashed, wait_until)
 from fake_upload_api import FakeUploadAPI
 
+# The page against an in-process fake API: no app, no store.
+pytestmark = pytest.mark.store_independent
+
 KIB = 1024
 CHUNK = 256 * KIB  # the test nginx keeps its default 1 MiB body limit
 # Files above 512 KiB go up resumable, 256 KiB per PATCH; retries pause 50, 100, 200, 400 ms.

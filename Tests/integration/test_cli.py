@@ -3,10 +3,11 @@ import hashlib
 import os
 import pathlib
 import signal
-import sqlite3
 import subprocess
 
-from conftest import BIN, run_cli
+import pytest
+
+from conftest import BIN, ROOT, run_cli
 
 
 def test_migrate_status_lists_every_migration(db):
@@ -19,8 +20,7 @@ def test_migrate_status_lists_every_migration(db):
 
 def latest_version(db):
     """The newest schema version this binary knows (what `migrate up` reached for `db`)."""
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    return db.sql("SELECT max(version) FROM schema_migrations")[0][0]
 
 
 def test_migrate_down_and_up_via_cli(db):
@@ -43,13 +43,12 @@ def test_refused_downgrade_names_the_shared_hash_and_keeps_data(db):
     run_cli("user", "add", "alice", db=db)
     run_cli("user", "add", "bob", db=db)
     shared = "ab" * 32
-    with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, 1), (2, ?, 1)", (shared, shared))
-    before = sqlite3.connect(db).execute("SELECT * FROM assets ORDER BY id").fetchall()
+    db.sql("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, 1), (2, ?, 1)", shared, shared)
+    before = db.sql("SELECT * FROM assets ORDER BY id")
     result = run_cli("migrate", "down", "--to", "1", db=db, check=False)
     assert result.returncode == 1
     assert shared in result.stderr and "users 1, 2" in result.stderr
-    assert sqlite3.connect(db).execute("SELECT * FROM assets ORDER BY id").fetchall() == before
+    assert db.sql("SELECT * FROM assets ORDER BY id") == before
     assert f"schema at version {latest}" in run_cli("migrate", "up", db=db).stdout
 
 
@@ -58,7 +57,7 @@ def test_users_and_tokens(db):
     out = run_cli("token", "issue", "root", "--label", "ci", db=db).stdout
     token = out.strip().splitlines()[-1]
     assert token.startswith("adt_") and len(token) == 68
-    stored = sqlite3.connect(db).execute("SELECT token_sha256 FROM api_tokens").fetchone()[0]
+    stored = db.sql("SELECT token_sha256 FROM api_tokens")[0][0]
     assert stored == hashlib.sha256(token.encode()).hexdigest()
     listing = run_cli("token", "list", "root", db=db).stdout
     assert "ci" in listing and token not in listing
@@ -80,14 +79,19 @@ def test_cli_errors_are_one_line_and_write_nothing(db, tmp_path):
             assert result.returncode == 1, args
             assert len(result.stderr.strip().splitlines()) == 1, result.stderr
             assert result.stderr.startswith(expected), result.stderr
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0] == 1
-    missing = run_cli("user", "list", "--db", str(tmp_path / "nope.sqlite"), check=False)
+    assert db.sql("SELECT count(*) FROM users") == [(1,)]
+    # A store that is not there is an error, never created on the way.
+    nowhere = str(tmp_path / "nope.sqlite") if db.sqlite else db.url_for("ad_nope_" + os.urandom(4).hex())
+    missing = run_cli("user", "list", "--db", nowhere, check=False)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     assert not (tmp_path / "nope.sqlite").exists()
 
 
+@pytest.mark.sqlite_only
 def test_locked_database_is_a_clear_error(db):
-    holder = sqlite3.connect(db, timeout=0, isolation_level=None)
+    import sqlite3
+
+    holder = sqlite3.connect(db.path, timeout=0, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         # Not a hang: it exits (run_cli's 60 s timeout would fail a hang) with a clear error
@@ -105,18 +109,15 @@ def seed_legacy(db, files, rows):
     run_cli("user", "add", "alice", db=db)
     run_cli("user", "add", "bob", db=db)
     (files / "legacy").mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(db) as conn:
-        for index, (user, content) in enumerate(rows, start=1):
-            path = f"legacy/{index}.bin"
-            (files / path).write_bytes(content)
-            conn.execute(
-                "INSERT INTO assets (id, user_id, sha256, size, storage_path, created_at) VALUES (?, ?, NULL, 0, ?, ?)",
-                (index, user, path, f"2024-01-01T00:00:{index:02d}Z"),
-            )
-            conn.execute(
-                "INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, 'pixverse', ?)",
-                (index, f"pv-{index}"),
-            )
+    values, uploads = [], []
+    for index, (user, content) in enumerate(rows, start=1):
+        path = f"legacy/{index}.bin"
+        (files / path).write_bytes(content)
+        values.append(f"({index}, {user}, NULL, 0, '{path}', '2024-01-01T00:00:{index:02d}Z')")
+        uploads.append(f"({index}, 'pixverse', 'pv-{index}')")
+    db.script("INSERT INTO assets (id, user_id, sha256, size, storage_path, created_at) VALUES " + ", ".join(values)
+              + "; INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES " + ", ".join(uploads))
+    db.sync_ids()
 
 
 def test_backfill_is_resumable_after_kill_9(db, tmp_path):
@@ -137,30 +138,32 @@ def test_backfill_is_resumable_after_kill_9(db, tmp_path):
             break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
-    conn = sqlite3.connect(db)
-    left = conn.execute("SELECT count(*) FROM assets WHERE sha256 IS NULL").fetchone()[0]
+    left = db.sql("SELECT count(*) FROM assets WHERE sha256 IS NULL")[0][0]
     assert 0 < left < 60
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.integrity_problems() == []
 
     result = run_cli("backfill", "--data", str(data), "--files", str(files), db=db)
     assert "0 failed" in result.stdout
-    assert conn.execute("SELECT count(*) FROM assets WHERE sha256 IS NULL").fetchone()[0] == 0
+    assert db.sql("SELECT count(*) FROM assets WHERE sha256 IS NULL") == [(0,)]
 
     # Every row's hash is its file's, duplicates are merged per user, no provider upload lost.
     expected = {}
     for index, (user, content) in enumerate(rows, start=1):
         expected.setdefault((user, hashlib.sha256(content).hexdigest()), set()).add(f"pv-{index}")
-    assets = conn.execute("SELECT id, user_id, sha256 FROM assets").fetchall()
+    assets = db.sql("SELECT id, user_id, sha256 FROM assets")
+    merged_pixverse = ("json_extract(merged_providers, '$.pixverse')" if db.sqlite
+                       else "merged_providers::json ->> 'pixverse'")
     assert {(u, h) for _, u, h in assets} == set(expected)
     assert len(assets) == len(expected)
     for asset_id, user, sha in assets:
-        ids = {r[0] for r in conn.execute("SELECT provider_asset_id FROM provider_uploads WHERE asset_id = ?", (asset_id,))}
-        merged = {r[0] for r in conn.execute("SELECT json_extract(merged_providers, '$.pixverse') FROM asset_merges WHERE kept_asset_id = ?", (asset_id,))}
+        ids = {r[0] for r in db.sql("SELECT provider_asset_id FROM provider_uploads WHERE asset_id = ?", asset_id)}
+        merged = {r[0] for r in db.sql(f"SELECT {merged_pixverse} FROM asset_merges WHERE kept_asset_id = ?", asset_id)}
         assert ids | merged == expected[(user, sha)]
         blob = data / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha
 
 
+@pytest.mark.store_independent
 def test_nginx_config_is_valid_and_keeps_workers_as_the_invoking_user(tmp_path):
     # As root the workers stay root (nginx would drop them to `nobody`, who cannot read a
     # checkout under a 0700 folder); as anyone else there is no `user` line at all.
@@ -173,3 +176,51 @@ def test_nginx_config_is_valid_and_keeps_workers_as_the_invoking_user(tmp_path):
     check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                             "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
+
+
+def nginx_config(tmp_path, *fastcgi):
+    args = [arg for address in fastcgi for arg in ("--fastcgi", address)]
+    return run_cli("nginx-config", "--listen", "127.0.0.1:18999", *args, "--www", str(tmp_path), "--prefix",
+                   str(tmp_path), "--template",
+                   str(ROOT / "templates/nginx.conf.mustache"), cwd=ROOT)
+
+
+def upstream_block(conf):
+    lines = conf.splitlines()
+    start = lines.index("    upstream assetdedup_app {")
+    return [line.strip() for line in lines[start + 1:lines.index("    }", start)]]
+
+
+@pytest.mark.store_independent
+def test_nginx_config_with_several_nodes_lists_them_in_one_upstream_with_failover(tmp_path):
+    conf = nginx_config(tmp_path, f"unix:{tmp_path}/a.sock", "127.0.0.1:9001", f"unix:{tmp_path}/b.sock").stdout
+    assert upstream_block(conf) == [
+        f"server unix:{tmp_path}/a.sock max_fails=3 fail_timeout=10s;",
+        "server 127.0.0.1:9001 max_fails=3 fail_timeout=10s;",
+        f"server unix:{tmp_path}/b.sock max_fails=3 fail_timeout=10s;",
+    ]
+    directives = [line.strip() for line in conf.splitlines() if line.strip().startswith("fastcgi_next_upstream")]
+    assert directives == ["fastcgi_next_upstream error timeout invalid_header http_503 non_idempotent;"]
+    # Every fastcgi_pass (the API, uploads, both auth_request checks) goes to the upstream.
+    passes = {line.strip() for line in conf.splitlines() if line.strip().startswith("fastcgi_pass ")}
+    assert passes == {"fastcgi_pass assetdedup_app;"}
+    (tmp_path / "nginx.conf").write_text(conf)
+    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                            "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.store_independent
+def test_nginx_config_with_one_node_has_no_failover(tmp_path):
+    conf = nginx_config(tmp_path, "unix:relative/app.sock").stdout
+    assert upstream_block(conf) == [f"server unix:{ROOT}/relative/app.sock;"]  # made absolute, as before
+    assert "fastcgi_next_upstream" not in conf and "max_fails" not in conf
+
+
+@pytest.mark.store_independent
+def test_nginx_config_refuses_a_bad_or_repeated_node(tmp_path):
+    for fastcgi, message in [(["unix:/a.sock", "10.0.0.5:9000"], "--fastcgi must be unix:PATH or 127.0.0.1:PORT"),
+                             (["unix:/a.sock", "unix:/a.sock"], "--fastcgi 'unix:/a.sock' is given twice")]:
+        args = [arg for address in fastcgi for arg in ("--fastcgi", address)]
+        result = run_cli("nginx-config", *args, check=False)
+        assert result.returncode != 0 and message in result.stderr, result.stderr

@@ -117,14 +117,14 @@ def test_a_hanging_provider_starves_nothing_and_each_upload_is_delivered_once(ma
     print(f"all 50 delivered {time.monotonic() - recovery:.2f} s after the provider recovered")
     counts = stored(provider)
     assert sorted(counts) == sorted(hashes) and set(counts.values()) == {1}
-    rows = dict(stack.query("SELECT state, count(*) FROM deliveries WHERE provider_id = 'runway' GROUP BY state"))
+    rows = dict(stack.sql("SELECT state, count(*) FROM deliveries WHERE provider_id = 'runway' GROUP BY state"))
     assert rows == {"delivered": 50}
-    keys = dict(stack.query("SELECT a.sha256, d.idempotency_key FROM deliveries d JOIN assets a ON a.id = d.asset_id "
+    keys = dict(stack.sql("SELECT a.sha256, d.idempotency_key FROM deliveries d JOIN assets a ON a.id = d.asset_id "
                             "WHERE d.provider_id = 'runway'"))
     for request in provider.requests():
         if "id" in request:
             assert request["idempotency_key"] == keys[request["sha256"]]
-    ids = dict(stack.query("SELECT a.sha256, u.provider_asset_id FROM provider_uploads u "
+    ids = dict(stack.sql("SELECT a.sha256, u.provider_asset_id FROM provider_uploads u "
                            "JOIN assets a ON a.id = u.asset_id WHERE u.provider_id = 'runway'"))
     assert {r["sha256"]: r["id"] for r in provider.requests() if "id" in r and not r.get("replay")} == ids
     view = deliveries_of(stack, alice, bodies[0]["asset_id"])["runway"]
@@ -165,10 +165,10 @@ def test_kill_9_during_deliveries_then_restart_stores_each_once(make_stack, tmp_
     first_keys = {r["sha256"]: r["idempotency_key"] for r in provider.requests() if not r.get("replay")}
     assert all(r["idempotency_key"] == first_keys[r["sha256"]] for r in replays)
     # The provider's id for each re-sent one is the id it gave the first time.
-    recorded = dict(stack.query("SELECT a.sha256, u.provider_asset_id FROM provider_uploads u "
+    recorded = dict(stack.sql("SELECT a.sha256, u.provider_asset_id FROM provider_uploads u "
                                 "JOIN assets a ON a.id = u.asset_id"))
     assert all(recorded[r["sha256"]] == r["id"] for r in replays)
-    attempts = dict(stack.query("SELECT a.sha256, d.attempts FROM deliveries d JOIN assets a ON a.id = d.asset_id"))
+    attempts = dict(stack.sql("SELECT a.sha256, d.attempts FROM deliveries d JOIN assets a ON a.id = d.asset_id"))
     assert {attempts[h] for h in in_flight} == {2} and {attempts[h] for h in hashes - in_flight} == {1}
     assert "taking over the deliveries of serve/" in stack.app_log_path.read_text()
 

@@ -67,19 +67,18 @@ def assert_store_consistent(stack):
     """What a crash must never break: SQLite integrity, one row per (user, sha256), every row's
     blob present with the right bytes, every recorded provider upload really on the provider,
     and no temp file once the app has restarted."""
-    assert stack.query("PRAGMA integrity_check") == [("ok",)]
-    assert stack.query("PRAGMA foreign_key_check") == []
-    assert stack.query("SELECT user_id, sha256 FROM assets WHERE sha256 IS NOT NULL "
+    assert stack.db.integrity_problems() == []
+    assert stack.sql("SELECT user_id, sha256 FROM assets WHERE sha256 IS NOT NULL "
                        "GROUP BY user_id, sha256 HAVING count(*) > 1") == []
-    for asset_id, digest, size in stack.query("SELECT id, sha256, size FROM assets"):
+    for asset_id, digest, size in stack.sql("SELECT id, sha256, size FROM assets"):
         blob = stack.data_dir / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
         assert blob.is_file(), f"asset {asset_id} has no blob {blob}"
         data = blob.read_bytes()
         assert (sha(data), len(data)) == (digest, size), f"blob of asset {asset_id} is damaged"
-    rows = stack.query("SELECT p.provider_id, p.provider_asset_id, a.sha256 FROM provider_uploads p "
+    rows = stack.sql("SELECT p.provider_id, p.provider_asset_id, a.sha256 FROM provider_uploads p "
                        "JOIN assets a ON a.id = p.asset_id")
     # A delivered job always has its provider_uploads row (one transaction).
-    assert stack.query("SELECT count(*) FROM deliveries d WHERE state = 'delivered' AND NOT EXISTS "
+    assert stack.sql("SELECT count(*) FROM deliveries d WHERE state = 'delivered' AND NOT EXISTS "
                        "(SELECT 1 FROM provider_uploads p WHERE p.asset_id = d.asset_id "
                        "AND p.provider_id = d.provider_id)") == [(0,)]
     for provider, provider_asset_id, digest in rows:
@@ -137,19 +136,19 @@ def test_kill_9_at_random_points_of_uploads(make_stack):
         assert_store_consistent(stack)
     # Every upload the app acknowledged survived the crashes, for the user it was made for.
     for who, asset_id, digest in acknowledged:
-        assert stack.query("SELECT sha256, user_id FROM assets WHERE id = ?", asset_id) == [(digest, who + 1)]
+        assert stack.sql("SELECT sha256, user_id FROM assets WHERE id = ?", asset_id) == [(digest, who + 1)]
     wait_until(lambda: stack.api("GET", "/api/v1/health").status_code == 200, what="health after the last restart")
     after = rng.randbytes(5000)
     assert stack.upload(tokens[0], after, "pixverse").status_code == 201
     # Every job queued before a kill is delivered after the restarts (leases of the dead
     # processes are taken over).
-    wait_until(lambda: stack.query("SELECT count(*) FROM deliveries WHERE state != 'delivered'") == [(0,)],
+    wait_until(lambda: stack.sql("SELECT count(*) FROM deliveries WHERE state != 'delivered'") == [(0,)],
                what="every queued delivery to finish after the last restart")
     assert_store_consistent(stack)
-    print(f"deliveries: {stack.query('SELECT count(*) FROM deliveries')[0][0]}, all delivered; "
-          f"re-sent after a kill: {stack.query('SELECT count(*) FROM deliveries WHERE attempts > 1')[0][0]}")
+    print(f"deliveries: {stack.sql('SELECT count(*) FROM deliveries')[0][0]}, all delivered; "
+          f"re-sent after a kill: {stack.sql('SELECT count(*) FROM deliveries WHERE attempts > 1')[0][0]}")
     print(f"kill -9 runs: {KILL_RUNS}, uploads answered before a kill: {outcomes['answered']}, "
-          f"cut off: {outcomes['cut']}, assets: {stack.query('SELECT count(*) FROM assets')[0][0]}")
+          f"cut off: {outcomes['cut']}, assets: {stack.sql('SELECT count(*) FROM assets')[0][0]}")
     assert outcomes["cut"] > 0, "the kills must hit uploads in flight"
 
 
@@ -183,7 +182,7 @@ def test_disk_full_on_the_blob_volume_is_507_and_keeps_nothing(make_stack, small
     status, text = raw_post(stack.port, token, multipart("pixverse", big), "multipart/form-data; boundary=FAULTBOUNDARY")
     assert status == 507, text
     assert '"code":"insufficient_storage"' in text and "nothing was kept" in text
-    assert stack.query("SELECT count(*) FROM assets") == [(0,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
     assert stack.blobs() == [] and stack.temp_files() == [] and stack.provider_files("pixverse") == []
 
     # Half the volume fits as a blob; the provider copy is a hard link on the same volume.
@@ -194,7 +193,7 @@ def test_disk_full_on_the_blob_volume_is_507_and_keeps_nothing(make_stack, small
     status, text = raw_post(stack.port, token, multipart("pixverse", os.urandom(6 << 20)),
                             "multipart/form-data; boundary=FAULTBOUNDARY")
     assert status == 507, text
-    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
     assert [p.name for p in stack.blobs()] == [sha(fits)]
     assert stack.temp_files() == []
     assert_store_consistent(stack)
@@ -202,11 +201,12 @@ def test_disk_full_on_the_blob_volume_is_507_and_keeps_nothing(make_stack, small
     stack.stop_app()
 
 
+@pytest.mark.sqlite_only  # SQLite's write lock and busy timeout
 def test_database_locked_by_a_long_writer_is_503_not_a_hang(make_stack):
     stack = make_stack(busy_timeout_ms=1500)
     token = stack.add_user("alice")
     content = os.urandom(50_000)
-    writer = sqlite3.connect(stack.db_path, timeout=5, isolation_level=None)
+    writer = sqlite3.connect(stack.db.path, timeout=5, isolation_level=None)
     try:
         writer.execute("BEGIN EXCLUSIVE")  # in WAL mode: holds the write lock, readers go on
         started = time.monotonic()
@@ -225,10 +225,11 @@ def test_database_locked_by_a_long_writer_is_503_not_a_hang(make_stack):
         writer.close()
     r = stack.upload(token, content, "pixverse")
     assert r.status_code == 201, r.text
-    assert stack.query("SELECT count(*) FROM assets") == [(1,)]
+    assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
     assert_store_consistent(stack)
 
 
+@pytest.mark.sqlite_only  # SQLite's WAL readers beside a held write lock
 def test_reads_do_not_wait_for_a_long_writer(make_stack):
     # Reads do not wait for the writer (WAL), not even a token's first use, which would stamp
     # last_used_at: that stamp is skipped rather than waited for. No stopwatch: with a 10 minute
@@ -236,7 +237,7 @@ def test_reads_do_not_wait_for_a_long_writer(make_stack):
     # for it; the 60 s deadline is for a regression to fail, not a guess at how fast it is.
     stack = make_stack(busy_timeout_ms=600_000)
     fresh = stack.add_user("bob")  # never used yet: its first request wants to stamp last_used_at
-    writer = sqlite3.connect(stack.db_path, timeout=5, isolation_level=None)
+    writer = sqlite3.connect(stack.db.path, timeout=5, isolation_level=None)
     answers = []
     done = threading.Event()
 

@@ -7,7 +7,6 @@ import pathlib
 import pty
 import select
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -67,11 +66,9 @@ def seed(db, data, user_id, content, filename=None):
     blob = data / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
     blob.parent.mkdir(parents=True, exist_ok=True)
     blob.write_bytes(content)
-    with sqlite3.connect(db) as conn:
-        cur = conn.execute(
-            "INSERT INTO assets (user_id, sha256, size, original_filename, mime_type) VALUES (?, ?, ?, ?, ?)",
-            (user_id, sha, len(content), filename, "video/mp4"))
-        return cur.lastrowid, sha
+    rows = db.sql("INSERT INTO assets (user_id, sha256, size, original_filename, mime_type) VALUES (?, ?, ?, ?, ?) "
+                  "RETURNING id", user_id, sha, len(content), filename, "video/mp4")
+    return rows[0][0], sha
 
 
 def write_config(tmp_path, url, **http):
@@ -94,9 +91,7 @@ def sync(db, data, config, *extra, check=False):
 
 
 def uploads(db, provider="runway"):
-    with sqlite3.connect(db) as conn:
-        return dict(conn.execute(
-            "SELECT asset_id, provider_asset_id FROM provider_uploads WHERE provider_id = ?", (provider,)).fetchall())
+    return dict(db.sql("SELECT asset_id, provider_asset_id FROM provider_uploads WHERE provider_id = ?", provider))
 
 
 def users(db, *names):
@@ -111,9 +106,8 @@ def test_sync_pushes_each_missing_asset_exactly_once(db, data, tmp_path, provide
     a_shared, sha_shared = seed(db, data, 1, shared)
     b_shared, _ = seed(db, data, 2, shared)
     done_before, _ = seed(db, data, 2, b"already on runway")
-    with sqlite3.connect(db) as conn:
-        conn.execute("INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, 'runway', 'old-1')",
-                     (done_before,))
+    db.sql("INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (?, 'runway', 'old-1')",
+           done_before)
     config = write_config(tmp_path, provider.url)
 
     first = sync(db, data, config, "--concurrency", "3", check=True)
@@ -150,15 +144,16 @@ def test_dry_run_contacts_nothing_and_writes_nothing(db, data, tmp_path, provide
     users(db, "alice")
     ids = [seed(db, data, 1, os.urandom(1000))[0] for _ in range(3)]
     config = write_config(tmp_path, provider.url)
-    before = list(sqlite3.connect(db).iterdump())
+    before = db.dump()
     result = sync(db, data, config, "--dry-run", check=True)
     assert [f"would upload asset {i} " in result.stdout for i in ids] == [True] * 3
     assert "dry run: 3 assets" in result.stdout
     assert provider.requests() == []
     assert uploads(db) == {}
-    assert list(sqlite3.connect(db).iterdump()) == before
+    assert db.dump() == before
     assert not (data / "providers").exists() and not (data / "tmp").exists()
-    assert not (tmp_path / f"{db.name}.sync-runway.lock").exists()
+    if db.sqlite:  # the sync lock lives beside the SQLite file
+        assert not (tmp_path / f"{db.path.name}.sync-runway.lock").exists()
 
 
 def test_failures_exit_nonzero_record_nothing_and_a_later_sync_completes(db, data, tmp_path, provider):
@@ -192,9 +187,8 @@ def test_client_errors_are_not_retried_and_never_print_the_secret(db, data, tmp_
 def test_missing_blob_fails_that_asset_only(db, data, tmp_path, provider):
     users(db, "alice")
     good, _ = seed(db, data, 1, b"good")
-    with sqlite3.connect(db) as conn:
-        lost = conn.execute("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, 3)", ("ab" * 32,)).lastrowid
-        conn.execute("INSERT INTO assets (user_id, sha256, size) VALUES (1, NULL, 3)")
+    lost = db.sql("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, 3) RETURNING id", "ab" * 32)[0][0]
+    db.sql("INSERT INTO assets (user_id, sha256, size) VALUES (1, NULL, 3)")
     result = sync(db, data, write_config(tmp_path, provider.url))
     assert result.returncode == 1
     assert f"asset {lost}: blob" in result.stdout and "missing" in result.stdout
@@ -348,8 +342,7 @@ def test_http_upload_streams_in_constant_memory(db, data, tmp_path, provider):
     blob = data / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
     blob.parent.mkdir(parents=True)
     staging.rename(blob)
-    with sqlite3.connect(db) as conn:
-        aid = conn.execute("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, ?)", (sha, size)).lastrowid
+    aid = db.sql("INSERT INTO assets (user_id, sha256, size) VALUES (1, ?, ?) RETURNING id", sha, size)[0][0]
     config = write_config(tmp_path, provider.url, timeout=120)
     measured = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, BIN, "sync", "--provider", "runway", "--config", str(config),
@@ -379,9 +372,7 @@ def background(fn):
 
 
 def leases(db):
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT asset_id, provider_id, lease_owner FROM deliveries "
-                            "WHERE state = 'delivering'").fetchall()
+    return db.sql("SELECT asset_id, provider_id, lease_owner FROM deliveries WHERE state = 'delivering'")
 
 
 def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, provider):
@@ -393,7 +384,7 @@ def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, 
     api = background(lambda: stack.upload(token, content, provider="runway"))
     wait_until(lambda: len(provider.requests()) == 1, what="the upload's delivery to reach the provider")
     # The asset row exists and is missing on runway: without the lease, sync would send it too.
-    result = sync(stack.db_path, stack.data_dir, config)
+    result = sync(stack.db, stack.data_dir, config)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "in progress elsewhere (serve/" in result.stdout
     assert "sync runway: 0 uploaded, 0 already there, 0 failed; 1 in progress elsewhere;" in result.stdout
@@ -403,9 +394,9 @@ def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, 
     received = provider.requests()
     assert len(received) == 1 and received[0]["sha256"] == hashlib.sha256(content).hexdigest()
     assert stack.provider_uploads_count("runway") == 1
-    assert leases(stack.db_path) == []
+    assert leases(stack.db) == []
     # A later sync finds nothing left to send.
-    again = sync(stack.db_path, stack.data_dir, config, check=True)
+    again = sync(stack.db, stack.data_dir, config, check=True)
     assert "sync runway: 0 uploaded, 0 already there, 0 failed;" in again.stdout
     assert len(provider.requests()) == 1
 
@@ -418,9 +409,9 @@ def test_api_upload_waits_for_a_sync_sending_the_same_asset(make_stack, tmp_path
     first = stack.upload(token, content, provider="pixverse")  # the asset, on the folder provider only
     assert first.status_code == 201, first.text
     provider.control(mode="slow", delay=2)
-    syncing = background(lambda: sync(stack.db_path, stack.data_dir, config))
+    syncing = background(lambda: sync(stack.db, stack.data_dir, config))
     wait_until(lambda: len(provider.requests()) == 1, what="sync's upload to reach the provider")
-    assert [lease[2].startswith("sync-runway ") for lease in leases(stack.db_path)] == [True]
+    assert [lease[2].startswith("sync-runway ") for lease in leases(stack.db)] == [True]
     answer = stack.upload(token, content, provider="runway")  # waits for the sync's delivery
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -428,8 +419,8 @@ def test_api_upload_waits_for_a_sync_sending_the_same_asset(make_stack, tmp_path
     result = syncing()
     assert result.returncode == 0 and "sync runway: 1 uploaded" in result.stdout, result.stdout
     assert len(provider.requests()) == 1
-    assert uploads(stack.db_path) == {first.json()["asset_id"]: "fp-1"}
-    assert leases(stack.db_path) == []
+    assert uploads(stack.db) == {first.json()["asset_id"]: "fp-1"}
+    assert leases(stack.db) == []
 
 
 def test_an_expired_lease_left_by_a_killed_sender_does_not_block(make_stack, tmp_path, provider):
@@ -440,20 +431,19 @@ def test_an_expired_lease_left_by_a_killed_sender_does_not_block(make_stack, tmp
     first = stack.upload(token, content, provider="pixverse")
     asset_id = first.json()["asset_id"]
     # What a `kill -9` mid-send on another host leaves: a lease nobody will complete or give back.
-    with sqlite3.connect(stack.db_path) as conn:
-        conn.execute("INSERT INTO deliveries (asset_id, provider_id, state, attempts, next_attempt_at, lease_owner, "
-                     "lease_expires_at, idempotency_key, created_at, updated_at) VALUES (?, 'runway', 'delivering', 1, "
-                     "'2026-01-01T00:00:00.000Z', 'sync-runway otherhost pid 999 ab', '2026-01-01T00:00:00.000Z', "
-                     "'00112233445566778899aabbccddeeff', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
-                     (asset_id,))
+    stack.sql("INSERT INTO deliveries (asset_id, provider_id, state, attempts, next_attempt_at, lease_owner, "
+              "lease_expires_at, idempotency_key, created_at, updated_at) VALUES (?, 'runway', 'delivering', 1, "
+              "'2026-01-01T00:00:00.000Z', 'sync-runway otherhost pid 999 ab', '2026-01-01T00:00:00.000Z', "
+              "'00112233445566778899aabbccddeeff', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+              asset_id)
     answer = stack.upload(token, content, provider="runway")
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "added_provider"
     received = provider.requests()
     assert len(received) == 1 and received[0]["idempotency_key"] == "00112233445566778899aabbccddeeff"
     assert stack.provider_uploads_count("runway") == 1
-    assert leases(stack.db_path) == []
-    assert stack.query("SELECT attempts FROM deliveries WHERE provider_id = 'runway'") == [(2,)]
+    assert leases(stack.db) == []
+    assert stack.sql("SELECT attempts FROM deliveries WHERE provider_id = 'runway'") == [(2,)]
 
 
 def test_a_failed_delivery_is_retried_by_the_queue_or_queued_again_by_a_new_upload(make_stack, tmp_path, provider):
@@ -466,13 +456,13 @@ def test_a_failed_delivery_is_retried_by_the_queue_or_queued_again_by_a_new_uplo
     error = answer.json()["error"]
     assert error["code"] == "provider_failed" and error["retryable"] is True
     assert "retried automatically" in error["message"]
-    asset_id = stack.query("SELECT id FROM assets")[0][0]
+    asset_id = stack.sql("SELECT id FROM assets")[0][0]
     state = stack.api("GET", f"/api/v1/assets/{asset_id}", token).json()["deliveries"]["runway"]
     assert state["state"] == "queued" and state["attempts"] == 1 and "HTTP 500" in state["last_error"]
     provider.control(mode="ok")
     # The queue tries again after its backoff; nobody has to upload again.
     wait_until(lambda: stack.provider_uploads_count("runway") == 1, what="the retry to deliver")
-    result = sync(stack.db_path, stack.data_dir, config, check=True)
+    result = sync(stack.db, stack.data_dir, config, check=True)
     assert "sync runway: 0 uploaded" in result.stdout
     assert len([r for r in provider.requests() if "id" in r]) == 1
 
@@ -480,7 +470,7 @@ def test_a_failed_delivery_is_retried_by_the_queue_or_queued_again_by_a_new_uplo
     provider.control(mode="400")
     refused = stack.upload(token, b"refused once" * 1000, provider="runway")
     assert refused.status_code == 502 and refused.json()["error"]["retryable"] is False
-    assert stack.query("SELECT state FROM deliveries WHERE provider_id = 'runway' ORDER BY asset_id") == \
+    assert stack.sql("SELECT state FROM deliveries WHERE provider_id = 'runway' ORDER BY asset_id") == \
         [("delivered",), ("failed",)]
     provider.control(mode="ok")
     again = stack.upload(token, b"refused once" * 1000, provider="runway")

@@ -3,7 +3,6 @@ cron relies on, review decisions showing up, and a headless Chromium screenshot 
 (saved under test-artifacts/reports/ for a person to look at)."""
 import json
 import pathlib
-import sqlite3
 
 import pytest
 
@@ -20,8 +19,7 @@ NASTY = "<b>bold</b> | pipe & amp `tick`\nnewline.png"
 def seeded(db):
     for name in ["alice", "bob", "carol"]:
         run_cli("user", "add", name, db=db)
-    with sqlite3.connect(db) as conn:
-        conn.executescript(
+    db.script(
             f"""
             INSERT INTO assets (id, user_id, sha256, size, original_filename) VALUES
               (1, 1, '{SHARED}', 4096, 'beach.jpg'), (2, 2, '{SHARED}', 4096, 'beach (copy).jpg'),
@@ -30,8 +28,8 @@ def seeded(db):
               (1, 'pixverse', 'pv-1'), (1, 'runway', 'rw-1'), (2, 'pixverse', 'pv-2'), (3, 'archive', 'ar-3');
             """
         )
-        conn.execute("INSERT INTO assets (id, user_id, sha256, size, original_filename) VALUES (5, 2, ?, 7, ?)",
-                     ("ef" * 32, NASTY))
+    db.sql("INSERT INTO assets (id, user_id, sha256, size, original_filename) VALUES (5, 2, ?, 7, ?)", "ef" * 32, NASTY)
+    db.sync_ids()
     return db
 
 
@@ -62,8 +60,7 @@ def test_report_publishes_every_page_with_history(seeded, tmp_path):
 
 
 def test_failed_migration_check_exits_non_zero_but_still_publishes(seeded, tmp_path):
-    with sqlite3.connect(seeded) as conn:
-        conn.execute("DROP INDEX idx_asset_user_sha256")
+    seeded.sql("DROP INDEX idx_asset_user_sha256")
     out = tmp_path / "reports"
     result = report(seeded, out, check=False)
     assert result.returncode == 1
@@ -73,8 +70,7 @@ def test_failed_migration_check_exits_non_zero_but_still_publishes(seeded, tmp_p
 
 
 def test_drifted_migration_fails_the_check(seeded, tmp_path):
-    with sqlite3.connect(seeded) as conn:
-        conn.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 3")
+    seeded.sql("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 3")
     result = report(seeded, tmp_path / "reports", check=False)
     assert result.returncode == 1 and "No drifted migrations: edited after being applied: 3" in result.stderr
 
@@ -100,7 +96,7 @@ def test_review_records_a_decision_the_next_report_shows(seeded, tmp_path):
         result = run_cli(*args, db=seeded, check=False)
         assert result.returncode != 0, args
         assert message in result.stderr, (args, result.stderr)
-    assert sqlite3.connect(seeded).execute("SELECT count(*) FROM duplicate_reviews").fetchone()[0] == 0
+    assert seeded.sql("SELECT count(*) FROM duplicate_reviews") == [(0,)]
 
     ok = run_cli("review", SHARED.upper(), "--keep", "1", "--note", "oldest | keep", "--by", "alice", db=seeded)
     assert f"review recorded for {SHARED}: keep asset 1 by alice" in ok.stdout
@@ -118,9 +114,8 @@ def test_screenshot_of_each_page_in_headless_chromium(seeded, tmp_path):
 
     out = tmp_path / "reports"
     report(seeded, out, "--now", "2026-11-18T03:00:00Z")
-    with sqlite3.connect(seeded) as conn:  # a second day with more content, so the trend has lines
-        conn.execute("INSERT INTO assets (user_id, sha256, size, original_filename) VALUES (1, ?, 3000, 'x.png')",
-                     ("12" * 32,))
+    # A second day with more content, so the trend has lines.
+    seeded.sql("INSERT INTO assets (user_id, sha256, size, original_filename) VALUES (1, ?, 3000, 'x.png')", "12" * 32)
     report(seeded, out, "--now", "2026-11-20T03:00:00Z")
     driver = make_driver(1280, 1000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ def upload_id(location):
 
 
 def lock_released(stack, location):
-    rows = stack.query("SELECT lock_owner FROM upload_sessions WHERE id = ?", upload_id(location))
+    rows = stack.sql("SELECT lock_owner FROM upload_sessions WHERE id = ?", upload_id(location))
     return rows and rows[0][0] is None
 
 
@@ -86,7 +86,7 @@ def nginx_streams_bodies(stack):
 
 
 def assert_asset(stack, content, filename=None):
-    rows = stack.query("SELECT sha256, size, original_filename FROM assets WHERE sha256 = ?", sha(content))
+    rows = stack.sql("SELECT sha256, size, original_filename FROM assets WHERE sha256 = ?", sha(content))
     assert len(rows) == 1, rows
     assert rows[0][1] == len(content)
     if filename:
@@ -248,7 +248,7 @@ def test_expired_uploads_are_swept_at_start(stack, client):
     old = headers["location"]
     _, headers, _ = client.create(os.urandom(1000))
     fresh = headers["location"]
-    stack.query("UPDATE upload_sessions SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", upload_id(old))
+    stack.sql("UPDATE upload_sessions SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", upload_id(old))
     stack.stop_app()
     stack.start_app()
     wait_until(stack._healthy, what="the app again")
@@ -265,7 +265,7 @@ def test_digest_mismatch_keeps_nothing(stack, client):
     status, _, body = client.patch(location, 50_000, content[50_000:], complete=True)
     assert status == 422 and json.loads(body)["error"]["code"] == "sha256_mismatch"
     assert client.head(location)[0] == 404
-    assert partial_files(stack) == [] and stack.query("SELECT count(*) FROM assets") == [(0,)]
+    assert partial_files(stack) == [] and stack.sql("SELECT count(*) FROM assets") == [(0,)]
     assert stack.blobs() == []
 
 
@@ -278,7 +278,7 @@ def test_repr_digest_of_known_content_answers_at_creation(stack, client):
     status, headers, body = client.create(b"", digest=content, provider="runway")
     assert json.loads(body)["status"] == "added_provider"
     assert stack.provider_uploads_count("runway") == 1
-    assert stack.query("SELECT count(*) FROM upload_sessions") == [(0,)]
+    assert stack.sql("SELECT count(*) FROM upload_sessions") == [(0,)]
     assert_asset(stack, content)
 
 

@@ -113,7 +113,7 @@ def test_trickling_uploads_do_not_hold_app_threads(make_stack):
     # deliveries, an upload answers at once instead of waiting).
     assert fast_status in (201, 202) and fast_json["sha256"] == fast_sha
     assert set(results["statuses"]) <= {201, 202} and len(results["statuses"]) == uploads
-    assert stack.query("SELECT count(*) FROM assets WHERE user_id = (SELECT id FROM users WHERE name='alice')")[0][0] == uploads
+    assert stack.sql("SELECT count(*) FROM assets WHERE user_id = (SELECT id FROM users WHERE name='alice')")[0][0] == uploads
     wait_until(lambda: not stack.body_files(), what="nginx to delete its body files")
     assert stack.temp_files() == []
 
