@@ -287,6 +287,12 @@ struct PostgresConnectionTests {
             #expect(try db.queryFirst("SELECT ? + 1", [1]) { $0.int(0) } == 2)
             #expect(db.backendPID != oldPID)
             #expect(try db.queryFirst("SELECT current_setting('TimeZone')") { $0.text(0) } == "UTC")
+            // A transaction that begins on a connection whose server went away while it sat
+            // idle reconnects and runs: nothing of it had run yet.
+            let secondPID = db.backendPID
+            _ = try killer.queryFirst("SELECT pg_terminate_backend(?, 60000)", [Int64(secondPID)]) { $0.int(0) }
+            #expect(try db.writeTransaction { try db.queryFirst("SELECT 40 + 2") { $0.int(0) } } == 42)
+            #expect(db.backendPID != secondPID)
         }
     }
 
