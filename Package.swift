@@ -62,11 +62,16 @@ let package = Package(
         // Pure domain: digests, ids, the dedup decision. No I/O, no C.
         .target(name: "AssetDedupCore"),
 
-        // SQLite store: connection, statements, migrations, queries.
+        // The store seam: one protocol per consumer's needs, and the rows they exchange.
+        // Consumers (HTTPAPI, Delivery, Reports, the commands) depend on this, not on a backend.
+        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore"]),
+
+        // The SQL store written once over `SQLConnection` (queries, migrations), and SQLite's
+        // connection, the embedded default.
         .target(
             name: "AssetStore",
             dependencies: [
-                "CSQLite", "AssetDedupCore",
+                "CSQLite", "AssetDedupCore", "StoreProtocols",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -96,7 +101,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -104,7 +109,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "Delivery", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -116,7 +121,7 @@ let package = Package(
         .target(
             name: "Reports",
             dependencies: [
-                "AssetStore", "AssetDedupCore", "Markdown",
+                "StoreProtocols", "AssetDedupCore", "Markdown",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
@@ -131,6 +136,8 @@ let package = Package(
             dependencies: [
                 "AssetDedupCore",
                 "AssetStore",
+                "PostgresBackend",
+                "StoreProtocols",
                 "BlobStore",
                 "Providers",
                 "Delivery",

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import Foundation
 import Logging
 
@@ -8,18 +8,18 @@ import Logging
 public final class DeliveryPool: Sendable {
     public let runner: DeliveryRunner
     private let finished = DispatchGroup()
-    private let workers: [(DeliveryWorker, SQLiteStoreBox)]
+    private let workers: [(DeliveryWorker, StoreBox)]
 
     /// `openStore` makes one connection per worker; `role` names them in lease owners (`serve/1`).
     public init(
         count: Int, role: String = "serve", runner: DeliveryRunner, pollInterval: Double = 0.5,
-        openStore: () throws -> SQLiteStore
+        openStore: () throws -> any DeliveryStore
     ) throws {
         self.runner = runner
         self.workers = try (1...max(1, count)).map { index in
             (
                 DeliveryWorker(owner: LeaseOwner(role: "\(role)/\(index)"), runner: runner, pollInterval: pollInterval),
-                SQLiteStoreBox(try openStore())
+                StoreBox(try openStore())
             )
         }
     }
@@ -53,10 +53,10 @@ public final class DeliveryPool: Sendable {
 ///
 /// `@unchecked Sendable` is safe: the store is taken exactly once, by the one worker thread,
 /// after `start` (a happens-before edge through `Thread.start`); nothing else touches it.
-final class SQLiteStoreBox: @unchecked Sendable {
-    private var store: SQLiteStore?
-    init(_ store: SQLiteStore) { self.store = store }
-    func take() -> SQLiteStore {
+final class StoreBox: @unchecked Sendable {
+    private var store: (any DeliveryStore)?
+    init(_ store: any DeliveryStore) { self.store = store }
+    func take() -> any DeliveryStore {
         defer { store = nil }
         return store!
     }

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Foundation
 import Logging
@@ -8,7 +8,9 @@ import Providers
 
 /// Sends one leased delivery through its provider adapter and records the outcome: the one
 /// place a job turns into `delivered`, `queued` again (retryable, with backoff) or `failed`.
-/// Shared by serve's workers and by a request that delivers its own job (no workers running).
+/// Every sender goes through it: serve's workers and a request that delivers its own job
+/// (`run`), and `sync`, which sends with its own threads and records here (`record`). The claim
+/// is the queue's lease (`DeliveryQueue.leaseNextDelivery` / `leaseDelivery`).
 public struct DeliveryRunner: Sendable {
     public let providers: ProviderConfig
     public let dataDirectory: String
@@ -49,9 +51,18 @@ public struct DeliveryRunner: Sendable {
 
     /// Sends `job` (leased by `owner`) and records what happened on `store`; wakes waiters.
     @discardableResult
-    public func run(_ job: Delivery, owner: String, store: SQLiteStore, now: () -> Date = Date.init) -> Outcome {
+    public func run(_ job: Delivery, owner: String, store: any DeliveryStore, now: () -> Date = Date.init) -> Outcome {
+        record(send(job, store: store), of: job, owner: owner, store: store, now: now)
+    }
+
+    /// Records what sending `job` (leased by `owner`) came to: delivered, queued again after the
+    /// backoff when retryable, else failed; counts it and wakes waiters.
+    @discardableResult
+    public func record(
+        _ result: Result<String, ProviderError>, of job: Delivery, owner: String, store: any DeliveryStore,
+        now: () -> Date = Date.init
+    ) -> Outcome {
         defer { hub.changed() }
-        let result = send(job, store: store)
         // Counted before the outcome is recorded, so a request woken by the record sees it counted.
         switch result {
         case .success: metrics.delivery(to: job.providerID.rawValue, .ok)
@@ -82,7 +93,7 @@ public struct DeliveryRunner: Sendable {
 
     /// The adapter call: a missing blob or provider fails for good; a provider that can tell it
     /// holds the content already is not sent the bytes again.
-    func send(_ job: Delivery, store: SQLiteStore) -> Result<String, ProviderError> {
+    func send(_ job: Delivery, store: any DeliveryStore) -> Result<String, ProviderError> {
         func fail(_ message: String) -> Result<String, ProviderError> {
             .failure(ProviderError(provider: job.providerID, retryable: false, message: message, attempts: 0))
         }
@@ -114,3 +125,6 @@ public struct DeliveryRunner: Sendable {
         }
     }
 }
+
+/// What a sender needs of the store: the queue, and the asset it sends.
+public typealias DeliveryStore = DeliveryQueue

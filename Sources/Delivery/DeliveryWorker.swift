@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import Foundation
 import Logging
 
@@ -20,7 +20,7 @@ final class DeliveryWorker: Sendable {
     }
 
     /// Runs until the hub stops; `store` belongs to this thread alone.
-    func run(store: SQLiteStore) {
+    func run(store: any DeliveryStore) {
         let hub = runner.hub
         let leaseSeconds = runner.leaseSeconds
         let ownerText = owner.description

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import Foundation
 
 /// Who holds a delivery lease: a role, the host, the pid and a random per-process nonce, so a
@@ -51,7 +51,7 @@ public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
     /// Expires every lease whose owner is a dead process on this host, so it is taken over at
     /// once instead of when it runs out. Returns the owners whose leases were ended.
     @discardableResult
-    public static func expireLeasesOfDeadProcesses(in store: SQLiteStore, also: (LeaseOwner) -> Bool = { _ in false })
+    public static func expireLeasesOfDeadProcesses(in store: any DeliveryStore, also: (LeaseOwner) -> Bool = { _ in false })
         throws -> [String]
     {
         var ended: [String] = []

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 
 /// One duplicate group as `GET /admin/duplicates` lists it.
 struct DuplicateGroupView: JSONRepresentable {
@@ -89,7 +89,7 @@ extension API {
             }
             after = digest.hex
         }
-        let members = try store.db.readTransaction { try store.duplicateGroupMembers(after: after, limit: limit + 1) }
+        let members = try store.readSnapshot { try store.duplicateGroupMembers(after: after, limit: limit + 1) }
         var groups: [DuplicateGroupView] = []
         var start = members.startIndex
         while start < members.endIndex {

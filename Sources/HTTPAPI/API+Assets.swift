@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 
 /// `GET /assets` page.
 struct AssetPage: JSONRepresentable {
@@ -78,8 +78,8 @@ extension API {
     /// `GET /health` (no auth): the schema version tells a deploy whether `migrate up` ran.
     func health() throws -> HTTPResponse {
         let version = try store.schemaVersion()
-        let ok = version == MigrationPlan.latestVersion
+        let ok = version == store.latestKnownVersion
         return .json(
-            Health(ok: ok, schemaVersion: version, latestSchemaVersion: MigrationPlan.latestVersion), status: ok ? 200 : 503)
+            Health(ok: ok, schemaVersion: version, latestSchemaVersion: store.latestKnownVersion), status: ok ? 200 : 503)
     }
 }

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 
 extension API {
     /// `POST /assets/check-by-hash`: read-only; another user's asset is `exists: false`.
@@ -20,7 +20,7 @@ extension API {
     }
 
     private func checkBatch(_ body: CheckByHashBatchRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        let results = try store.db.readTransaction {
+        let results = try store.readSnapshot {
             try body.items.map { item -> CheckResult in
                 let sha256: SHA256Digest
                 let provider: ProviderID?
@@ -49,7 +49,7 @@ extension API {
     }
 
     private func legacyCheckBatch(_ body: LegacyCheckBatchRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        let items = try store.db.readTransaction {
+        let items = try store.readSnapshot {
             try body.hashes.map { text -> LegacyCheckBatchResponse.Item in
                 do {
                     let sha256 = try SHA256Digest(parsing: text)

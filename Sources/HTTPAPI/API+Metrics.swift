@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import Metrics
 
 extension API {

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Delivery
 import Foundation
@@ -12,7 +12,7 @@ import Providers
 /// Owns that thread's database connection; everything shared between threads (blob folder,
 /// providers, the delivery hub) is `Sendable`. No sockets here: tests drive it in process.
 public final class API {
-    let store: SQLiteStore
+    let store: any APIStore
     let blobs: BlobStore
     let providers: ProviderConfig
     /// Wakes delivery workers and waiting requests; counts waiters for the admission rule.
@@ -28,12 +28,12 @@ public final class API {
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
     /// Token -> user, and the data version it was read at (see `reading`).
-    private var authCache: [String: (user: AuthenticatedUser, version: UInt32)] = [:]
+    private var authCache: [String: (user: AuthenticatedUser, version: UInt64)] = [:]
     /// When this worker last stamped each token's `last_used_at` (at most once a minute).
     private var tokenTouches: [Int64: Date] = [:]
 
     public init(
-        store: SQLiteStore, blobs: BlobStore, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
+        store: any APIStore, blobs: BlobStore, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
         metrics: Metrics = Metrics(routes: API.routeLabels), logger: Logger
     ) {
@@ -85,8 +85,8 @@ public final class API {
             return .error(error)
         } catch let error as ValidationError {
             return .error(.invalid(error))
-        } catch let error as SQLiteError where error.isBusy {
-            logger.warning("database busy: \(error)")
+        } catch let error as StoreFailure where error.isTransient {
+            logger.warning("database unavailable: \(error)")
             return .error(.busy)
         } catch let error as FileError where error.isNoSpace {
             logger.error("storage full: \(error)")
@@ -178,7 +178,7 @@ public final class API {
         }
         let body = try input()
         let outcome = Result { try work(cached.user, body) }
-        guard store.db.lastTransactionDataVersion == cached.version else { return try work(lookUp(token: token), body) }
+        guard store.changeCounter == cached.version else { return try work(lookUp(token: token), body) }
         stampLastUse(cached.user)
         return try outcome.get()
     }
@@ -196,8 +196,12 @@ public final class API {
             authCache[token] = nil
             throw APIError.unauthorized
         }
-        if authCache.count >= 256 { authCache.removeAll(keepingCapacity: true) }
-        authCache[token] = (user, store.db.lastTransactionDataVersion)
+        // A backend that cannot tell whether anything changed (PostgreSQL) gets no cache: a
+        // revoked token is refused by every node at its next request.
+        if let version = store.changeCounter {
+            if authCache.count >= 256 { authCache.removeAll(keepingCapacity: true) }
+            authCache[token] = (user, version)
+        }
         stampLastUse(user)
         return user
     }
@@ -210,10 +214,12 @@ public final class API {
         // Best effort and never waiting: a read-only check must not stall for the busy timeout
         // (or fail with 503) because a long writer holds the lock.
         do {
-            try store.db.withBusyTimeout(milliseconds: 0) { try store.touchToken(id: user.tokenID) }
+            try store.touchToken(id: user.tokenID)
         } catch {
             tokenTouches[user.tokenID] = nil
-            if !((error as? SQLiteError)?.isBusy ?? false) { logger.warning("could not stamp token last use: \(error)") }
+            if !((error as? StoreFailure)?.isTransient ?? false) {
+                logger.warning("could not stamp token last use: \(error)")
+            }
         }
     }
 
@@ -324,3 +330,7 @@ public final class API {
         return id
     }
 }
+
+/// What the API needs of the store: one connection per FastCGI thread.
+public typealias APIStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
+    & SchemaMigrations

@@ -38,7 +38,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         APIError(status: 422, code: "unknown_provider", message: "provider '\(id)' is not configured")
     }
     static let busy = APIError(
-        status: 503, code: "busy", message: "the database is busy; try again shortly", headers: [("Retry-After", "1")])
+        status: 503, code: "busy", message: "the database is busy or unreachable; try again shortly", headers: [("Retry-After", "1")])
     static let noSpace = APIError(
         status: 507, code: "insufficient_storage", message: "the server's storage is full; nothing was kept")
     static let internalError = APIError(status: 500, code: "internal", message: "internal error; nothing was kept")

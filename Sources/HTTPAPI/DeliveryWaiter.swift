@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import Delivery
 import Foundation
 
@@ -7,7 +7,7 @@ import Foundation
 /// workers whenever a job changes state, never by polling sleeps. A change made by another
 /// process (`sync`, another node) does not wake it, so the row is also re-read once a second.
 struct DeliveryWaiter {
-    let store: SQLiteStore
+    let store: any APIStore
     let hub: DeliveryHub
     /// The longest sleep between two reads when nothing in this process wakes us.
     var recheckSeconds: Double = 1

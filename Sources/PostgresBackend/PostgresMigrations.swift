@@ -17,6 +17,7 @@ public enum PostgresMigrations {
         providerUploadClaims,
         deliveries,
         uploadSessions,
+        leases,
     ]
 
     static let now = PostgresConnection.dialect.now
@@ -290,9 +291,33 @@ public enum PostgresMigrations {
         down: [.sql("DROP TABLE upload_sessions;")],
         isAlreadyApplied: { db in try db.tableExists("upload_sessions") }
     )
+
+    // MARK: 10. leases
+
+    /// Named leases seen by every node (see `MigrationPlan.leases`).
+    static let leases = Migration<PostgresConnection>(
+        version: 10, name: "leases",
+        up: [
+            .sql(
+                """
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    expires_at TEXT NOT NULL
+                );
+                """)
+        ],
+        down: [.sql("DROP TABLE leases;")],
+        isAlreadyApplied: { db in try db.tableExists("leases") }
+    )
 }
 
 extension Migrator where Connection == PostgresConnection {
     /// PostgreSQL's plan.
     public init(db: PostgresConnection) throws { try self.init(db: db, plan: PostgresMigrations.plan) }
+}
+
+extension SQLStore where Connection == PostgresConnection {
+    /// The shared SQL store on a PostgreSQL connection, with PostgreSQL's plan.
+    public convenience init(db: PostgresConnection) { self.init(db: db, migrations: PostgresMigrations.plan) }
 }

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import Foundation
 
 /// What one report run found and wrote.
@@ -16,7 +16,7 @@ public struct ReportOutcome: Sendable {
 /// One nightly run: read one snapshot of the store, render every page in both formats, write
 /// the exports, and publish the folder atomically with its dated history.
 public struct ReportJob {
-    public var store: SQLiteStore
+    public var store: any ReportSource
     public var templatesDirectory: String
     public var outputDirectory: String
     /// Assets on fewer providers than this are listed on the coverage page.
@@ -30,7 +30,7 @@ public struct ReportJob {
     public var afterWriting: (String) throws -> Void
 
     public init(
-        store: SQLiteStore, templatesDirectory: String, outputDirectory: String, minProviders: Int = 1,
+        store: any ReportSource, templatesDirectory: String, outputDirectory: String, minProviders: Int = 1,
         listLimit: Int = 100, now: Date = Date(), afterWriting: @escaping (String) throws -> Void = { _ in }
     ) {
         self.store = store
@@ -60,7 +60,7 @@ public struct ReportJob {
                 try afterWriting(name)
             }
 
-            let data = try store.db.readTransaction {
+            let data = try store.readSnapshot {
                 let export = try DuplicateExport(directory: staged, generatedAt: generatedAt)
                 let data = try ReportData.load(
                     from: store, minProviders: minProviders, listLimit: listLimit,

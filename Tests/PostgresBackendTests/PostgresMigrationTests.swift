@@ -74,7 +74,7 @@ struct PostgresMigrationTests {
             let assetsBefore = try dump(db, "assets")
             let schemaBefore = try schema(db)
 
-            #expect(try migrator.up() == Array(2...9))
+            #expect(try migrator.up() == Array(2...PostgresMigrations.plan.count))
             #expect(try migrator.status().allSatisfy { if case .applied = $0.state { true } else { false } })
             let uploads = try db.query(
                 "SELECT asset_id, provider_id, provider_asset_id, uploaded_at FROM provider_uploads ORDER BY 1, 2",
@@ -94,7 +94,7 @@ struct PostgresMigrationTests {
                     == SQLIndexFacts(
                         name: "idx_asset_user_sha256", isUnique: true, isPartial: true, columns: ["user_id", "sha256"]))
 
-            #expect(try migrator.down(to: 1) == Array((2...9).reversed()))
+            #expect(try migrator.down(to: 1) == Array((2...PostgresMigrations.plan.count).reversed()))
             #expect(try dump(db, "users") == usersBefore)
             #expect(try dump(db, "assets") == assetsBefore)
             #expect(try schema(db) == schemaBefore)

@@ -34,7 +34,7 @@ enum ReportFixture {
     static func seed(_ db: Database) throws {
         try db.execute(
             """
-            UPDATE schema_migrations SET applied_at = '2026-01-0' || version || 'T10:00:00.000Z';
+            UPDATE schema_migrations SET applied_at = '2026-01-' || substr('0' || version, -2) || 'T10:00:00.000Z';
             INSERT INTO users (id, name, is_admin, created_at) VALUES
               (1, 'alice', 1, '2026-01-01T00:00:00.000Z'), (2, 'bob', 0, '2026-01-01T00:00:00.000Z'),
               (3, 'carol', 0, '2026-01-01T00:00:00.000Z');

@@ -1,23 +1,5 @@
 import AssetDedupCore
 
-/// A legacy asset row still waiting for its hash.
-public struct BackfillRow: Equatable, Sendable {
-    public let assetID: AssetID
-    public let userID: UserID
-    public let storagePath: String?
-    public let size: Int64
-}
-
-/// What recording a computed hash did to the rows.
-public enum BackfillOutcome: Equatable, Sendable {
-    /// The row got its hash.
-    case hashed(AssetID)
-    /// The user already had this content: the newer row was merged into the older one.
-    case merged(kept: AssetID, removed: AssetID)
-    /// Someone else hashed the row meanwhile; nothing to do.
-    case alreadyHashed(AssetID)
-}
-
 extension SQLStore {
     /// How many rows still have no hash.
     public func unhashedAssetCount() throws -> Int {

@@ -48,32 +48,3 @@ public struct Migration<Connection: SQLConnection>: Sendable {
         return SHA256Digest(bytes: SHA256.hash(data: Array(text.utf8))).hex
     }
 }
-
-/// Why a migration run stopped. The database is left as it was before the failing migration.
-public struct MigrationError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// A guard refused the change (e.g. a downgrade that would break uniqueness).
-        case refused
-        /// The requested target version does not exist or is in the wrong direction.
-        case badTarget
-        /// The database has applied versions this binary does not know (it is newer).
-        case unknownVersions
-        /// Foreign keys were left dangling.
-        case foreignKeyViolation
-    }
-
-    public let kind: Kind
-    public let version: Int?
-    public let message: String
-
-    public init(_ kind: Kind, version: Int? = nil, _ message: String) {
-        self.kind = kind
-        self.version = version
-        self.message = message
-    }
-
-    public var description: String {
-        if let version { return "migration \(version): \(message)" }
-        return message
-    }
-}

@@ -14,6 +14,7 @@ public enum MigrationPlan {
         providerUploadClaims,
         deliveries,
         uploadSessions,
+        leases,
     ]
 
     /// The newest version this binary knows.
@@ -335,5 +336,25 @@ public enum MigrationPlan {
         ],
         down: [.sql("DROP TABLE upload_sessions;")],
         isAlreadyApplied: { db in try db.tableExists("upload_sessions") }
+    )
+
+    // MARK: 10. leases
+
+    /// Named leases in the database, seen by every process on every node: "one sync per
+    /// provider" (`sync:<provider>`) instead of a lock file only one host could see.
+    static let leases = Migration<Database>(
+        version: 10, name: "leases",
+        up: [
+            .sql(
+                """
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    expires_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        ],
+        down: [.sql("DROP TABLE leases;")],
+        isAlreadyApplied: { db in try db.tableExists("leases") }
     )
 }

@@ -1,26 +1,3 @@
-/// Where one migration stands on a database.
-public enum MigrationState: Equatable, Sendable {
-    case applied(at: String)
-    case pending
-    /// Applied, but the code's checksum differs from the one recorded: someone edited it.
-    case drifted(at: String, recorded: String)
-    /// Recorded in the database but unknown to this binary (the database is newer).
-    case unknown(at: String)
-}
-
-/// One line of `migrate status`.
-public struct MigrationStatus: Equatable, Sendable {
-    public let version: Int
-    public let name: String
-    public let state: MigrationState
-
-    public init(version: Int, name: String, state: MigrationState) {
-        self.version = version
-        self.name = name
-        self.state = state
-    }
-}
-
 /// Applies and reverts a backend's migration plan on one database, one transaction per migration.
 public struct Migrator<Connection: SQLConnection> {
     public typealias State = MigrationState

@@ -2,25 +2,6 @@ import Foundation
 import AssetDedupCore
 import struct Crypto.SHA256
 
-/// An API token's metadata; the secret itself is never stored.
-public struct APIToken: Equatable, Sendable {
-    public let id: Int64
-    public let userID: UserID
-    public let label: String?
-    public let createdAt: String
-    public let lastUsedAt: String?
-    public let revokedAt: String?
-}
-
-/// Who a valid bearer token belongs to.
-public struct AuthenticatedUser: Equatable, Sendable {
-    public let userID: UserID
-    public let name: String
-    public let isAdmin: Bool
-    public let tokenID: Int64
-    public let lastUsedAt: String?
-}
-
 extension SQLStore {
     /// The SHA-256 (hex) under which a token is stored and looked up.
     public static func tokenHash(_ token: String) -> String {
@@ -78,11 +59,13 @@ extension SQLStore {
 
     /// Stamps `last_used_at`, at most once a minute per token so reads stay mostly read-only.
     public func touchToken(id: Int64) throws {
-        try db.run(
+        try db.withoutWaitingForLocks {
+            try db.run(
             """
             UPDATE api_tokens SET last_used_at = \(Self.now)
             WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)
             """, [id, Timestamp.string(Date().addingTimeInterval(-60))])
+        }
     }
 
     static func token(_ row: Row) -> APIToken {

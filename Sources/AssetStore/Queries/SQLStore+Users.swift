@@ -1,13 +1,5 @@
 import AssetDedupCore
 
-/// A user as the CLI and API see it.
-public struct User: Equatable, Sendable {
-    public let id: UserID
-    public let name: String
-    public let isAdmin: Bool
-    public let createdAt: String
-}
-
 extension SQLStore {
     /// Creates a user; a taken name is `StoreError.userExists`.
     @discardableResult
@@ -31,12 +23,6 @@ extension SQLStore {
 
     public func user(named name: String) throws -> User? {
         try db.queryFirst("SELECT id, name, is_admin, created_at FROM users WHERE name = ?", [name], row: Self.user)
-    }
-
-    /// The named user, or `StoreError.unknownUser`.
-    public func requireUser(named name: String) throws -> User {
-        guard let user = try user(named: name) else { throw StoreError.unknownUser(name) }
-        return user
     }
 
     public func listUsers() throws -> [User] {

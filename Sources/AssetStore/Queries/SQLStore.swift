@@ -1,4 +1,5 @@
 import AssetDedupCore
+@_exported import StoreProtocols
 
 /// The project's queries on one database connection, written once for every SQL backend.
 ///
@@ -7,8 +8,13 @@ import AssetDedupCore
 public final class SQLStore<Connection: SQLConnection> {
     public typealias Row = Connection.Row
     public let db: Connection
+    /// The backend's migration history (same versions and names on every backend).
+    public let migrations: [Migration<Connection>]
 
-    public init(db: Connection) { self.db = db }
+    public init(db: Connection, migrations: [Migration<Connection>]) {
+        self.db = db
+        self.migrations = migrations
+    }
 
     /// The current UTC time as ISO-8601 text, in this backend's SQL.
     static var now: String { Connection.dialect.now }
@@ -18,6 +24,8 @@ public final class SQLStore<Connection: SQLConnection> {
 public typealias SQLiteStore = SQLStore<Database>
 
 extension SQLStore where Connection == Database {
+    public convenience init(db: Database) { self.init(db: db, migrations: MigrationPlan.all) }
+
     /// Opens a connection to the SQLite file at `path` with the project's settings.
     public convenience init(path: String, busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.init(db: try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))

@@ -1,3 +1,5 @@
+import StoreProtocols
+
 /// What the shared SQL store needs of one database connection, whatever the backend.
 ///
 /// The queries in `SQLStore` are written once, in the SQL that SQLite and PostgreSQL share:
@@ -164,10 +166,8 @@ public struct SQLIndexFacts: Equatable, Sendable {
 }
 
 /// A database failure whose meaning the store and the API act on, whatever the backend.
-public protocol SQLFailure: Error {
+/// `isTransient` (from `StoreFailure`): worth retrying later, answered 503 with `Retry-After`.
+public protocol SQLFailure: StoreFailure {
     /// A UNIQUE or PRIMARY KEY constraint refused the write.
     var isUniqueViolation: Bool { get }
-    /// Worth retrying later: a lock held too long, the server down or restarting, a lost
-    /// connection. The API answers 503 with `Retry-After`.
-    var isTransient: Bool { get }
 }

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Foundation
 

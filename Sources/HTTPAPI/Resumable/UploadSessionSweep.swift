@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import BlobStore
 
 /// Drops resumable uploads nobody touched for the expiry window: the row and its partial file,
@@ -22,7 +22,7 @@ public struct UploadSessionSweep: Sendable {
 
     /// Runs one sweep on `store`'s connection.
     @discardableResult
-    public func run(store: SQLiteStore) throws -> Outcome {
+    public func run(store: any APIStore) throws -> Outcome {
         var outcome = Outcome()
         for id in try store.expiredUploadSessions(olderThanSeconds: expirySeconds)
         where try store.deleteExpiredUploadSession(id: id, olderThanSeconds: expirySeconds) {

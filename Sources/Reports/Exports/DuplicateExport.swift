@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// Writes `duplicates.csv` and `duplicates.json` while duplicate members stream from the store.
 ///

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// Per-user, per-provider and per-combination numbers, summed from the one (user, provider
 /// set) query, so the store is read once for all of the coverage page.

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// Identical content held by several users: one blob could serve them all.
 struct DuplicateGroup: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// Cross-user duplicate groups as the duplicates page needs them: totals over every group, and
 /// only the groups the page lists.
@@ -39,7 +39,7 @@ struct DuplicateSummary: Sendable {
 extension DuplicateSummary {
     /// Reads every cross-user group from the store, one group in memory at a time; each member
     /// is also handed to `member` (the exports) as it streams by.
-    static func load(from store: SQLiteStore, keep: Int, member: (DuplicateMember) throws -> Void) throws
+    static func load(from store: any ReportSource, keep: Int, member: (DuplicateMember) throws -> Void) throws
         -> DuplicateSummary
     {
         var summary = DuplicateSummary(keep: keep)

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 import Foundation
 
 /// One run's headline numbers, kept as `history/YYYY-MM-DD/totals.json` for the trend chart and

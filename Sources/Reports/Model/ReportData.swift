@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 
 /// Everything the pages show, read from the store in one snapshot.
 ///
@@ -28,7 +28,7 @@ struct ReportData: Sendable {
     /// duplicate member is also handed to `member` as it streams by, so exports are written
     /// without holding every row.
     static func load(
-        from store: SQLiteStore, minProviders: Int, listLimit: Int,
+        from store: any ReportSource, minProviders: Int, listLimit: Int,
         member: (DuplicateMember) throws -> Void
     ) throws -> ReportData {
         // The largest sort (every asset, by user and provider set) runs first, so the smaller
@@ -48,7 +48,7 @@ struct ReportData: Sendable {
             combinations: coverage.combinations,
             underCovered: try store.underCoveredAssets(minProviders: minProviders, limit: listLimit),
             minProviders: minProviders,
-            migrations: try Migrator(db: store.db).status(),
+            migrations: try store.migrationStatus(),
             indexFacts: try store.assetIndexFacts(),
             partialUploads: try store.partialUploadTotals())
     }

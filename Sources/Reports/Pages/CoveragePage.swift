@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// The coverage page: where assets live across providers, per user and per provider set.
 struct CoveragePage: Sendable {

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// The duplicates page: cross-user groups with their savings and review state, legacy
 /// same-user merges, and rows still waiting for a hash.

@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// One pass/fail line of the migrations page; any failure makes `assetdedup report` exit 1 so
 /// that cron mails it.

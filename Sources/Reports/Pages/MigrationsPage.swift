@@ -1,4 +1,4 @@
-import AssetStore
+import StoreProtocols
 
 /// The migrations page: schema history, the index checks, and how far backfill has come.
 struct MigrationsPage: Sendable {

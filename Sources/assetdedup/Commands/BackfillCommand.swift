@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Foundation
 

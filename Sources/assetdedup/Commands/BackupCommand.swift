@@ -14,8 +14,9 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let path = try options.sqlitePath(for: "backup")
             _ = try options.openStore()
-            let summary = try StoreBackup.backup(database: options.db, to: to)
+            let summary = try StoreBackup.backup(database: path, to: to)
             print(
                 "backup \(to): schema version \(summary.schemaVersion), \(summary.assets) assets (\(summary.bytes) bytes of content), integrity ok"
             )
@@ -33,11 +34,12 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             // Held for the whole restore: no serve can start on the database meanwhile.
-            let lock = try FileLock.serve(databasePath: options.db, exclusive: true)
-            let summary = try StoreBackup.restore(from: from, to: options.db)
+            let path = try options.sqlitePath(for: "restore")
+            let lock = try FileLock.serve(databasePath: path, exclusive: true)
+            let summary = try StoreBackup.restore(from: from, to: path)
             withExtendedLifetime(lock) {}
             print(
-                "restored \(options.db) from \(from): schema version \(summary.schemaVersion), \(summary.assets) assets; run 'assetdedup migrate up' if that is not the latest"
+                "restored \(path) from \(from): schema version \(summary.schemaVersion), \(summary.assets) assets; run 'assetdedup migrate up' if that is not the latest"
             )
         }
     }

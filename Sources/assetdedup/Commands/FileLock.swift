@@ -23,14 +23,6 @@ final class FileLock {
 
     deinit { close(fd) }
 
-    /// One `sync` per database and provider at a time: two runs would both see an asset as
-    /// missing and lease it one after the other.
-    static func sync(databasePath: String, provider: ProviderID) throws -> FileLock {
-        try FileLock(
-            path: "\(databasePath).sync-\(provider).lock", exclusive: true,
-            refusal: "another sync to \(provider) is running on this database")
-    }
-
     /// Tells `restore` that an app serves the database: every `serve` holds `<db>.serve.lock`
     /// shared while it runs, `restore` needs it exclusively.
     static func serve(databasePath: String, exclusive: Bool) throws -> FileLock {

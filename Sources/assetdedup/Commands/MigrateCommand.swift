@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import StoreProtocols
 
 /// `assetdedup migrate up|down|status`.
 struct MigrateCommand: ParsableCommand {
@@ -19,9 +19,8 @@ struct MigrateCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = try options.openStore(mustExist: false)
-                let migrator = try Migrator(db: store.db)
-                let applied = try migrator.up(to: to) { print($0) }
-                print("schema at version \(try migrator.currentVersion()) (\(applied.count) applied)")
+                let applied = try store.migrateUp(to: to) { print($0) }
+                print("schema at version \(try store.schemaVersion()) (\(applied.count) applied)")
             }
         }
     }
@@ -38,9 +37,8 @@ struct MigrateCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = try options.openStore()
-                let migrator = try Migrator(db: store.db)
-                let reverted = try migrator.down(to: to) { print($0) }
-                print("schema at version \(try migrator.currentVersion()) (\(reverted.count) reverted)")
+                let reverted = try store.migrateDown(to: to) { print($0) }
+                print("schema at version \(try store.schemaVersion()) (\(reverted.count) reverted)")
             }
         }
     }
@@ -52,7 +50,7 @@ struct MigrateCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let store = try options.openStore()
-                for line in try Migrator(db: store.db).status() {
+                for line in try store.migrationStatus() {
                     let state: String
                     switch line.state {
                     case .applied(let at): state = "applied  \(at)"

@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import StoreProtocols
 import Foundation
 import Reports
 
@@ -26,16 +26,16 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         if printSQL {
-            for sql in SQLiteStore.reportSQL(minProviders: minProviders, listLimit: 100) { print(sql + ";") }
+            for sql in options.reportSQL(minProviders: minProviders, listLimit: 100) { print(sql + ";") }
             return
         }
         var failed: [String] = []
         try reportingErrors {
             let store = try options.openStore()
-            let version = try Migrator(db: store.db).currentVersion()
-            guard try store.db.tableExists("duplicate_reviews") else {
+            let version = try store.schemaVersion()
+            guard try store.tableExists("duplicate_reviews") else {
                 throw CLIError(
-                    "database \(options.db) is at schema version \(version), too old to report on; run 'assetdedup migrate up'")
+                    "database \(options.displayName) is at schema version \(version), too old to report on; run 'assetdedup migrate up'")
             }
             let job = ReportJob(
                 store: store, templatesDirectory: templates, outputDirectory: out, minProviders: minProviders,

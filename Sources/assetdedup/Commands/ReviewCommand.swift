@@ -1,6 +1,6 @@
 import ArgumentParser
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import Foundation
 
 /// `assetdedup review GROUP --keep ID | --ignore`: an admin's decision on a duplicate group,

@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Delivery
 import FastCGIServer
@@ -57,15 +57,19 @@ struct ServeCommand: ParsableCommand {
             }()
             let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
             let store = try options.openMigratedStore()
-            // Shared with other serve processes; `restore` needs it exclusively.
-            let serveLock = try FileLock.serve(databasePath: options.db, exclusive: false)
+            let openStore = try options.makeOpener(busyTimeoutMilliseconds: busyTimeoutMs)
+            // Shared with other serve processes on a SQLite file; `restore` needs it exclusively.
+            let serveLock: FileLock? =
+                if case .sqlite(let path) = options.location {
+                    try FileLock.serve(databasePath: path, exclusive: false)
+                } else { nil }
             defer { withExtendedLifetime(serveLock) {} }
             let blobs = try BlobStore(dataDirectory: data)
             let swept = try blobs.sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
             let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
             try Self.sweep(uploadSweep, store: store, logger: logger)
-            Self.startPeriodicSweep(uploadSweep, dbPath: options.db, logger: logger)
+            Self.startPeriodicSweep(uploadSweep, openStore: openStore, logger: logger)
             let providers =
                 try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
             for case let directory as DirectoryProvider in providers.providers {
@@ -82,8 +86,6 @@ struct ServeCommand: ParsableCommand {
             // nginx deletes its body files itself; only a killed nginx leaves some behind.
             let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
             if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
-            let dbPath = options.db
-            let busyTimeout = busyTimeoutMs
             // One hub per process: request threads wake the workers, workers wake waiting requests.
             let hub = DeliveryHub(serveThreads: threads)
             // One set of metrics per process, shared by request threads and delivery workers.
@@ -92,7 +94,7 @@ struct ServeCommand: ParsableCommand {
                 count: deliveryWorkers,
                 runner: DeliveryRunner(
                     providers: providers, dataDirectory: data, hub: hub, metrics: metrics, logger: logger),
-                openStore: { try SQLiteStore(path: dbPath, busyTimeoutMilliseconds: busyTimeout) })
+                openStore: openStore)
             pool.start()
             defer {
                 if !pool.stop(waitingAtMost: 5) {
@@ -103,10 +105,9 @@ struct ServeCommand: ParsableCommand {
             try server.run(
                 threads: threads,
                 makeResponder: { _ in
-                    let store = try SQLiteStore(path: dbPath, busyTimeoutMilliseconds: busyTimeout)
-                    return APIResponder(
+                    APIResponder(
                         api: API(
-                            store: store, blobs: blobs, providers: providers, deliveries: hub, limits: limits,
+                            store: try openStore(), blobs: blobs, providers: providers, deliveries: hub, limits: limits,
                             bodyFiles: bodyFiles, metrics: metrics, logger: logger))
                 },
                 log: { logger.notice("\($0)") },
@@ -117,7 +118,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     /// One sweep of expired resumable uploads, logged when it removed something.
-    static func sweep(_ sweep: UploadSessionSweep, store: SQLiteStore, logger: Logger) throws {
+    static func sweep(_ sweep: UploadSessionSweep, store: any APIStore, logger: Logger) throws {
         let outcome = try sweep.run(store: store)
         if outcome.sessions + outcome.orphanFiles > 0 {
             logger.notice(
@@ -127,10 +128,12 @@ struct ServeCommand: ParsableCommand {
 
     /// Sweeps again every tenth of the expiry window (at most hourly) on a background thread
     /// with its own connection, so no request thread pays for it.
-    static func startPeriodicSweep(_ sweep: UploadSessionSweep, dbPath: String, logger: Logger) {
+    static func startPeriodicSweep(
+        _ sweep: UploadSessionSweep, openStore: @escaping StoreOpener, logger: Logger
+    ) {
         let interval = min(sweep.expirySeconds / 10, 3600)
         let thread = Thread {
-            guard let store = try? SQLiteStore(path: dbPath) else { return }
+            guard let store = try? openStore() else { return }
             while true {
                 Thread.sleep(forTimeInterval: interval)
                 do { try Self.sweep(sweep, store: store, logger: logger) } catch {

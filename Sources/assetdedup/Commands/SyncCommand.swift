@@ -1,9 +1,10 @@
 import ArgumentParser
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import BlobStore
 import Delivery
 import Foundation
+import Logging
 import Providers
 
 /// `assetdedup sync --provider P`: push every asset the provider lacks (git-annex `copy --to`).
@@ -62,20 +63,24 @@ struct SyncCommand: ParsableCommand {
                 out.noteUnhashed(unhashed)
                 return
             }
-            let lock = try FileLock.sync(databasePath: options.db, provider: target.id)
-            defer { withExtendedLifetime(lock) {} }
+            let me = LeaseOwner(role: "sync-\(target.id)")
+            let lease = try SyncLease(provider: target.id, owner: me, store: store, open: options.makeOpener())
+            defer { lease.release() }
             var failures: [(AssetID, String)] = []
             // Sync is a producer and a worker on serve's delivery queue: each missing asset is
             // enqueued and leased (one transaction) just before it is sent, so serve's workers
-            // and sync never send one pair twice. Holding the lock proves no other sync to this
-            // provider is alive: leases of an earlier one are a killed run's, ended at once.
-            let me = LeaseOwner(role: "sync-\(target.id)")
+            // and sync never send one pair twice. Holding the lease proves no other sync to this
+            // provider is alive: delivery leases of an earlier one are a killed run's, ended at once.
             let leftover = try LeaseOwner.expireLeasesOfDeadProcesses(in: store) { $0.role == me.role }
             if !leftover.isEmpty {
                 out.line("note: took over the deliveries of \(leftover.joined(separator: ", ")), which did not finish")
             }
             let leaseOwner = me.description
-            let backoff = DeliveryBackoff()
+            // The coordinator serve uses: outcomes are recorded (and retried) as serve records them.
+            let runner = DeliveryRunner(
+                providers: ProviderConfig(providers: [target]), dataDirectory: data, hub: DeliveryHub(),
+                logger: Self.quietLogger)
+            var leased: [AssetID: Delivery] = [:]
             let job = SyncJob(provider: target, concurrency: concurrency)
             let result = try job.run(
                 total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
@@ -83,19 +88,23 @@ struct SyncCommand: ParsableCommand {
                     switch try store.leaseDelivery(
                         asset: item.assetID, provider: target.id, owner: leaseOwner, leaseSeconds: target.leaseSeconds)
                     {
-                    case .leased(let delivery): .send(idempotencyKey: delivery.idempotencyKey)
-                    case .alreadyDelivered(let id): .recordedMeanwhile(providerAssetID: id)
-                    case .heldElsewhere(let delivery): .claimedElsewhere(by: delivery.leaseOwner ?? "another sender")
+                    case .leased(let delivery):
+                        leased[item.assetID] = delivery
+                        return .send(idempotencyKey: delivery.idempotencyKey)
+                    case .alreadyDelivered(let id): return .recordedMeanwhile(providerAssetID: id)
+                    case .heldElsewhere(let delivery): return .claimedElsewhere(by: delivery.leaseOwner ?? "another sender")
                     }
                 },
                 record: { item, id in
-                    try store.completeDelivery(asset: item.assetID, provider: target.id, providerAssetID: id)
+                    guard let delivery = leased.removeValue(forKey: item.assetID) else { return }
+                    if case .unrecorded = runner.record(.success(id), of: delivery, owner: leaseOwner, store: store) {
+                        throw CLIError("could not record asset \(item.assetID) on \(target.id) in the database")
+                    }
                 },
                 release: { item, reason, retryable in
-                    let attempts = try store.delivery(asset: item.assetID, provider: target.id)?.attempts ?? 1
-                    try store.failDelivery(
-                        asset: item.assetID, provider: target.id, owner: leaseOwner, error: reason,
-                        retryAt: retryable ? Date().addingTimeInterval(backoff.delay(afterAttempts: attempts)) : nil)
+                    guard let delivery = leased.removeValue(forKey: item.assetID) else { return }
+                    let error = ProviderError(provider: target.id, retryable: retryable, message: reason, attempts: 0)
+                    runner.record(.failure(error), of: delivery, owner: leaseOwner, store: store)
                 },
                 report: { progress, item, outcome in
                     if let item, let outcome, case .failed(let reason, _) = outcome {
@@ -108,4 +117,11 @@ struct SyncCommand: ParsableCommand {
             if result.failed > 0 { throw ExitCode.failure }
         }
     }
+
+    /// Sync prints every outcome itself; the runner's log lines would repeat them.
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "assetdedup.sync")
+        logger.logLevel = .critical
+        return logger
+    }()
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import StoreProtocols
 
 /// `assetdedup token issue|list|revoke`.
 struct TokenCommand: ParsableCommand {

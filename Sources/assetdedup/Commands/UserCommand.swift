@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import StoreProtocols
 
 /// `assetdedup user add|list`.
 struct UserCommand: ParsableCommand {

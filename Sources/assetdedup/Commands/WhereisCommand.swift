@@ -1,6 +1,6 @@
 import ArgumentParser
 import AssetDedupCore
-import AssetStore
+import StoreProtocols
 import Foundation
 
 /// `assetdedup whereis SHA256|ASSET_ID`: which providers hold it (git-annex `whereis`).

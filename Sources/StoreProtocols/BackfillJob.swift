@@ -24,11 +24,11 @@ public struct BackfillJob {
         }
     }
 
-    let store: SQLiteStore
+    let store: any BackfillStore
     /// Reads the row's file and returns its hash and size; throws when the file is unusable.
     let hashFile: (BackfillRow) throws -> (SHA256Digest, Int64)
 
-    public init(store: SQLiteStore, hashFile: @escaping (BackfillRow) throws -> (SHA256Digest, Int64)) {
+    public init(store: any BackfillStore, hashFile: @escaping (BackfillRow) throws -> (SHA256Digest, Int64)) {
         self.store = store
         self.hashFile = hashFile
     }
@@ -52,7 +52,7 @@ public struct BackfillJob {
                     case .alreadyHashed: break
                     }
                     summary.bytes += size
-                } catch let error as SQLFailure {
+                } catch let error as StoreFailure {
                     throw error
                 } catch {
                     summary.failed.append((row.assetID, "\(error)"))

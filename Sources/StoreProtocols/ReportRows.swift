@@ -1,3 +1,5 @@
+import AssetDedupCore
+
 /// Whole-store counts: the headline numbers of the index page and the history trend.
 public struct StoreTotals: Equatable, Sendable, Codable {
     public var users: Int64
@@ -43,6 +45,17 @@ public struct DuplicateMember: Equatable, Sendable {
     public var createdAt: String
     /// The latest admin decision on this member's group, if any.
     public var review: DuplicateReview?
+
+    public init(sha256: String, assetID: Int64, userID: Int64, userName: String, size: Int64, originalFilename: String? = nil, createdAt: String, review: DuplicateReview? = nil) {
+        self.sha256 = sha256
+        self.assetID = assetID
+        self.userID = userID
+        self.userName = userName
+        self.size = size
+        self.originalFilename = originalFilename
+        self.createdAt = createdAt
+        self.review = review
+    }
 }
 
 /// The latest admin decision on one duplicate group.
@@ -54,6 +67,15 @@ public struct DuplicateReview: Equatable, Sendable {
     public var note: String?
     public var reviewedBy: String
     public var reviewedAt: String
+
+    public init(groupSHA256: String, decision: String, keepAssetID: Int64? = nil, note: String? = nil, reviewedBy: String, reviewedAt: String) {
+        self.groupSHA256 = groupSHA256
+        self.decision = decision
+        self.keepAssetID = keepAssetID
+        self.note = note
+        self.reviewedBy = reviewedBy
+        self.reviewedAt = reviewedAt
+    }
 }
 
 /// One legacy row that was folded into an older row of the same user and content.
@@ -67,6 +89,17 @@ public struct MergeRecord: Equatable, Sendable {
     /// `migration` or `backfill`.
     public var source: String
     public var mergedAt: String
+
+    public init(userID: Int64, userName: String? = nil, sha256: String, keptAssetID: Int64, mergedAssetID: Int64, mergedOriginalFilename: String? = nil, source: String, mergedAt: String) {
+        self.userID = userID
+        self.userName = userName
+        self.sha256 = sha256
+        self.keptAssetID = keptAssetID
+        self.mergedAssetID = mergedAssetID
+        self.mergedOriginalFilename = mergedOriginalFilename
+        self.source = source
+        self.mergedAt = mergedAt
+    }
 }
 
 /// Assets of one user whose provider set is `combination` (`a+b`, `""` for none).
@@ -77,6 +110,15 @@ public struct UserCombination: Equatable, Sendable {
     public var assets: Int64
     public var bytes: Int64
     public var hashedAssets: Int64
+
+    public init(userID: Int64, userName: String, combination: String, assets: Int64, bytes: Int64, hashedAssets: Int64) {
+        self.userID = userID
+        self.userName = userName
+        self.combination = combination
+        self.assets = assets
+        self.bytes = bytes
+        self.hashedAssets = hashedAssets
+    }
 }
 
 /// An asset held by fewer providers than the configured minimum.
@@ -86,6 +128,14 @@ public struct UnderCoveredAsset: Equatable, Sendable {
     public var originalFilename: String?
     public var size: Int64
     public var providers: Int64
+
+    public init(assetID: Int64, userName: String, originalFilename: String? = nil, size: Int64, providers: Int64) {
+        self.assetID = assetID
+        self.userName = userName
+        self.originalFilename = originalFilename
+        self.size = size
+        self.providers = providers
+    }
 }
 
 /// What the schema says about the indexes on `assets`, for the migrations page checks.
@@ -97,4 +147,12 @@ public struct AssetIndexFacts: Equatable, Sendable {
     public var perUserIndexColumns: [String]
     /// Unique indexes (or `UNIQUE` column constraints) on `assets(sha256)` alone: a global unique.
     public var globalUniqueOnSHA256: [String]
+
+    public init(perUserIndexExists: Bool, perUserIndexUnique: Bool, perUserIndexPartial: Bool, perUserIndexColumns: [String], globalUniqueOnSHA256: [String]) {
+        self.perUserIndexExists = perUserIndexExists
+        self.perUserIndexUnique = perUserIndexUnique
+        self.perUserIndexPartial = perUserIndexPartial
+        self.perUserIndexColumns = perUserIndexColumns
+        self.globalUniqueOnSHA256 = globalUniqueOnSHA256
+    }
 }

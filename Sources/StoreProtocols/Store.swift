@@ -1,0 +1,203 @@
+import AssetDedupCore
+import Foundation
+
+// The store seam: what each consumer needs of the database, as protocols. HTTPAPI, Delivery,
+// Reports and the CLI's commands see only these; the backends (SQLite, PostgreSQL) implement all
+// of them in one generic SQL store, and the executable picks one from `--db` (StoreBackends).
+// A store is one connection: one per thread, not shared.
+
+/// A database failure the callers act on: transient ones (a lock held too long, the server
+/// down or restarting, a lost connection) are answered `503` with `Retry-After`.
+public protocol StoreFailure: Error {
+    var isTransient: Bool { get }
+}
+
+/// Reads that must agree with each other see one snapshot.
+public protocol StoreSnapshots: AnyObject {
+    /// Runs `body` in a read-only transaction.
+    func readSnapshot<T>(_ body: () throws -> T) throws -> T
+    /// A number that moves whenever anyone commits a change, read after this connection's last
+    /// transaction at no cost, or nil when the backend cannot tell (then nothing may be cached
+    /// across requests: PostgreSQL).
+    var changeCounter: UInt64? { get }
+}
+
+/// The user's assets: check-by-hash, uploads, listing (the API).
+public protocol AssetCatalog: StoreSnapshots {
+    func findAsset(user: UserID, sha256: SHA256Digest) throws -> Asset?
+    func asset(id: AssetID, user: UserID) throws -> Asset?
+    func assetPresence(user: UserID, sha256: SHA256Digest) throws -> AssetPresence?
+    func listAssets(user: UserID, after: AssetID?, limit: Int) throws -> [Asset]
+    func uploads(of asset: AssetID) throws -> [ProviderID: String]
+    func findOrCreateAsset(_ new: NewAsset) throws -> (asset: Asset, created: Bool)
+    @discardableResult func insertAsset(_ new: NewAsset) throws -> AssetID
+    @discardableResult func recordUpload(asset: AssetID, provider: ProviderID, providerAssetID: String) throws -> Bool
+}
+
+/// Users and API tokens (the CLI, and the API's authentication).
+public protocol UserDirectory: StoreSnapshots {
+    @discardableResult func addUser(name: String, isAdmin: Bool) throws -> User
+    func user(id: UserID) throws -> User?
+    func user(named name: String) throws -> User?
+    func listUsers() throws -> [User]
+    func issueToken(for user: UserID, label: String?) throws -> (token: APIToken, secret: String)
+    func token(id: Int64) throws -> APIToken?
+    func listTokens(for user: UserID) throws -> [APIToken]
+    func revokeToken(id: Int64) throws
+    func authenticate(token: String) throws -> AuthenticatedUser?
+    /// Best effort: fails at once rather than wait for another writer.
+    func touchToken(id: Int64) throws
+}
+
+extension UserDirectory {
+    @discardableResult public func addUser(name: String) throws -> User { try addUser(name: name, isAdmin: false) }
+    public func issueToken(for user: UserID) throws -> (token: APIToken, secret: String) {
+        try issueToken(for: user, label: nil)
+    }
+    /// The named user, or `StoreError.unknownUser`.
+    public func requireUser(named name: String) throws -> User {
+        guard let user = try user(named: name) else { throw StoreError.unknownUser(name) }
+        return user
+    }
+}
+
+/// The delivery queue (serve's workers, the API's waits, `sync`).
+public protocol DeliveryQueue: AnyObject {
+    func delivery(asset: AssetID, provider: ProviderID) throws -> Delivery?
+    func deliveries(of asset: AssetID) throws -> [Delivery]
+    func enqueueDelivery(asset: AssetID, provider: ProviderID, retryNow: Bool, now: Date) throws -> EnqueueOutcome
+    func leaseNextDelivery(owner: String, leaseSeconds: [ProviderID: Double], now: Date) throws -> Delivery?
+    func leaseDelivery(asset: AssetID, provider: ProviderID, owner: String, leaseSeconds: Double, now: Date) throws
+        -> LeaseOutcome
+    @discardableResult
+    func completeDelivery(asset: AssetID, provider: ProviderID, providerAssetID: String, now: Date) throws -> Bool
+    @discardableResult
+    func failDelivery(asset: AssetID, provider: ProviderID, owner: String, error: String, retryAt: Date?, now: Date)
+        throws -> Bool
+    func deliveryLeaseOwners() throws -> [String]
+    @discardableResult func expireLeases(owner: String, now: Date) throws -> Int
+    func deliveryCounts() throws -> [DeliveryState: Int]
+    /// The asset whoever owns it (deliveries and operator tools act across users).
+    func anyUsersAsset(id: AssetID) throws -> Asset?
+    func providerAssetID(of asset: AssetID, on provider: ProviderID) throws -> String?
+}
+
+extension DeliveryQueue {
+    public func enqueueDelivery(asset: AssetID, provider: ProviderID, retryNow: Bool = false) throws
+        -> EnqueueOutcome
+    { try enqueueDelivery(asset: asset, provider: provider, retryNow: retryNow, now: Date()) }
+    public func leaseNextDelivery(owner: String, leaseSeconds: [ProviderID: Double]) throws -> Delivery? {
+        try leaseNextDelivery(owner: owner, leaseSeconds: leaseSeconds, now: Date())
+    }
+    public func leaseDelivery(asset: AssetID, provider: ProviderID, owner: String, leaseSeconds: Double) throws
+        -> LeaseOutcome
+    { try leaseDelivery(asset: asset, provider: provider, owner: owner, leaseSeconds: leaseSeconds, now: Date()) }
+    @discardableResult
+    public func completeDelivery(asset: AssetID, provider: ProviderID, providerAssetID: String) throws -> Bool {
+        try completeDelivery(asset: asset, provider: provider, providerAssetID: providerAssetID, now: Date())
+    }
+    @discardableResult
+    public func failDelivery(asset: AssetID, provider: ProviderID, owner: String, error: String, retryAt: Date?)
+        throws -> Bool
+    { try failDelivery(asset: asset, provider: provider, owner: owner, error: error, retryAt: retryAt, now: Date()) }
+    @discardableResult public func expireLeases(owner: String) throws -> Int {
+        try expireLeases(owner: owner, now: Date())
+    }
+}
+
+/// Resumable uploads' rows: offset, hash state, the append lock (the API).
+public protocol UploadSessionStore: AnyObject {
+    func createUploadSession(_ session: UploadSession, lockOwner: String) throws
+    func uploadSession(id: String, user: UserID) throws -> UploadSession?
+    func lockUploadSession(
+        id: String, user: UserID, owner: String, staleAfter: Double, isOwnerAlive: (String) -> Bool?
+    ) throws -> UploadLockOutcome
+    func recordAppend(id: String, owner: String, offset: Int64, hashState: [UInt8], length: Int64?) throws -> Bool
+    func recordCompletion(id: String, owner: String, offset: Int64, hashState: [UInt8], sha256: SHA256Digest) throws
+        -> Bool
+    func markUploadAnswered(id: String) throws
+    func unlockUploadSession(id: String, owner: String) throws
+    func deleteUploadSession(id: String) throws
+    func expiredUploadSessions(olderThanSeconds: Double) throws -> [String]
+    func deleteExpiredUploadSession(id: String, olderThanSeconds: Double) throws -> Bool
+    func uploadSessionExists(id: String) throws -> Bool
+    func partialUploadTotals() throws -> (count: Int, bytes: Int64)
+}
+
+/// Duplicate groups and the admins' decisions on them (admin page, `review`, reports).
+public protocol DuplicateReviews: StoreSnapshots {
+    func duplicateGroupMembers(after: String, limit: Int) throws -> [DuplicateMember]
+    func latestDuplicateReview(group: String) throws -> DuplicateReview?
+    @discardableResult
+    func recordDuplicateReview(group: String, decision: String, keepAssetID: Int64?, note: String?, reviewedBy: String)
+        throws -> DuplicateReview
+}
+
+/// The nightly reports' aggregate reads.
+public protocol ReportSource: StoreSnapshots {
+    func storeTotals() throws -> StoreTotals
+    func forEachDuplicateMember(_ body: (DuplicateMember) throws -> Void) throws
+    func latestDuplicateReviews() throws -> [String: DuplicateReview]
+    func mergeRecords(limit: Int) throws -> [MergeRecord]
+    func forEachUserProviderCombination(_ body: (UserCombination) throws -> Void) throws
+    func underCoveredAssets(minProviders: Int, limit: Int) throws -> [UnderCoveredAsset]
+    func assetIndexFacts() throws -> AssetIndexFacts
+    func partialUploadTotals() throws -> (count: Int, bytes: Int64)
+    func migrationStatus() throws -> [MigrationStatus]
+    func tableExists(_ name: String) throws -> Bool
+}
+
+/// What `sync` and `whereis` read.
+public protocol ProviderCoverage: AnyObject {
+    func assetsMissing(on provider: ProviderID, user: UserID?, after: AssetID?, limit: Int) throws -> [Asset]
+    func countMissing(on provider: ProviderID, user: UserID?) throws -> MissingOnProvider
+    func countUnhashed(user: UserID?) throws -> Int
+    func assets(sha256: SHA256Digest, user: UserID?) throws -> [Asset]
+    func uploadRecords(of asset: AssetID) throws -> [ProviderUpload]
+}
+
+/// Legacy rows still waiting for a hash (`backfill`).
+public protocol BackfillStore: AnyObject {
+    func unhashedAssetCount() throws -> Int
+    func unhashedAssets(after: AssetID?, limit: Int) throws -> [BackfillRow]
+    func recordBackfilledHash(asset id: AssetID, sha256: SHA256Digest, size: Int64) throws -> BackfillOutcome
+}
+
+/// The schema's history on this database (`migrate`, `serve`'s version check).
+public protocol SchemaMigrations: AnyObject {
+    /// The backend's name ("sqlite", "postgresql"), for messages.
+    var backendName: String { get }
+    func schemaVersion() throws -> Int
+    /// The newest version this binary knows.
+    var latestKnownVersion: Int { get }
+    func migrationStatus() throws -> [MigrationStatus]
+    @discardableResult func migrateUp(to target: Int?, log: (String) -> Void) throws -> [Int]
+    @discardableResult func migrateDown(to target: Int, log: (String) -> Void) throws -> [Int]
+}
+
+/// Everything a backend offers: what the executable opens and hands out by protocol.
+public typealias AssetDedupStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore
+    & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
+
+/// A named lease in the database: one holder at a time across every process and node.
+public struct NamedLease: Equatable, Sendable {
+    public var name: String
+    public var owner: String
+    public var expiresAt: String
+
+    public init(name: String, owner: String, expiresAt: String) {
+        self.name = name
+        self.owner = owner
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Leases that say "only one of these runs" to every node (`sync:<provider>`).
+public protocol NamedLeases: AnyObject {
+    /// Takes `name` for `owner` until `now + seconds` when it is free, expired or already
+    /// `owner`'s (taking it again renews it); returns the lease as it stands, so the caller
+    /// holds it when `owner` is its own.
+    func acquireLease(name: String, owner: String, seconds: Double, now: Date) throws -> NamedLease
+    /// Gives `name` up if `owner` holds it (also used to end a dead holder's lease).
+    @discardableResult func releaseLease(name: String, owner: String) throws -> Bool
+}
