@@ -264,7 +264,7 @@ public final class PostgresConnection: SQLConnection {
     /// backoff) when PostgreSQL reports a serialisation failure or a deadlock, so `body` must
     /// only touch the database. Inside another transaction it just runs `body`.
     public func writeTransaction<T>(_ body: () throws -> T) throws -> T {
-        guard transactionDepth == 0 else { return try body() }
+        guard transactionDepth == 0 && !inTransaction else { return try body() }
         var attempt = 1
         while true {
             attemptHitSerializationFailure = false
@@ -283,12 +283,18 @@ public final class PostgresConnection: SQLConnection {
 
     /// `REPEATABLE READ READ ONLY`: every read in `body` sees one snapshot.
     public func readTransaction<T>(_ body: () throws -> T) throws -> T {
-        guard transactionDepth == 0 else { return try body() }
+        guard transactionDepth == 0 && !inTransaction else { return try body() }
         return try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
     private func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
-        try execute(begin)
+        do {
+            try execute(begin)
+        } catch let error as PostgresError where error.connectionLost {
+            // The server went away while this connection sat idle (a restart): nothing of this
+            // transaction ran yet, so reconnecting and beginning again is safe.
+            try execute(begin)
+        }
         transactionDepth += 1
         defer { transactionDepth -= 1 }
         do {

@@ -177,6 +177,22 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test("withoutWaitingForLocks: a row another transaction holds fails at once, transient; the setting is restored")
+    func withoutWaitingForLocks() throws {
+        try TestCluster.withSchema { url in
+            let a = try PostgresConnection(url: url)
+            let b = try PostgresConnection(url: url)
+            try a.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, n BIGINT); INSERT INTO t VALUES (1, 0)")
+            try b.execute("BEGIN; UPDATE t SET n = n + 1 WHERE id = 1")  // holds the row lock
+            defer { try? b.execute("ROLLBACK") }
+            let error = try #require(throws: PostgresError.self) {
+                try a.withoutWaitingForLocks { try a.run("UPDATE t SET n = n + 10 WHERE id = ?", [1]) }
+            }
+            #expect(error.sqlState == "55P03" && error.isTransient, "\(error)")
+            #expect(try a.queryFirst("SHOW lock_timeout") { $0.text(0) } == "0")
+        }
+    }
+
     @Test("a statement that failed inside a transaction fails the commit instead of a silent rollback")
     func abortedTransaction() throws {
         try TestCluster.withConnection { db in
@@ -287,6 +303,12 @@ struct PostgresConnectionTests {
             #expect(try db.queryFirst("SELECT ? + 1", [1]) { $0.int(0) } == 2)
             #expect(db.backendPID != oldPID)
             #expect(try db.queryFirst("SELECT current_setting('TimeZone')") { $0.text(0) } == "UTC")
+            // A transaction that begins on a connection whose server went away while it sat
+            // idle reconnects and runs: nothing of it had run yet.
+            let secondPID = db.backendPID
+            _ = try killer.queryFirst("SELECT pg_terminate_backend(?, 60000)", [Int64(secondPID)]) { $0.int(0) }
+            #expect(try db.writeTransaction { try db.queryFirst("SELECT 40 + 2") { $0.int(0) } } == 42)
+            #expect(db.backendPID != secondPID)
         }
     }
 

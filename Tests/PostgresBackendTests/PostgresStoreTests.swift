@@ -94,4 +94,35 @@ struct PostgresStoreTests {
             _ = try store.storeTotals()
         }
     }
+
+    @Test("resumable upload sessions: bytea hash state, the append lock, completion, expiry")
+    func uploadSessions() throws {
+        try withStore { store, _ in
+            let alice = try store.addUser(name: "alice")
+            let state: [UInt8] = [0, 1, 2, 0x5c, 0xff]
+            try store.createUploadSession(
+                UploadSession(id: "u1", userID: alice.id, providerID: pixverse, length: nil, hashState: state),
+                lockOwner: "req-1")
+            #expect(try store.uploadSession(id: "u1", user: alice.id)?.hashState == state)
+            let held = try store.lockUploadSession(
+                id: "u1", user: alice.id, owner: "req-2", staleAfter: 3600, isOwnerAlive: { _ in nil })
+            guard case .held(owner: "req-1", _) = held else {
+                Issue.record("expected the lock held by req-1, got \(held)")
+                return
+            }
+            #expect(try store.recordAppend(id: "u1", owner: "req-1", offset: 5, hashState: [9, 9], length: 10))
+            let locked = try store.lockUploadSession(
+                id: "u1", user: alice.id, owner: "req-3", staleAfter: 3600, isOwnerAlive: { _ in nil })
+            guard case .locked(let session) = locked else {
+                Issue.record("expected the lock, got \(locked)")
+                return
+            }
+            #expect(session.offset == 5 && session.length == 10 && session.hashState == [9, 9])
+            #expect(try store.recordCompletion(id: "u1", owner: "req-3", offset: 10, hashState: [], sha256: digest(7)))
+            let done = try #require(try store.uploadSession(id: "u1", user: alice.id))
+            #expect(done.isComplete && done.sha256 == digest(7) && done.hashState == [])
+            #expect(try store.expiredUploadSessions(olderThanSeconds: 3600) == [])
+            #expect(try store.partialUploadTotals().count >= 0)
+        }
+    }
 }
