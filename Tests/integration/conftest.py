@@ -7,7 +7,8 @@ The store is SQLite (a file per test) or PostgreSQL (a fresh database per test o
 `ASSETDEDUP_TEST_PG_URL`), chosen by `ASSETDEDUP_TEST_STORE` (`sqlite`, the default, or
 `postgres`). Tests reach it only through `Database`: `str(db)` is what `--db` takes, `db.sql()`
 reads and writes it. Markers: `sqlite_only` (about the SQLite file itself: backup/restore, WAL,
-locks, permissions) is skipped on PostgreSQL; `store_independent` (never touches the store:
+locks, permissions) is skipped on PostgreSQL, `postgres_only` (the server restarting under the
+app) on SQLite; `store_independent` (never touches the store:
 pages, nginx) runs on SQLite only, to keep CI time down."""
 import os
 import secrets
@@ -35,10 +36,14 @@ if STORE == "postgres" and not PG_URL:
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself; skipped on PostgreSQL")
     config.addinivalue_line("markers", "store_independent: never touches the store; runs on SQLite only")
+    config.addinivalue_line("markers", "postgres_only: about the PostgreSQL server itself; skipped on SQLite")
 
 
 def pytest_collection_modifyitems(config, items):
     if STORE == "sqlite":
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason="PostgreSQL only: about the database server"))
         return
     for item in items:
         if "sqlite_only" in item.keywords:

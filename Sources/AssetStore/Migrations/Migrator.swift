@@ -9,6 +9,11 @@ public struct Migrator<Connection: SQLConnection> {
     public init(db: Connection, plan: [Migration<Connection>]) throws {
         self.db = db
         self.plan = plan
+    }
+
+    /// Creates the history table on the first write; reads (status inside a report's
+    /// read-only snapshot) never write.
+    private func createHistoryTable() throws {
         try db.execute(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -23,6 +28,7 @@ public struct Migrator<Connection: SQLConnection> {
     private struct Record { let version: Int; let name: String; let checksum: String; let appliedAt: String }
 
     private func records() throws -> [Int: Record] {
+        guard try db.tableExists("schema_migrations") else { return [:] }
         let rows = try db.query(
             "SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version", cached: false
         ) { Record(version: Int($0.int(0)), name: $0.text(1), checksum: $0.text(2), appliedAt: $0.text(3)) }
@@ -58,6 +64,7 @@ public struct Migrator<Connection: SQLConnection> {
         guard plan.contains(where: { $0.version == target }) || target == 0 else {
             throw MigrationError(.badTarget, "unknown migration version \(target) (known: \(knownRange))")
         }
+        try createHistoryTable()
         let recorded = try records()
         let unknown = recorded.keys.filter { v in !plan.contains { $0.version == v } }.sorted()
         guard unknown.isEmpty else {
