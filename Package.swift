@@ -197,10 +197,19 @@ let package = Package(
         ),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).
-        .testTarget(name: "PostgresBackendTests", dependencies: ["PostgresBackend", "AssetStore", "AssetDedupCore"]),
+        // The test cluster (`ASSETDEDUP_TEST_PG_URL`) and a fresh schema per test, for every
+        // suite that runs on PostgreSQL too.
+        .target(
+            name: "PostgresTestSupport", dependencies: ["PostgresBackend", "AssetStore"],
+            path: "Tests/PostgresTestSupport"),
+        .testTarget(
+            name: "PostgresBackendTests",
+            dependencies: ["PostgresBackend", "PostgresTestSupport", "AssetStore", "AssetDedupCore"]),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "AssetStore", "AssetDedupCore", "Markdown"],
+            dependencies: [
+                "Reports", "AssetStore", "AssetDedupCore", "Markdown", "PostgresBackend", "PostgresTestSupport",
+            ],
             exclude: ["Golden"]
         ),
         .testTarget(

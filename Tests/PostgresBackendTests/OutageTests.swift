@@ -1,5 +1,6 @@
 import Foundation
 import PostgresBackend
+import PostgresTestSupport
 import Testing
 
 /// A database outage on a cluster of the test's own (`scripts/pg-cluster`): while the server is

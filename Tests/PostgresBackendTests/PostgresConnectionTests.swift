@@ -1,6 +1,7 @@
 import AssetStore
 import Foundation
 import PostgresBackend
+import PostgresTestSupport
 import Synchronization
 import Testing
 

@@ -1,6 +1,7 @@
 import AssetDedupCore
 import AssetStore
 import PostgresBackend
+import PostgresTestSupport
 import Testing
 
 @Suite("PostgreSQL migration plan", .enabled(if: !TestCluster.isSkipped))

@@ -2,6 +2,7 @@ import AssetDedupCore
 import AssetStore
 import Foundation
 import PostgresBackend
+import PostgresTestSupport
 import Synchronization
 import Testing
 

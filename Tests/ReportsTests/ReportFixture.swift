@@ -1,5 +1,7 @@
 import AssetStore
 import Foundation
+import PostgresBackend
+import PostgresTestSupport
 import Reports
 
 /// A small database with every case the pages show, and helpers that always clean up.
@@ -22,19 +24,39 @@ enum ReportFixture {
 
     /// Runs `body` with a migrated fixture store and a temp folder, both removed afterwards.
     static func withStore<T>(_ body: (SQLiteStore, String) throws -> T) throws -> T {
+        try withTemporaryFolder { dir in
+            let store = try SQLiteStore(path: dir + "/test.sqlite")
+            try Migrator(db: store.db).up()
+            try seed(store.db)
+            return try body(store, dir)
+        }
+    }
+
+    /// The same fixture on PostgreSQL, in a fresh schema of the test cluster.
+    static func withPostgresStore<T>(_ body: (SQLStore<PostgresConnection>, String) throws -> T) throws -> T {
+        try TestCluster.withSchema { url in
+            try withTemporaryFolder { dir in
+                let store = SQLStore(db: try PostgresConnection(url: url))
+                try store.migrateUp(to: nil) { _ in }
+                try seed(store.db)
+                return try body(store, dir)
+            }
+        }
+    }
+
+    static func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reports-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(path: dir + "/test.sqlite")
-        try Migrator(db: store.db).up()
-        try seed(store.db)
-        return try body(store, dir)
+        return try body(dir)
     }
 
-    static func seed(_ db: Database) throws {
+    /// Plain SQL both backends run the same way.
+    static func seed<C: SQLConnection>(_ db: C) throws {
         try db.execute(
             """
-            UPDATE schema_migrations SET applied_at = '2026-01-' || substr('0' || version, -2) || 'T10:00:00.000Z';
+            UPDATE schema_migrations
+                SET applied_at = '2026-01-' || CASE WHEN version < 10 THEN '0' ELSE '' END || version || 'T10:00:00.000Z';
             INSERT INTO users (id, name, is_admin, created_at) VALUES
               (1, 'alice', 1, '2026-01-01T00:00:00.000Z'), (2, 'bob', 0, '2026-01-01T00:00:00.000Z'),
               (3, 'carol', 0, '2026-01-01T00:00:00.000Z');
@@ -54,20 +76,27 @@ enum ReportFixture {
             INSERT INTO asset_merges (user_id, sha256, kept_asset_id, merged_asset_id, merged_original_filename,
                 merged_providers, source, merged_at) VALUES
               (1, '\(hashC)', 6, 9, 'notes (old).txt', '{"archive":"ar-9"}', 'migration', '2026-01-02T10:00:00.000Z');
-            INSERT INTO upload_sessions (id, user_id, provider_id, upload_offset, hash_state, completed_at) VALUES
-              ('0123456789abcdef0123456789abcdef', 1, 'pixverse', 4096, x'00', NULL),
-              ('fedcba9876543210fedcba9876543210', 2, 'runway', 1000, x'00', NULL),
-              ('00000000000000000000000000000000', 3, 'runway', 777, x'00', '2026-02-07T00:00:00.000Z');
             """)
+        for (id, user, provider, offset, completed) in [
+            ("0123456789abcdef0123456789abcdef", 1, "pixverse", 4096, nil),
+            ("fedcba9876543210fedcba9876543210", 2, "runway", 1000, nil),
+            ("00000000000000000000000000000000", 3, "runway", 777, "2026-02-07T00:00:00.000Z"),
+        ] as [(String, Int, String, Int, String?)] {
+            try db.run(
+                """
+                INSERT INTO upload_sessions (id, user_id, provider_id, upload_offset, hash_state, completed_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [id, user, provider, offset, SQLValue.blob([0]), completed], cached: false)
+        }
     }
 
     /// What changes between the two runs: a new hostile-named asset and a review.
-    static func secondDay(_ db: Database) throws {
+    static func secondDay<C: SQLConnection>(_ db: C) throws {
         try db.run(
             """
             INSERT INTO assets (id, user_id, sha256, size, original_filename, created_at)
             VALUES (8, 2, '\(hashD)', 100, ?, '2026-11-19T12:00:00.000Z')
-            """, [hostileName])
+            """, [hostileName], cached: false)
         try db.execute(
             """
             INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (8, 'pixverse', 'pv-8');
@@ -76,7 +105,7 @@ enum ReportFixture {
             """)
     }
 
-    static func job(_ store: SQLiteStore, out: String, now: Date, afterWriting: @escaping (String) throws -> Void = { _ in })
+    static func job(_ store: any ReportSource, out: String, now: Date, afterWriting: @escaping (String) throws -> Void = { _ in })
         -> ReportJob
     {
         ReportJob(

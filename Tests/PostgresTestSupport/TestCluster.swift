@@ -1,17 +1,17 @@
 import AssetStore
 import Foundation
 import PostgresBackend
-import Testing
 
 /// The PostgreSQL server the integration suites run against: `ASSETDEDUP_TEST_PG_URL`
 /// (`scripts/pg-cluster start DIR` prints one). Unset, every test fails saying so, unless
 /// `ASSETDEDUP_TEST_PG=skip` says to leave PostgreSQL out of this run.
-enum TestCluster {
-    static let url = ProcessInfo.processInfo.environment["ASSETDEDUP_TEST_PG_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let isSkipped = url == nil && ProcessInfo.processInfo.environment["ASSETDEDUP_TEST_PG"] == "skip"
+public enum TestCluster {
+    public static let url = ProcessInfo.processInfo.environment["ASSETDEDUP_TEST_PG_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let isSkipped = url == nil && ProcessInfo.processInfo.environment["ASSETDEDUP_TEST_PG"] == "skip"
 
-    struct NotConfigured: Error, CustomStringConvertible {
-        var description: String {
+    public struct NotConfigured: Error, CustomStringConvertible {
+        public init() {}
+        public var description: String {
             "ASSETDEDUP_TEST_PG_URL is not set: start a cluster (scripts/pg-cluster start var/pg-test) and export "
                 + "the URL it prints, or set ASSETDEDUP_TEST_PG=skip to leave the PostgreSQL tests out"
         }
@@ -19,7 +19,7 @@ enum TestCluster {
 
     /// Runs `body` with the URL of a fresh schema (first on `search_path`), dropped afterwards,
     /// so tests running at once never see each other's tables.
-    static func withSchema<T>(_ body: (String) throws -> T) throws -> T {
+    public static func withSchema<T>(_ body: (String) throws -> T) throws -> T {
         guard let url else { throw NotConfigured() }
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let admin = try PostgresConnection(url: url)
@@ -29,7 +29,7 @@ enum TestCluster {
     }
 
     /// `withSchema` with one connection to it.
-    static func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    public static func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withSchema { url in try body(try PostgresConnection(url: url)) }
     }
 }
