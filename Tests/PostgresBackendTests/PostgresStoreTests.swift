@@ -41,6 +41,15 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("migration status reads inside a read-only snapshot (what the report does)")
+    func migrationStatusInSnapshot() throws {
+        try withStore { store, _ in
+            let status = try store.readSnapshot { try store.migrationStatus() }
+            #expect(!status.isEmpty)
+            #expect(status.allSatisfy { if case .applied = $0.state { true } else { false } })
+        }
+    }
+
     @Test("tokens: issued, authenticated, revoked")
     func tokens() throws {
         try withStore { store, _ in

@@ -9,6 +9,9 @@ public struct Migrator<Connection: SQLConnection> {
     public init(db: Connection, plan: [Migration<Connection>]) throws {
         self.db = db
         self.plan = plan
+        // Only when missing: PostgreSQL refuses even a no-op CREATE TABLE IF NOT EXISTS inside a
+        // read-only transaction, which is where the report reads the migration status.
+        guard try !db.tableExists("schema_migrations") else { return }
         try db.execute(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
