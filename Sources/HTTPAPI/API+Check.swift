@@ -10,6 +10,10 @@ extension API {
         } _: { user, input in
             let asset = try store.assetPresence(user: user.userID, sha256: input.sha256)
             return .json(CheckResult.answer(sha256: input.sha256, asset: asset, provider: input.provider))
+        } combined: { token, input in
+            try store.presence(token: token, sha256: input.sha256).map { user, asset in
+                (user, .json(CheckResult.answer(sha256: input.sha256, asset: asset, provider: input.provider)))
+            }
         }
     }
 

@@ -27,6 +27,10 @@ public protocol AssetCatalog: StoreSnapshots {
     func findAsset(user: UserID, sha256: SHA256Digest) throws -> Asset?
     func asset(id: AssetID, user: UserID) throws -> Asset?
     func assetPresence(user: UserID, sha256: SHA256Digest) throws -> AssetPresence?
+    /// The live token's user and that user's asset with this content, in one statement: a
+    /// backend that caches no tokens (PostgreSQL) answers check-by-hash in one round trip, not
+    /// two. nil for an unknown or revoked token.
+    func presence(token: String, sha256: SHA256Digest) throws -> (user: AuthenticatedUser, asset: AssetPresence?)?
     func listAssets(user: UserID, after: AssetID?, limit: Int) throws -> [Asset]
     func uploads(of asset: AssetID) throws -> [ProviderID: String]
     func findOrCreateAsset(_ new: NewAsset) throws -> (asset: Asset, created: Bool)

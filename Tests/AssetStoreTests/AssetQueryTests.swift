@@ -112,6 +112,29 @@ import Testing
         }
     }
 
+    @Test func presenceByTokenAnswersLikeAuthenticateThenAssetPresence() throws {
+        try withTemporaryDatabase { store, _ in
+            let alice = try store.addUser(name: "alice")
+            let bob = try store.addUser(name: "bob")
+            let (token, secret) = try store.issueToken(for: alice.id)
+            let (_, bobSecret) = try store.issueToken(for: bob.id)
+            let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
+            try store.recordUpload(asset: a, provider: pixverse, providerAssetID: "p1")
+            try store.recordUpload(asset: a, provider: try ProviderID(parsing: "runway"), providerAssetID: "r1")
+            let found = try #require(try store.presence(token: secret, sha256: digest(1)))
+            #expect(found.user == (try store.authenticate(token: secret)))
+            #expect(found.asset == (try store.assetPresence(user: alice.id, sha256: digest(1))))
+            #expect(found.asset?.uploadedProviders.count == 2)
+            // Another user's content is absent for bob; an unknown hash is absent; a bad token is nil.
+            let bobs = try #require(try store.presence(token: bobSecret, sha256: digest(1)))
+            #expect(bobs.user.userID == bob.id && bobs.asset == nil)
+            #expect(try store.presence(token: secret, sha256: digest(2))?.asset == nil)
+            #expect(try store.presence(token: secret + "x", sha256: digest(1)) == nil)
+            try store.revokeToken(id: token.id)
+            #expect(try store.presence(token: secret, sha256: digest(1)) == nil)
+        }
+    }
+
     @Test func duplicateAndInvalidUserNamesAreRefused() throws {
         try withTemporaryDatabase { store, _ in
             try store.addUser(name: "alice")

@@ -42,14 +42,30 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("migration status reads inside a read-only snapshot (what the report does)")
+    func migrationStatusInSnapshot() throws {
+        try withStore { store, _ in
+            let status = try store.readSnapshot { try store.migrationStatus() }
+            #expect(!status.isEmpty)
+            #expect(status.allSatisfy { if case .applied = $0.state { true } else { false } })
+        }
+    }
+
     @Test("tokens: issued, authenticated, revoked")
     func tokens() throws {
         try withStore { store, _ in
             let alice = try store.addUser(name: "alice")
             let (token, secret) = try store.issueToken(for: alice.id, label: "ci")
             #expect(try store.authenticate(token: secret)?.userID == alice.id)
+            let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
+            try store.recordUpload(asset: a, provider: pixverse, providerAssetID: "p1")
+            let found = try #require(try store.presence(token: secret, sha256: digest(1)))
+            #expect(found.user == (try store.authenticate(token: secret)))
+            #expect(found.asset == (try store.assetPresence(user: alice.id, sha256: digest(1))))
+            #expect(try store.presence(token: secret, sha256: digest(2)).map { $0.asset == nil } == true)
             try store.revokeToken(id: token.id)
             #expect(try store.authenticate(token: secret) == nil)
+            #expect(try store.presence(token: secret, sha256: digest(1)) == nil)
         }
     }
 

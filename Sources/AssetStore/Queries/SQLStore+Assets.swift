@@ -60,6 +60,39 @@ extension SQLStore {
         return found
     }
 
+    /// `authenticate(token:)` and `assetPresence` in one statement (the same rows: the token's
+    /// user, then that user's asset and its providers). Read-only.
+    public func presence(token: String, sha256: SHA256Digest) throws -> (
+        user: AuthenticatedUser, asset: AssetPresence?
+    )? {
+        var user: AuthenticatedUser?
+        var asset: AssetPresence?
+        try db.forEachRow(
+            """
+            SELECT u.id, u.name, u.is_admin, t.id, t.last_used_at, a.id, a.provider_id, p.provider_id
+            FROM api_tokens t JOIN users u ON u.id = t.user_id
+            LEFT JOIN assets a ON a.user_id = u.id AND a.sha256 = ?
+            LEFT JOIN provider_uploads p ON p.asset_id = a.id
+            WHERE t.token_sha256 = ? AND t.revoked_at IS NULL ORDER BY p.provider_id
+            """, [sha256.hex, Self.tokenHash(token)], cached: true
+        ) { row in
+            if user == nil {
+                user = AuthenticatedUser(
+                    userID: UserID(row.int(0)), name: row.text(1), isAdmin: row.int(2) != 0, tokenID: row.int(3),
+                    lastUsedAt: row.optionalText(4))
+                if let id = row.optionalInt(5) {
+                    asset = AssetPresence(
+                        id: AssetID(id), providerID: row.optionalText(6).flatMap { try? ProviderID(parsing: $0) },
+                        uploadedProviders: [])
+                }
+            }
+            if let provider = row.optionalText(7).flatMap({ try? ProviderID(parsing: $0) }) {
+                asset?.uploadedProviders.append(provider)
+            }
+        }
+        return user.map { ($0, asset) }
+    }
+
     /// One page of the user's assets in id order, starting after `after` (keyset pagination).
     public func listAssets(user: UserID, after: AssetID?, limit: Int) throws -> [Asset] {
         var assets = try db.query(

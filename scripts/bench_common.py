@@ -1,0 +1,83 @@
+"""What scripts/bench and scripts/bench-pg share: processes, nginx in front of a FastCGI
+upstream, wrk, and a process's CPU time and memory read from /proc."""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BIN = ROOT / ".build/release/assetdedup"
+BASELINE_SRC = ROOT.parent / "shared/bench/fcgi-hello.c"
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def wait_for(path, timeout=15):
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            sys.exit(f"bench: {path} did not appear")
+        time.sleep(0.05)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_nginx(work, name, upstream_sock, www, buffering=True, more_socks=()):
+    """nginx in front of `upstream_sock`, with `more_socks` as further servers of the same upstream
+    (round robin). main's `nginx-config` takes one --fastcgi, so the extra `server` lines are
+    written here into the config it generated."""
+    prefix = work / f"nginx-{name}"
+    prefix.mkdir(exist_ok=True)
+    port = free_port()
+    conf = sh(str(BIN), "nginx-config", "--listen", f"127.0.0.1:{port}", "--fastcgi", f"unix:{upstream_sock}",
+              "--www", str(www), "--prefix", str(prefix), "--access-log", "off",
+              "--template", str(ROOT / "templates/nginx.conf.mustache"))
+    if not buffering:
+        # The C baseline streams bodies through the socket as they arrive (the unbuffered figure
+        # the app's upload is measured against).
+        conf = conf.replace("fastcgi_request_buffering on;", "fastcgi_request_buffering off;")
+    if more_socks:
+        line = f"        server unix:{upstream_sock};\n"
+        assert conf.count(line) == 1, "nginx-config's upstream block changed"
+        conf = conf.replace(line, line + "".join(f"        server unix:{s};\n" for s in more_socks))
+    (prefix / "nginx.conf").write_text(conf)
+    proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"])
+    time.sleep(0.5)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wrk(url, seconds, script=None):
+    args = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
+    if script:
+        args += ["-s", str(script)]
+    out = sh(*args, url)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {p: re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups() for p in ("50", "99")}
+    to_ms = lambda v, u: float(v) / 1000 if u == "us" else float(v) * (1000 if u == "s" else 1)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, to_ms(*lat["50"]), to_ms(*lat["99"]), int(errors.group(1)) if errors else 0
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process: CPU it used, whatever else loads the machine."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid):
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def rss_mib(pid):
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
