@@ -3,6 +3,7 @@ upstream, wrk, and a process's CPU time and memory read from /proc."""
 import os
 import pathlib
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -25,34 +26,43 @@ def wait_for(path, timeout=15):
 
 
 def free_port():
-    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def start_nginx(work, name, upstream_sock, www, buffering=True, more_socks=()):
-    """nginx in front of `upstream_sock`, with `more_socks` as further servers of the same upstream
-    (round robin). main's `nginx-config` takes one --fastcgi, so the extra `server` lines are
-    written here into the config it generated."""
+    """nginx in front of `upstream_sock`, with `more_socks` as further nodes of the same upstream
+    (`nginx-config --fastcgi` once per node, as the README's "Several nodes" runs them)."""
     prefix = work / f"nginx-{name}"
     prefix.mkdir(exist_ok=True)
     port = free_port()
-    conf = sh(str(BIN), "nginx-config", "--listen", f"127.0.0.1:{port}", "--fastcgi", f"unix:{upstream_sock}",
+    nodes = [arg for sock in (upstream_sock, *more_socks) for arg in ("--fastcgi", f"unix:{sock}")]
+    conf = sh(str(BIN), "nginx-config", "--listen", f"127.0.0.1:{port}", *nodes,
               "--www", str(www), "--prefix", str(prefix), "--access-log", "off",
               "--template", str(ROOT / "templates/nginx.conf.mustache"))
     if not buffering:
         # The C baseline streams bodies through the socket as they arrive (the unbuffered figure
         # the app's upload is measured against).
         conf = conf.replace("fastcgi_request_buffering on;", "fastcgi_request_buffering off;")
-    if more_socks:
-        line = f"        server unix:{upstream_sock};\n"
-        assert conf.count(line) == 1, "nginx-config's upstream block changed"
-        conf = conf.replace(line, line + "".join(f"        server unix:{s};\n" for s in more_socks))
     (prefix / "nginx.conf").write_text(conf)
     proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"])
-    time.sleep(0.5)
+    wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_for_port(port, proc, timeout=30):
+    """Until something accepts on 127.0.0.1:`port` (nginx is listening), or `proc` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"nginx exited ({proc.returncode}) before listening on {port}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def wrk(url, seconds, script=None):
