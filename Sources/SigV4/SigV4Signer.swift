@@ -140,3 +140,17 @@ public struct SigV4Signer: Sendable {
         return key
     }
 }
+
+/// Logs and error messages may print a signer or its credentials; only the access key id shows.
+extension SigV4Signer.Credentials: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "Credentials(accessKeyID: \(accessKeyID), secretAccessKey: <redacted>"
+            + (sessionToken == nil ? ")" : ", sessionToken: <redacted>)")
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessKeyID": accessKeyID, "secretAccessKey": "<redacted>"], displayStyle: .struct)
+    }
+}
