@@ -201,11 +201,7 @@ let package = Package(
         ),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         // AWS's SigV4 test-suite vectors (fixture files, Apache-2.0) and the S3 documentation examples.
-        .testTarget(
-            name: "SigV4Tests",
-            dependencies: ["SigV4", .product(name: "Crypto", package: "swift-crypto")],
-            exclude: ["Vectors"]
-        ),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Vectors"]),
         // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).
         // The test cluster (`ASSETDEDUP_TEST_PG_URL`) and a fresh schema per test, for every
         // suite that runs on PostgreSQL too.

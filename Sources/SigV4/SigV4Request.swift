@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// The parts of an HTTP request that AWS Signature Version 4 covers, as plain values.
 ///
 /// `path` and query items are given decoded (an object key as the user named it, `"/bucket/my photo.jpg"`);
@@ -37,6 +40,11 @@ public struct SigV4Request: Sendable, Hashable {
         /// The hash of an empty body, for GET, HEAD and DELETE.
         public static let empty = Payload.sha256Hex(
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+        /// The hash of a body held in memory; large bodies are hashed while they are written to disk.
+        public static func sha256(of body: some DataProtocol) -> Payload {
+            .sha256Hex(Hex.lower(SHA256.hash(data: body)))
+        }
 
         /// The value that goes into the canonical request and `x-amz-content-sha256`.
         public var canonicalValue: String {

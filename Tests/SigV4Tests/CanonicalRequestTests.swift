@@ -35,6 +35,11 @@ import Testing
         #expect(headers == [.init("x-a", "1,2"), .init("x-b", "two words")])
     }
 
+    @Test func payloadHashes() {
+        #expect(SigV4Request.Payload.sha256(of: [UInt8]()) == .empty)
+        #expect(SigV4Request.Payload.unsigned.canonicalValue == "UNSIGNED-PAYLOAD")
+    }
+
     @Test func amzDateIsUTCAndPadded() {
         let epoch = AMZDate(Date(timeIntervalSince1970: 0))
         #expect(epoch.timestamp == "19700101T000000Z")

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Testing
 
@@ -84,14 +83,13 @@ import Testing
     }
 
     @Test func putObjectSingleChunk() {
-        let body = SHA256.hash(data: Array("Welcome to Amazon S3.".utf8))
         let request = SigV4Request(
             method: "PUT", path: "/test$file.text",
             headers: [
                 Self.host, .init("Date", "Fri, 24 May 2013 00:00:00 GMT"),
                 .init("x-amz-storage-class", "REDUCED_REDUNDANCY"),
             ],
-            payload: .sha256Hex(Hex.lower(body)))
+            payload: .sha256(of: Array("Welcome to Amazon S3.".utf8)))
         let signed = Self.signer.sign(request, at: Self.date)
         #expect(
             signed.details.canonicalRequest == """

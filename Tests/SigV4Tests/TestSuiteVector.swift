@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SigV4
 import Testing
@@ -93,7 +92,7 @@ struct TestSuiteVector {
             }
         }
         let body = lines.dropFirst().joined(separator: "\n")
-        let hash = SHA256.hash(data: Array(body.utf8)).map { String(format: "%02x", $0) }.joined()
-        return SigV4Request(method: method, path: path, queryItems: query, headers: headers, payload: .sha256Hex(hash))
+        return SigV4Request(
+            method: method, path: path, queryItems: query, headers: headers, payload: .sha256(of: Array(body.utf8)))
     }
 }
