@@ -126,6 +126,10 @@ let package = Package(
             ]
         ),
 
+        // AWS Signature Version 4 for S3-compatible blob storage: pure values in, headers or a
+        // presigned URL out; swift-crypto's HMAC and SHA-256, no S3 SDK.
+        .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // Streaming SHA-256 in pure Swift; scripts/build-wasm compiles the same files as
         // Embedded Swift into www/app/sha256.wasm for the browser client.
         .target(name: "SHA256Kernel"),
@@ -196,6 +200,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        // AWS's SigV4 test-suite vectors (fixture files, Apache-2.0) and the S3 documentation examples.
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Vectors"]),
         // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).
         // The test cluster (`ASSETDEDUP_TEST_PG_URL`) and a fresh schema per test, for every
         // suite that runs on PostgreSQL too.

@@ -1,0 +1,13 @@
+/// Lower-case hex, the form SigV4 uses for every hash and signature.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func lower<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
