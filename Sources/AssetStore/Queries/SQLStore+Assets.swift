@@ -47,17 +47,21 @@ extension SQLStore {
             FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id
             WHERE a.user_id = ? AND a.sha256 = ? ORDER BY p.provider_id
             """, [user.rawValue, sha256.hex], cached: true
-        ) { row in
-            if found == nil {
-                found = AssetPresence(
-                    id: AssetID(row.int(0)), providerID: row.optionalText(1).flatMap { try? ProviderID(parsing: $0) },
-                    uploadedProviders: [])
-            }
-            if let provider = row.optionalText(2).flatMap({ try? ProviderID(parsing: $0) }) {
-                found?.uploadedProviders.append(provider)
-            }
-        }
+        ) { row in Self.fold(row, from: 0, into: &found) }
         return found
+    }
+
+    /// Adds one row of "asset id, its provider_id, one uploaded provider" (from `column` on) to
+    /// `presence`: the first row makes it (unless the asset id is NULL), each row adds a provider.
+    static func fold(_ row: Row, from column: Int32, into presence: inout AssetPresence?) {
+        if presence == nil, let id = row.optionalInt(column) {
+            presence = AssetPresence(
+                id: AssetID(id), providerID: row.optionalText(column + 1).flatMap { try? ProviderID(parsing: $0) },
+                uploadedProviders: [])
+        }
+        if let provider = row.optionalText(column + 2).flatMap({ try? ProviderID(parsing: $0) }) {
+            presence?.uploadedProviders.append(provider)
+        }
     }
 
     /// `authenticate(token:)` and `assetPresence` in one statement (the same rows: the token's
@@ -76,19 +80,8 @@ extension SQLStore {
             WHERE t.token_sha256 = ? AND t.revoked_at IS NULL ORDER BY p.provider_id
             """, [sha256.hex, Self.tokenHash(token)], cached: true
         ) { row in
-            if user == nil {
-                user = AuthenticatedUser(
-                    userID: UserID(row.int(0)), name: row.text(1), isAdmin: row.int(2) != 0, tokenID: row.int(3),
-                    lastUsedAt: row.optionalText(4))
-                if let id = row.optionalInt(5) {
-                    asset = AssetPresence(
-                        id: AssetID(id), providerID: row.optionalText(6).flatMap { try? ProviderID(parsing: $0) },
-                        uploadedProviders: [])
-                }
-            }
-            if let provider = row.optionalText(7).flatMap({ try? ProviderID(parsing: $0) }) {
-                asset?.uploadedProviders.append(provider)
-            }
+            if user == nil { user = Self.authenticatedUser(row) }
+            Self.fold(row, from: 5, into: &asset)
         }
         return user.map { ($0, asset) }
     }

@@ -49,12 +49,14 @@ extension SQLStore {
             """
             SELECT u.id, u.name, u.is_admin, t.id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_sha256 = ? AND t.revoked_at IS NULL
-            """, [Self.tokenHash(token)]
-        ) {
-            AuthenticatedUser(
-                userID: UserID($0.int(0)), name: $0.text(1), isAdmin: $0.int(2) != 0, tokenID: $0.int(3),
-                lastUsedAt: $0.optionalText(4))
-        }
+            """, [Self.tokenHash(token)], row: Self.authenticatedUser)
+    }
+
+    /// Columns 0-4: user id, name, is_admin, token id, last_used_at.
+    static func authenticatedUser(_ row: Row) -> AuthenticatedUser {
+        AuthenticatedUser(
+            userID: UserID(row.int(0)), name: row.text(1), isAdmin: row.int(2) != 0, tokenID: row.int(3),
+            lastUsedAt: row.optionalText(4))
     }
 
     /// Stamps `last_used_at`, at most once a minute per token so reads stay mostly read-only.
