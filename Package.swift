@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "Providers",
             dependencies: [
-                "AssetDedupCore", "CCurl",
+                "AssetDedupCore", "BlobStore", "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

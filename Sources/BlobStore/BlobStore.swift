@@ -6,7 +6,8 @@ import AssetDedupCore
 
 /// Content-addressed files: one blob per content for all users, at
 /// `<data>/blobs/sha256/ab/cd/<hex>`, written through `<data>/tmp` and published by rename.
-public struct BlobStore: Sendable {
+/// The default `BlobStorage`.
+public struct BlobStore: BlobStorage {
     public let dataDirectory: String
     public var blobsDirectory: String { dataDirectory + "/blobs" }
     public var tempDirectory: String { dataDirectory + "/tmp" }
@@ -32,9 +33,20 @@ public struct BlobStore: Sendable {
         return "\(dataDirectory)/blobs/sha256/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"
     }
 
+    public var location: String { blobsDirectory }
+
     public func contains(_ digest: SHA256Digest) -> Bool {
         access(path(for: digest), F_OK) == 0
     }
+
+    /// The blob's own file: no copy.
+    public func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T {
+        let path = path(for: digest)
+        guard access(path, R_OK) == 0 else { throw FileError("read", path: path) }
+        return try body(path)
+    }
+
+    public func remoteObject(for digest: SHA256Digest) -> BlobObject? { nil }
 
     /// A new temp file under `tmp/`, named so the startup sweep can recognise it.
     public func makeTempWriter() throws -> HashingFileWriter {
@@ -45,16 +57,14 @@ public struct BlobStore: Sendable {
 
     /// Publishes a finished temp file as the blob for `digest` (rename, then fsync the folder).
     /// If the blob already exists the temp file is simply dropped: same content, same bytes.
-    @discardableResult
-    public func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws -> String {
+    public func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws {
         let target = path(for: digest)
         let folder = String(target[..<target.lastIndex(of: "/")!])
         try Self.makeDirectories(folder)
-        if contains(digest) { return target }  // writer's deinit unlinks the temp file
+        if contains(digest) { return }  // writer's deinit unlinks the temp file
         try sys("rename", writer.path) { Int(rename(writer.path, target)) }
         writer.markKept()
         try Self.syncDirectory(folder)
-        return target
     }
 
     /// Brings an existing file (a legacy upload) into the store by hard link, or by copy when
@@ -71,16 +81,7 @@ public struct BlobStore: Sendable {
             return (digest, size)
         }
         let writer = try makeTempWriter()
-        let fd = open(source, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("open", path: source) }
-        defer { close(fd) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try sys("read", source) { read(fd, buffer.baseAddress, buffer.count) }
-            if count == 0 { break }
-            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
+        try writer.copy(from: source)
         let copied = try writer.finish()
         guard copied == digest else { throw FileError("copy (file changed while copying)", path: source, errno: EIO) }
         try commit(writer, as: digest)
@@ -147,5 +148,66 @@ public struct BlobStore: Sendable {
         guard fd >= 0 else { throw FileError("open", path: path) }
         defer { close(fd) }
         try sys("fsync", path) { Int(fsync(fd)) }
+    }
+}
+
+extension BlobStore {
+    /// Walks `blobs/sha256/ab/cd/<hex>`; names that are not a digest are skipped.
+    public func forEachBlob(_ visit: (StoredBlob) throws -> Void) throws {
+        let root = blobsDirectory + "/sha256"
+        for (first, _) in try Self.listFolder(root) where first.count == 2 {
+            for (second, _) in try Self.listFolder("\(root)/\(first)") where second.count == 2 {
+                for (name, info) in try Self.listFolder("\(root)/\(first)/\(second)") {
+                    guard let digest = try? SHA256Digest(parsing: name), (info.st_mode & S_IFMT) == S_IFREG else {
+                        continue
+                    }
+                    try visit(
+                        StoredBlob(digest: digest, size: Int64(info.st_size), modified: Double(info.st_mtim.tv_sec)))
+                }
+            }
+        }
+    }
+
+    public func deleteBlob(_ digest: SHA256Digest) throws {
+        let path = path(for: digest)
+        if unlink(path) != 0 && errno != ENOENT { throw FileError("unlink", path: path) }
+    }
+
+    /// Temp files under `tmp/` that the startup sweep's rule calls abandoned and that are older
+    /// than the cut-off.
+    public func sweepAbandonedWrites(olderThanSeconds: Double, dryRun: Bool) throws -> (count: Int, bytes: Int64) {
+        let now = Double(time(nil))
+        var found = (count: 0, bytes: Int64(0))
+        for (name, info) in try Self.listFolder(tempDirectory) where name.hasSuffix(".part") {
+            let untouched = now - Double(info.st_mtim.tv_sec)
+            guard untouched >= olderThanSeconds,
+                Self.isAbandonedTempFile(
+                    name: name, secondsUntouched: untouched, after: 3600, isRunning: Self.isRunning)
+            else { continue }
+            if dryRun || unlink("\(tempDirectory)/\(name)") == 0 {
+                found.count += 1
+                found.bytes += Int64(info.st_size)
+            }
+        }
+        return found
+    }
+
+    /// The entries of a folder with their `lstat`, without `.` and `..`.
+    static func listFolder(_ path: String) throws -> [(String, stat)] {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw FileError("opendir", path: path)
+        }
+        defer { closedir(dir) }
+        var entries: [(String, stat)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            var info = stat()
+            guard name != ".", name != "..", lstat("\(path)/\(name)", &info) == 0 else { continue }
+            entries.append((name, info))
+        }
+        return entries
     }
 }

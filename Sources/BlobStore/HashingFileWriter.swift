@@ -46,6 +46,20 @@ public final class HashingFileWriter {
         try bytes.withUnsafeBytes { (raw) throws in try write(raw) }
     }
 
+    /// Hashes and writes the whole of an existing file, in 1 MiB reads.
+    public func copy(from source: String) throws {
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path: source) }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try sys("read", source) { read(fd, buffer.baseAddress, buffer.count) }
+            if count == 0 { break }
+            try write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
     /// Flushes the data to disk and returns the content's digest. The file stays until it is
     /// committed into a `BlobStore` or this writer is released.
     public func finish() throws -> SHA256Digest {
@@ -56,7 +70,7 @@ public final class HashingFileWriter {
     }
 
     /// Marks the file as moved elsewhere so `deinit` does not unlink it.
-    func markKept() { kept = true }
+    public func markKept() { kept = true }
 }
 
 /// Streams a whole file through SHA-256 in 1 MiB reads.

@@ -9,7 +9,7 @@ import AssetDedupCore
 /// Appends go to the end with `pwrite` and are made durable with `fdatasync` before the caller
 /// records the new offset; a file found longer than the recorded offset (a crash between the
 /// two) is cut back by `open(recordedOffset:)`, so file and record always agree.
-public final class PartialUploadFile {
+public final class PartialUploadFile: PartialUpload {
     public let path: String
     private let fd: Int32
     /// The file's length: the recorded offset plus what this owner appended since.
@@ -90,42 +90,41 @@ extension BlobStore {
     /// Where the partial bytes of upload `id` live.
     public func partialPath(upload id: String) -> String { "\(uploadsDirectory)/\(id).partial" }
 
-    /// Publishes a finished partial file as the blob for `digest` by rename (no copy, no re-read);
-    /// when the blob already exists the partial file is dropped. Returns the blob's path.
-    @discardableResult
-    public func commitPartial(at path: String, as digest: SHA256Digest) throws -> String {
+    public func createPartial(upload id: String) throws -> any PartialUpload {
+        try PartialUploadFile(creating: partialPath(upload: id))
+    }
+
+    public func openPartial(upload id: String, recordedOffset: Int64) throws -> any PartialUpload {
+        try PartialUploadFile(opening: partialPath(upload: id), recordedOffset: recordedOffset)
+    }
+
+    public func hasPartial(upload id: String) -> Bool { access(partialPath(upload: id), F_OK) == 0 }
+
+    /// Publishes the finished partial file as the blob by rename (no copy, no re-read); when the
+    /// blob already exists the partial file is dropped.
+    public func commitPartial(upload id: String, as digest: SHA256Digest) throws {
+        let partial = partialPath(upload: id)
         let target = self.path(for: digest)
         let folder = String(target[..<target.lastIndex(of: "/")!])
         try Self.makeDirectories(folder)
         if contains(digest) {
-            unlink(path)
-            return target
+            unlink(partial)
+            return
         }
-        try sys("rename", path) { Int(rename(path, target)) }
+        try sys("rename", partial) { Int(rename(partial, target)) }
         try Self.syncDirectory(folder)
-        return target
     }
 
-    /// Removes a partial file; true when there was one.
     @discardableResult
-    public func removePartial(at path: String) -> Bool { unlink(path) == 0 }
+    public func removePartial(upload id: String) -> Bool { unlink(partialPath(upload: id)) == 0 }
 
     /// Partial files in `uploads/` not modified for `olderThanSeconds`, as upload ids: the sweep
     /// drops those without a session row (a crash between creating the file and the row).
     public func stalePartialUploads(olderThanSeconds: Double) throws -> [String] {
-        guard let dir = opendir(uploadsDirectory) else { throw FileError("opendir", path: uploadsDirectory) }
-        defer { closedir(dir) }
-        let cutoff = time(nil) - time_t(olderThanSeconds)
-        var ids: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            guard name.hasSuffix(".partial") else { continue }
-            var info = stat()
-            guard stat("\(uploadsDirectory)/\(name)", &info) == 0, info.st_mtim.tv_sec < cutoff else { continue }
-            ids.append(String(name.dropLast(".partial".count)))
+        let cutoff = Double(time(nil)) - olderThanSeconds
+        return try Self.listFolder(uploadsDirectory).compactMap { name, info in
+            guard name.hasSuffix(".partial"), Double(info.st_mtim.tv_sec) < cutoff else { return nil }
+            return String(name.dropLast(".partial".count))
         }
-        return ids
     }
 }

@@ -13,7 +13,8 @@ import Providers
 /// is the queue's lease (`DeliveryQueue.leaseNextDelivery` / `leaseDelivery`).
 public struct DeliveryRunner: Sendable {
     public let providers: ProviderConfig
-    public let dataDirectory: String
+    /// Where the blobs are read from.
+    public let blobs: any BlobStorage
     public let backoff: DeliveryBackoff
     public let hub: DeliveryHub
     public let logger: Logger
@@ -21,14 +22,14 @@ public struct DeliveryRunner: Sendable {
     public let metrics: Metrics
 
     public init(
-        providers: ProviderConfig, dataDirectory: String, hub: DeliveryHub,
+        providers: ProviderConfig, blobs: any BlobStorage, hub: DeliveryHub,
         backoff: DeliveryBackoff = DeliveryBackoff(),
         metrics: Metrics = Metrics(),
         logger: Logger
     ) {
         self.metrics = metrics
         self.providers = providers
-        self.dataDirectory = dataDirectory
+        self.blobs = blobs
         self.hub = hub
         self.backoff = backoff
         self.logger = logger
@@ -112,12 +113,12 @@ public struct DeliveryRunner: Sendable {
         }
         guard let sha256 = asset.sha256 else { return fail("asset \(job.assetID) has no sha256 yet (run backfill)") }
         let blob = BlobReference(
-            path: BlobStore.path(for: sha256, dataDirectory: dataDirectory), sha256: sha256, size: asset.size,
-            filename: asset.originalFilename, mimeType: asset.mimeType, idempotencyKey: job.idempotencyKey)
-        guard access(blob.path, R_OK) == 0 else { return fail("blob \(blob.path) is missing or unreadable") }
+            path: "", sha256: sha256, size: asset.size, filename: asset.originalFilename, mimeType: asset.mimeType,
+            idempotencyKey: job.idempotencyKey, object: blobs.remoteObject(for: sha256))
         do {
-            if case .present(let id) = try adapter.presence(of: blob) { return .success(id) }
-            return .success(try adapter.upload(blob))
+            switch try adapter.send(blob, files: StoredBlobFiles(blobs: blobs)) {
+            case .uploaded(let id), .alreadyThere(let id): return .success(id)
+            }
         } catch let error as ProviderError {
             return .failure(error)
         } catch {

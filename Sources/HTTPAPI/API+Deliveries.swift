@@ -145,7 +145,7 @@ extension API {
                 status: 409, code: "asset_not_hashed",
                 message: "asset \(id) has no sha256 yet (a legacy row awaiting backfill); nothing was queued")
         }
-        guard blobs.contains(sha256) else {
+        guard try blobs.contains(sha256) else {
             throw APIError(
                 status: 409, code: "blob_missing",
                 message: "the server does not hold the bytes of asset \(id); upload the file instead")

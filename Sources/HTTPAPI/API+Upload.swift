@@ -9,7 +9,6 @@ struct CommittedUpload {
     let user: AuthenticatedUser
     let sha256: SHA256Digest
     let size: Int64
-    let blobPath: String
     let provider: ProviderID
     let mimeType: String?
     let filename: String?
@@ -48,10 +47,10 @@ extension API {
                 status: 422, code: "sha256_mismatch",
                 message: "the file's sha256 is \(digest.hex), not the \(claimed.hex) that was sent; nothing was kept")
         }
-        let blobPath = try blobs.commit(file.writer, as: digest)
+        try blobs.commit(file.writer, as: digest)
         return try completeUpload(
             CommittedUpload(
-                user: user, sha256: digest, size: file.writer.size, blobPath: blobPath, provider: provider,
+                user: user, sha256: digest, size: file.writer.size, provider: provider,
                 mimeType: file.contentType.map(Self.cleanMime), filename: file.filename.map(Self.cleanFilename)),
             request: request)
     }

@@ -13,7 +13,7 @@ import Providers
 /// providers, the delivery hub) is `Sendable`. No sockets here: tests drive it in process.
 public final class API {
     let store: any APIStore
-    let blobs: BlobStore
+    let blobs: any BlobStorage
     let providers: ProviderConfig
     /// Wakes delivery workers and waiting requests; counts waiters for the admission rule.
     let deliveries: DeliveryHub
@@ -33,7 +33,7 @@ public final class API {
     private var tokenTouches: [Int64: Date] = [:]
 
     public init(
-        store: any APIStore, blobs: BlobStore, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
+        store: any APIStore, blobs: any BlobStorage, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
         metrics: Metrics = Metrics(routes: API.routeLabels), logger: Logger
     ) {
@@ -44,7 +44,7 @@ public final class API {
         self.providers = providers
         self.deliveries = deliveries
         self.runner = DeliveryRunner(
-            providers: providers, dataDirectory: blobs.dataDirectory, hub: deliveries, metrics: metrics, logger: logger)
+            providers: providers, blobs: blobs, hub: deliveries, metrics: metrics, logger: logger)
         self.limits = limits
         self.logger = logger
     }
@@ -88,6 +88,9 @@ public final class API {
         } catch let error as StoreFailure where error.isTransient {
             logger.warning("database unavailable: \(error)")
             return .error(.busy)
+        } catch let error as BlobStorageUnavailable {
+            logger.warning("blob storage unavailable: \(error)")
+            return .error(.storageUnavailable)
         } catch let error as FileError where error.isNoSpace {
             logger.error("storage full: \(error)")
             return .error(.noSpace)

@@ -39,6 +39,10 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
     static let busy = APIError(
         status: 503, code: "busy", message: "the database is busy or unreachable; try again shortly", headers: [("Retry-After", "1")])
+    /// The blob storage (an S3 bucket) could not be reached: nothing was written.
+    static let storageUnavailable = APIError(
+        status: 503, code: "storage_unavailable",
+        message: "the blob storage is unreachable; nothing was kept, try again shortly", headers: [("Retry-After", "5")])
     static let noSpace = APIError(
         status: 507, code: "insufficient_storage", message: "the server's storage is full; nothing was kept")
     static let internalError = APIError(status: 500, code: "internal", message: "internal error; nothing was kept")

@@ -22,7 +22,7 @@ final class MultipartUpload {
     }
 
     private let parser: MultipartFramer
-    private let blobs: BlobStore
+    private let blobs: any BlobStorage
     private let maxFieldBytes = 4096
     /// Everything that is not file content (part headers, fields, boundaries, preamble and
     /// epilogue) is bounded too, so a body of endless headers or parts is refused early
@@ -53,7 +53,7 @@ final class MultipartUpload {
         return nil
     }
 
-    init(boundary: String, blobs: BlobStore) {
+    init(boundary: String, blobs: any BlobStorage) {
         self.parser = MultipartFramer(boundary: boundary)
         self.blobs = blobs
         staging.reserveCapacity(Self.flushSize)

@@ -13,6 +13,8 @@ public protocol Provider: Sendable {
     /// twice must be harmless (callers already avoid it; adapters stay idempotent).
     /// Throws `ProviderError`.
     func upload(_ blob: BlobReference) throws -> String
+    /// Whether `upload` reads `blob.path`; an adapter that copies server-side says false.
+    func needsLocalFile(_ blob: BlobReference) -> Bool
     func health() -> ProviderHealth
     /// Whether the provider already holds this content, where the adapter can tell without
     /// uploading; lets `sync` record instead of re-sending after a crash. Throws `ProviderError`.
@@ -27,6 +29,7 @@ public protocol Provider: Sendable {
 extension Provider {
     /// Most remote services cannot be asked by content hash.
     public func presence(of blob: BlobReference) throws -> ProviderPresence { .unknown }
+    public func needsLocalFile(_ blob: BlobReference) -> Bool { true }
     public var target: String { "" }
     /// Adapters without their own time limit (a local folder) are given 15 minutes.
     public var maxUploadSeconds: Double { 900 }

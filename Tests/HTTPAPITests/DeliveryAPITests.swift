@@ -1,5 +1,6 @@
 import AssetDedupCore
 import AssetStore
+import BlobStore
 import Delivery
 import Foundation
 import HTTPAPI
@@ -28,7 +29,8 @@ import Testing
         let pool = try DeliveryPool(
             count: 2,
             runner: DeliveryRunner(
-                providers: .defaults(dataDirectory: h.dir + "/data"), dataDirectory: h.dir + "/data", hub: hub,
+                providers: .defaults(dataDirectory: h.dir + "/data"),
+                blobs: try BlobStore(dataDirectory: h.dir + "/data"), hub: hub,
                 logger: Logger(label: "test")),
             openStore: { try SQLiteStore(path: path) })
         pool.start()

@@ -1,5 +1,6 @@
 import AssetDedupCore
 import AssetStore
+import BlobStore
 import Delivery
 import Foundation
 import Logging
@@ -51,7 +52,8 @@ final class ScriptedProvider: Provider {
             script: [failure("HTTP 503", retryable: true), failure("HTTP 400", retryable: false), .success("f-1")])
         let hub = DeliveryHub()
         let runner = DeliveryRunner(
-            providers: ProviderConfig(providers: [provider]), dataDirectory: h.dir + "/data", hub: hub,
+            providers: ProviderConfig(providers: [provider]), blobs: try BlobStore(dataDirectory: h.dir + "/data"),
+            hub: hub,
             backoff: DeliveryBackoff(initial: 2, maximum: 600), logger: Logger(label: "test"))
         let leases = [flaky: 60.0]
 

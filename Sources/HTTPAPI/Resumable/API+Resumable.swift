@@ -68,11 +68,11 @@ extension API {
         let mime = request.query["mime"].map(Self.cleanMime) ?? contentType.flatMap { generic.contains($0) ? nil : $0 }
 
         if let digest = headers.digest, let asset = try store.findAsset(user: user.userID, sha256: digest),
-            blobs.contains(digest), headers.length.map({ $0 == asset.size }) ?? true
+            try blobs.contains(digest), headers.length.map({ $0 == asset.size }) ?? true
         {
             return try completeUpload(
                 CommittedUpload(
-                    user: user, sha256: digest, size: asset.size, blobPath: blobs.path(for: digest), provider: provider,
+                    user: user, sha256: digest, size: asset.size, provider: provider,
                     mimeType: mime ?? asset.mimeType, filename: filename ?? asset.originalFilename),
                 request: request)
         }
@@ -80,13 +80,12 @@ extension API {
         let session = UploadSession(
             id: Self.newUploadID(), userID: user.userID, providerID: provider, filename: filename, mimeType: mime,
             length: headers.length, hashState: ResumableSHA256().state, claimedSHA256: headers.digest)
-        let path = blobs.partialPath(upload: session.id)
-        let file = try PartialUploadFile(creating: path)
+        let file = try blobs.createPartial(upload: session.id)
         let owner = AppendLockOwner.make()
         do {
             try store.createUploadSession(session, lockOwner: owner)
         } catch {
-            blobs.removePartial(at: path)
+            blobs.removePartial(upload: session.id)
             throw error
         }
         do {
@@ -97,7 +96,7 @@ extension API {
             // A completed upload stays (its answer may be a provider failure; the asset is kept).
             if try store.uploadSession(id: session.id, user: user.userID)?.isComplete != true {
                 try? store.deleteUploadSession(id: session.id)
-                blobs.removePartial(at: path)
+                blobs.removePartial(upload: session.id)
             }
             throw error
         }
@@ -152,7 +151,7 @@ extension API {
             isAnswered: session.answeredAt != nil)
         let rules = UploadRules.Request(
             offset: offset, complete: complete, length: headers.length, bodyLength: request.contentLength)
-        let file: PartialUploadFile
+        let file: any PartialUpload
         do {
             switch UploadRules.append(to: state, rules, maxBytes: limits.maxUploadBytes) {
             case .append(let length):
@@ -164,7 +163,7 @@ extension API {
             case let refused:
                 throw refusal(refused, provided: offset)
             }
-            file = try PartialUploadFile(opening: blobs.partialPath(upload: id), recordedOffset: session.offset)
+            file = try blobs.openPartial(upload: id, recordedOffset: session.offset)
         } catch {
             try? store.unlockUploadSession(id: id, owner: owner)
             throw error
@@ -201,7 +200,7 @@ extension API {
                 retryable: true)
         case .locked:
             try store.deleteUploadSession(id: id)
-            blobs.removePartial(at: blobs.partialPath(upload: id))
+            blobs.removePartial(upload: id)
             return HTTPResponse(status: 204)
         }
     }

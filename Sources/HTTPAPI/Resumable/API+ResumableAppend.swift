@@ -11,7 +11,7 @@ extension API {
     /// A failed append (full disk, too many bytes) is cut back to the recorded offset, so the
     /// upload resumes from there. A body the client broke off is kept up to where it stopped.
     func append(
-        to session: UploadSession, file: PartialUploadFile, _ request: HTTPRequest, complete: Bool, owner: String,
+        to session: UploadSession, file: any PartialUpload, _ request: HTTPRequest, complete: Bool, owner: String,
         user: AuthenticatedUser, creating: Bool
     ) throws -> HTTPResponse {
         guard var hasher = ResumableSHA256(state: session.hashState), hasher.count == session.offset else {
@@ -93,7 +93,7 @@ extension API {
         let digest = hasher.finalize()
         if let claimed = session.claimedSHA256, claimed != digest {
             try store.deleteUploadSession(id: session.id)
-            blobs.removePartial(at: file.path)
+            blobs.removePartial(upload: session.id)
             throw APIError(
                 status: 422, code: "sha256_mismatch",
                 message:
@@ -113,17 +113,14 @@ extension API {
     func finish(
         _ session: UploadSession, digest: SHA256Digest, size: Int64, user: AuthenticatedUser, request: HTTPRequest
     ) throws -> HTTPResponse {
-        let partial = blobs.partialPath(upload: session.id)
-        let blobPath: String
-        if access(partial, F_OK) == 0 {
-            blobPath = try blobs.commitPartial(at: partial, as: digest)
+        if try blobs.hasPartial(upload: session.id) {
+            try blobs.commitPartial(upload: session.id, as: digest)
         } else {
-            guard blobs.contains(digest) else { throw APIError.internalError }
-            blobPath = blobs.path(for: digest)
+            guard try blobs.contains(digest) else { throw APIError.internalError }
         }
         var response = try completeUpload(
             CommittedUpload(
-                user: user, sha256: digest, size: size, blobPath: blobPath, provider: session.providerID,
+                user: user, sha256: digest, size: size, provider: session.providerID,
                 mimeType: session.mimeType, filename: session.filename),
             request: request)
         if response.status < 300 { try store.markUploadAnswered(id: session.id) }

@@ -5,11 +5,11 @@ import BlobStore
 /// plus partial files that never got a row. `serve` runs it at start and then periodically;
 /// it is a plain call so tests and tools can run it at once.
 public struct UploadSessionSweep: Sendable {
-    public let blobs: BlobStore
+    public let blobs: any BlobStorage
     /// Idle time (since `updated_at`) after which an upload expires.
     public let expirySeconds: Double
 
-    public init(blobs: BlobStore, expirySeconds: Double) {
+    public init(blobs: any BlobStorage, expirySeconds: Double) {
         self.blobs = blobs
         self.expirySeconds = expirySeconds
     }
@@ -26,12 +26,12 @@ public struct UploadSessionSweep: Sendable {
         var outcome = Outcome()
         for id in try store.expiredUploadSessions(olderThanSeconds: expirySeconds)
         where try store.deleteExpiredUploadSession(id: id, olderThanSeconds: expirySeconds) {
-            blobs.removePartial(at: blobs.partialPath(upload: id))
+            blobs.removePartial(upload: id)
             outcome.sessions += 1
         }
         for id in try blobs.stalePartialUploads(olderThanSeconds: expirySeconds)
         where try !store.uploadSessionExists(id: id) {
-            if blobs.removePartial(at: blobs.partialPath(upload: id)) { outcome.orphanFiles += 1 }
+            if blobs.removePartial(upload: id) { outcome.orphanFiles += 1 }
         }
         return outcome
     }

@@ -14,11 +14,14 @@ import Foundation
 public final class SyncJob {
     public let provider: any Provider
     public let concurrency: Int
+    /// Where adapters get a local file of each blob.
+    public let files: any BlobFiles
     /// How often `report` is called with no new result, so a bar's clock and ETA move.
     public var tickInterval: Double = 0.5
 
-    public init(provider: any Provider, concurrency: Int) {
+    public init(provider: any Provider, concurrency: Int, files: any BlobFiles = BlobPaths()) {
         self.provider = provider
+        self.files = files
         self.concurrency = max(1, concurrency)
     }
 
@@ -45,11 +48,12 @@ public final class SyncJob {
         let channel = SyncChannel()
         let workers = DispatchGroup()
         let provider = self.provider
+        let files = self.files
         for _ in 0..<concurrency {
             workers.enter()
             Thread {
                 while let item = channel.takeWork() {
-                    channel.putResult(item, Self.push(item, to: provider))
+                    channel.putResult(item, Self.push(item, to: provider, files: files))
                 }
                 workers.leave()
             }.start()
@@ -104,19 +108,14 @@ public final class SyncJob {
         return progress
     }
 
-    /// One item on a worker thread: a missing blob fails here, a provider that can tell it
-    /// already holds the content is not sent the bytes again.
-    static func push(_ item: SyncItem, to provider: any Provider) -> SyncOutcome {
-        guard access(item.blob.path, R_OK) == 0 else {
-            return .failed(
-                reason: "blob \(item.blob.path) is missing or unreadable (run 'assetdedup backfill'?)", retryable: false
-            )
-        }
+    /// One item on a worker thread (`Provider.send`): a missing blob fails here, a provider
+    /// that can tell it already holds the content is not sent the bytes again.
+    static func push(_ item: SyncItem, to provider: any Provider, files: any BlobFiles) -> SyncOutcome {
         do {
-            if case .present(let id) = try provider.presence(of: item.blob) {
-                return .alreadyThere(providerAssetID: id)
+            switch try provider.send(item.blob, files: files) {
+            case .uploaded(let id): return .uploaded(providerAssetID: id)
+            case .alreadyThere(let id): return .alreadyThere(providerAssetID: id)
             }
-            return .uploaded(providerAssetID: try provider.upload(item.blob))
         } catch let error as ProviderError {
             return .failed(reason: error.message, retryable: error.retryable)
         } catch {

@@ -9,13 +9,14 @@ struct BackfillCommand: ParsableCommand {
         commandName: "backfill",
         abstract: "Hash legacy assets with no sha256 from their stored files; resumable, merges same-user duplicates.")
     @OptionGroup var options: StoreOptions
+    @OptionGroup var blobOptions: BlobOptions
     @Option(help: "Data folder whose blobs/ receives the files.") var data: String = "var"
     @Option(help: "Folder that relative legacy storage paths are resolved against.") var files: String = "."
 
     func run() throws {
         try reportingErrors {
             let store = try options.openMigratedStore()
-            let blobs = try BlobStore(dataDirectory: data)
+            let blobs = try blobOptions.open(dataDirectory: data)
             let job = BackfillJob(store: store) { row in
                 guard let stored = row.storagePath, !stored.isEmpty else {
                     throw CLIError("asset \(row.assetID) has no storage_path")

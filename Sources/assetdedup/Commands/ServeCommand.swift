@@ -14,6 +14,7 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the HTTP API over FastCGI (behind nginx).")
     @OptionGroup var options: StoreOptions
+    @OptionGroup var blobOptions: BlobOptions
     @Option(help: "Unix socket path to listen on (default var/assetdedup.sock).") var socket: String?
     @Option(help: "Listen on HOST:PORT (TCP) instead of a unix socket, e.g. 127.0.0.1:9000.") var listen: String?
     @Option(help: "Worker threads (each with its own database connection).") var threads: Int =
@@ -64,8 +65,9 @@ struct ServeCommand: ParsableCommand {
                     try FileLock.serve(databasePath: path, exclusive: false)
                 } else { nil }
             defer { withExtendedLifetime(serveLock) {} }
-            let blobs = try BlobStore(dataDirectory: data)
-            let swept = try blobs.sweepTempFiles()
+            let blobs = try blobOptions.open(dataDirectory: data)
+            // Every upload is staged under <data>/tmp, whatever the blob storage.
+            let swept = try BlobStore(dataDirectory: data).sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
             let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
             try Self.sweep(uploadSweep, store: store, logger: logger)
@@ -93,7 +95,7 @@ struct ServeCommand: ParsableCommand {
             let pool = try DeliveryPool(
                 count: deliveryWorkers,
                 runner: DeliveryRunner(
-                    providers: providers, dataDirectory: data, hub: hub, metrics: metrics, logger: logger),
+                    providers: providers, blobs: blobs, hub: hub, metrics: metrics, logger: logger),
                 openStore: openStore)
             pool.start()
             defer {

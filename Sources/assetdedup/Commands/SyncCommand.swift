@@ -14,6 +14,7 @@ struct SyncCommand: ParsableCommand {
         abstract: "Upload every asset missing on a provider; records each success at once, so a killed run resumes.")
     @OptionGroup var options: StoreOptions
     @OptionGroup var providerOptions: ProviderOptions
+    @OptionGroup var blobOptions: BlobOptions
     @Option(help: "Provider id from the config.") var provider: String
     @Option(help: "Only this user's assets.") var user: String?
     @Flag(help: "List what would be uploaded; contact no provider, write nothing.") var dryRun = false
@@ -30,7 +31,7 @@ struct SyncCommand: ParsableCommand {
             let store = try options.openMigratedStore()
             let target = try providerOptions.loadProviders().requireProvider(provider)
             let owner = try user.map { try store.requireUser(named: $0).id }
-            let data = providerOptions.data
+            let blobs = try blobOptions.open(dataDirectory: providerOptions.data)
             let missing = try store.countMissing(on: target.id, user: owner)
             let unhashed = try store.countUnhashed(user: owner)
             var after: AssetID?
@@ -41,8 +42,8 @@ struct SyncCommand: ParsableCommand {
                     SyncItem(
                         assetID: asset.id, userID: asset.userID,
                         blob: BlobReference(
-                            path: BlobStore.path(for: asset.sha256!, dataDirectory: data), sha256: asset.sha256!,
-                            size: asset.size, filename: asset.originalFilename, mimeType: asset.mimeType))
+                            path: "", sha256: asset.sha256!, size: asset.size, filename: asset.originalFilename,
+                            mimeType: asset.mimeType, object: blobs.remoteObject(for: asset.sha256!)))
                 }
             }
             let out = SyncOutput(provider: target.id, isTTY: isatty(STDOUT_FILENO) == 1)
@@ -50,7 +51,7 @@ struct SyncCommand: ParsableCommand {
                 var page = try next()
                 while !page.isEmpty {
                     for item in page {
-                        let blobMissing = access(item.blob.path, R_OK) == 0 ? "" : ", blob missing: would fail"
+                        let blobMissing = try blobs.contains(item.blob.sha256) ? "" : ", blob missing: would fail"
                         out.line(
                             "would upload asset \(item.assetID) (\(SyncProgress.bytes(item.blob.size)), sha256 \(item.blob.sha256.hex)\(blobMissing))"
                         )
@@ -78,10 +79,10 @@ struct SyncCommand: ParsableCommand {
             let leaseOwner = me.description
             // The coordinator serve uses: outcomes are recorded (and retried) as serve records them.
             let runner = DeliveryRunner(
-                providers: ProviderConfig(providers: [target]), dataDirectory: data, hub: DeliveryHub(),
+                providers: ProviderConfig(providers: [target]), blobs: blobs, hub: DeliveryHub(),
                 logger: Self.quietLogger)
             var leased: [AssetID: Delivery] = [:]
-            let job = SyncJob(provider: target, concurrency: concurrency)
+            let job = SyncJob(provider: target, concurrency: concurrency, files: StoredBlobFiles(blobs: blobs))
             let result = try job.run(
                 total: SyncProgress(totalCount: missing.count, totalBytes: missing.bytes), next: next,
                 claim: { item in

@@ -1,0 +1,110 @@
+import AssetDedupCore
+
+/// Where finished blobs and the partial bytes of resumable uploads live: a local folder
+/// (`BlobStore`, the default) or an S3-compatible bucket (`S3BlobStorage`).
+///
+/// Every upload is first staged on this node's disk (nginx buffers bodies there anyway) and
+/// hashed while it is written; `commit` then publishes it under its content key in one step, so
+/// no reader ever sees part of a blob under a content key. Implementations are immutable values,
+/// safe to share between threads; calls block, bounded by the backend's own timeouts, and throw
+/// `BlobStorageUnavailable` when the backend cannot be reached (the API answers 503).
+public protocol BlobStorage: Sendable {
+    /// Where blobs go, for logs, health and reports ("/srv/data/blobs", "s3://bucket/prefix").
+    var location: String { get }
+
+    /// A new local temp file, hashed as it is written (always on this node's disk).
+    func makeTempWriter() throws -> HashingFileWriter
+    /// Publishes a finished temp file as the blob for `digest`; when the blob exists already the
+    /// temp file is dropped (same content, same bytes).
+    func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws
+    func contains(_ digest: SHA256Digest) throws -> Bool
+    /// Runs `body` with a readable local file holding the blob's bytes: the blob itself for a
+    /// folder, a temporary download (removed afterwards) for a bucket.
+    func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T
+    /// The blob as an object in a bucket, so a provider on the same endpoint can copy it
+    /// server-side; nil for a folder.
+    func remoteObject(for digest: SHA256Digest) -> BlobObject?
+    /// Brings an existing file (a legacy upload) into the store; returns its digest and size.
+    @discardableResult func ingest(existingFile source: String) throws -> (digest: SHA256Digest, size: Int64)
+
+    /// Starts the partial bytes of resumable upload `id` (ids are never reused).
+    func createPartial(upload id: String) throws -> any PartialUpload
+    /// Opens upload `id`'s partial bytes at its recorded offset; anything past it (a crash
+    /// between writing and recording) is dropped, anything missing before it is an error.
+    func openPartial(upload id: String, recordedOffset: Int64) throws -> any PartialUpload
+    /// Whether upload `id` still has partial bytes (false once committed or removed).
+    func hasPartial(upload id: String) throws -> Bool
+    /// Publishes upload `id`'s bytes, which hash to `digest`, as that blob and drops the partial.
+    func commitPartial(upload id: String, as digest: SHA256Digest) throws
+    /// Drops upload `id`'s partial bytes; true when there were some.
+    @discardableResult func removePartial(upload id: String) -> Bool
+    /// Ids of partial uploads untouched for `olderThanSeconds` (the sweep drops those without a row).
+    func stalePartialUploads(olderThanSeconds: Double) throws -> [String]
+
+    /// Every blob, for garbage collection and reports.
+    func forEachBlob(_ visit: (StoredBlob) throws -> Void) throws
+    /// Removes one blob (gc only, after it checked nothing references it).
+    func deleteBlob(_ digest: SHA256Digest) throws
+    /// Temp objects a crashed writer left (unfinished multipart uploads), older than the cut-off;
+    /// removes them unless `dryRun`. Returns how many and their bytes where known.
+    func sweepAbandonedWrites(olderThanSeconds: Double, dryRun: Bool) throws -> (count: Int, bytes: Int64)
+}
+
+/// The appendable bytes of one resumable upload.
+public protocol PartialUpload: AnyObject {
+    /// The recorded offset plus what this owner appended since.
+    var length: Int64 { get }
+    /// Appends one chunk at the end.
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+    /// Makes the appended bytes durable (and, for a bucket, visible to every node); only then may
+    /// the caller record the new offset.
+    func sync() throws
+    /// Drops what was appended past `offset` (a failed append).
+    func truncate(to offset: Int64) throws
+}
+
+/// One blob as listed by `forEachBlob`.
+public struct StoredBlob: Sendable, Equatable {
+    public let digest: SHA256Digest
+    public let size: Int64
+    /// Last write, unix seconds: gc leaves blobs younger than its grace period alone.
+    public let modified: Double
+
+    public init(digest: SHA256Digest, size: Int64, modified: Double) {
+        self.digest = digest
+        self.size = size
+        self.modified = modified
+    }
+}
+
+/// A blob as an object in an S3-compatible bucket.
+public struct BlobObject: Sendable, Equatable {
+    public let endpoint: String
+    public let bucket: String
+    public let key: String
+
+    public init(endpoint: String, bucket: String, key: String) {
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.key = key
+    }
+}
+
+/// The blob backend could not be reached (or timed out): nothing was written; try again later.
+public struct BlobStorageUnavailable: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension BlobStorage {
+    /// Brings an existing file into the store by copying it through a temp file. Returns its
+    /// digest and size. The folder store overrides this with a hard link.
+    @discardableResult
+    public func ingest(existingFile source: String) throws -> (digest: SHA256Digest, size: Int64) {
+        let writer = try makeTempWriter()
+        try writer.copy(from: source)
+        let digest = try writer.finish()
+        try commit(writer, as: digest)
+        return (digest, writer.size)
+    }
+}
