@@ -17,9 +17,10 @@ struct BlobOptions: ParsableArguments {
         blobs ?? ProcessInfo.processInfo.environment["ASSETDEDUP_BLOBS"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Opens the blob storage; uploads are always staged under `<data>/tmp`.
-    func open(dataDirectory: String) throws -> any BlobStorage {
-        guard let location else { return try BlobStore(dataDirectory: dataDirectory) }
+    /// Opens the blob storage; uploads are always staged under `<data>/tmp`. `readOnly` creates
+    /// no folder (dry runs).
+    func open(dataDirectory: String, readOnly: Bool = false) throws -> any BlobStorage {
+        guard let location else { return try BlobStore(dataDirectory: dataDirectory, creatingFolders: !readOnly) }
         guard location.hasPrefix("s3://") else {
             throw ValidationError("--blobs must be s3://BUCKET/PREFIX (or left out for <data>/blobs), got '\(location)'")
         }
