@@ -178,8 +178,12 @@ public final class CurlEasy {
 
     /// Writes a 2xx answer's body to `fd` as it arrives (never buffered whole); any other
     /// answer's body (an error document) still goes to `responseBody`. The caller owns `fd`.
-    public func streamResponseBody(toFileDescriptor fd: Int32) {
+    /// `observe` sees each chunk once it is written (to hash the body without reading it back).
+    public func streamResponseBody(
+        toFileDescriptor fd: Int32, observe: ((UnsafeRawBufferPointer) -> Void)? = nil
+    ) {
         response.file = fd
+        response.observer = observe
     }
 
     /// Runs the transfer on the calling thread, blocking until it ends or times out.

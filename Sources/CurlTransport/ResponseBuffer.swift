@@ -14,6 +14,8 @@ final class ResponseBuffer {
     private(set) var status = 0
     /// Where a 2xx body goes instead of memory; owned by the caller.
     var file: Int32?
+    /// Sees each chunk written to `file` (to hash it on the way).
+    var observer: ((UnsafeRawBufferPointer) -> Void)?
     private(set) var bytesWritten: Int64 = 0
     /// `errno` of a failed write to `file`.
     private(set) var fileError: Int32?
@@ -60,6 +62,7 @@ final class ResponseBuffer {
             done += n
         }
         bytesWritten += Int64(done)
+        observer?(chunk)
         return true
     }
 }

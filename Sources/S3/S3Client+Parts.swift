@@ -84,7 +84,7 @@ extension S3Client {
         let what = "UploadPart \(number) of \(bucket)/\(key)"
         let response = try send(
             "PUT", bucket: bucket, key: key, query: [.init("partNumber", String(number)), .init("uploadId", uploadID)],
-            headers: [.init("x-amz-checksum-sha256", checksum)], body: .bytes(bytes), digest: digest, what: what)
+            headers: Self.checksumHeaders(digest), body: .bytes(bytes), digest: digest, what: what)
         try response.check(what)
         guard let etag = response.header("ETag"), !etag.isEmpty else {
             throw S3Error.invalidResponse(what, "no ETag")
@@ -113,4 +113,13 @@ extension S3Client {
         if let failure { throw S3Error.localFile(path, failure) }
         return bytes
     }
+}
+
+/// SHA-256 of a body as curl streams it to a file; used only on the transfer's own thread.
+final class StreamHasher {
+    private var hasher = SHA256()
+
+    func update(_ chunk: UnsafeRawBufferPointer) { hasher.update(bufferPointer: chunk) }
+
+    func finalize() -> [UInt8] { Array(hasher.finalize()) }
 }

@@ -53,7 +53,7 @@ extension S3Client {
     func send(
         _ method: String, bucket: String, key: String? = nil, query: [SigV4Request.QueryItem] = [],
         headers: [SigV4Request.Header] = [], body: Body = .none, digest: [UInt8]? = nil, what: String,
-        streamTo fd: Int32? = nil, maxResponseBytes: Int = 1 << 20, patientServer: Bool = false
+        streamTo fd: Int32? = nil, observe: ((UnsafeRawBufferPointer) -> Void)? = nil, maxResponseBytes: Int = 1 << 20, patientServer: Bool = false
     ) throws -> Response {
         let payload: SigV4Request.Payload
         switch body {
@@ -65,10 +65,17 @@ extension S3Client {
         let path = "/" + bucket + (key.map { "/" + $0 } ?? "")
         let request = SigV4Request(
             method: method, path: path, queryItems: query, headers: [.init("Host", host)] + headers, payload: payload)
-        let signed = signer.sign(request, at: Date())
+        let signature = signer.sign(request, at: Date())
+        var signed = signature.headers
+        if hooks.rehashAfterSigning, case .bytes(let bytes) = body {
+            signed = signed.map {
+                $0.name == "x-amz-content-sha256" ? .init($0.name, S3Formats.hex(SHA256.hash(data: bytes))) : $0
+            }
+        }
+        let target = signature.pathAndQuery
         do {
             let curl = try CurlEasy(maxResponseBytes: maxResponseBytes)
-            try curl.setURL(baseURL + signed.pathAndQuery)
+            try curl.setURL(baseURL + target)
             try curl.setConnectTimeout(seconds: connectTimeoutSeconds)
             try curl.setLowSpeedLimit(bytesPerSecond: patientServer ? 1 : 1024, seconds: lowSpeedSeconds)
             switch body {
@@ -77,12 +84,12 @@ extension S3Client {
             case .file(let path, let offset, let length): try curl.setBody(file: path, offset: offset, length: length)
             }
             try curl.setMethod(method)
-            if let fd { curl.streamResponseBody(toFileDescriptor: fd) }
+            if let fd { curl.streamResponseBody(toFileDescriptor: fd, observe: observe) }
             // "Expect:" and "Content-Type:" turn off curl's own: no 100-continue round trip, and
             // no form content type on a POST (it would not be signed).
             var lines = ["Host: \(host)", "Expect:"]
             if !headers.contains(where: { $0.name.lowercased() == "content-type" }) { lines.append("Content-Type:") }
-            lines += (headers + signed.headers).map { "\($0.name): \($0.value)" }
+            lines += (headers + signed).map { "\($0.name): \($0.value)" }
             try curl.setHeaders(lines)
             try curl.perform()
             return Response(

@@ -144,7 +144,7 @@ public final class S3Client: Sendable {
     }
 
     private func putObject(bucket: String, key: String, body: Body, digest: [UInt8], contentType: String?) throws {
-        var headers = [SigV4Request.Header("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
+        var headers = Self.checksumHeaders(digest)
         if let contentType { headers.append(.init("Content-Type", contentType)) }
         let what = "PutObject \(bucket)/\(key)"
         var sent = body
@@ -157,21 +157,28 @@ public final class S3Client: Sendable {
     @discardableResult
     public func getObject(bucket: String, key: String, toFileDescriptor fd: Int32) throws -> Int64 {
         let what = "GetObject \(bucket)/\(key)"
-        let response = try send("GET", bucket: bucket, key: key, what: what, streamTo: fd)
+        let hasher = StreamHasher()
+        let response = try send(
+            "GET", bucket: bucket, key: key, headers: [Self.checksumMode], what: what, streamTo: fd,
+            observe: { hasher.update($0) })
         try response.check(what)
         if let length = response.header("Content-Length").flatMap({ Int64($0) }), length != response.bytesStreamed {
             throw S3Error(
                 status: response.status, code: "IncompleteBody",
                 message: "\(what): \(response.bytesStreamed) of \(length) bytes arrived", isTransient: true)
         }
+        try Self.verifyChecksum(response, digest: hasher.finalize(), what: what)
         return response.bytesStreamed
     }
 
     /// The whole object in memory, for small objects (at most `maxInMemoryObjectBytes`).
     public func getObject(bucket: String, key: String) throws -> [UInt8] {
         let what = "GetObject \(bucket)/\(key)"
-        let response = try send("GET", bucket: bucket, key: key, what: what, maxResponseBytes: Self.maxInMemoryObjectBytes)
+        let response = try send(
+            "GET", bucket: bucket, key: key, headers: [Self.checksumMode], what: what,
+            maxResponseBytes: Self.maxInMemoryObjectBytes)
         try response.check(what)
+        try Self.verifyChecksum(response, digest: Array(SHA256.hash(data: response.body)), what: what)
         return response.body
     }
 
@@ -183,8 +190,33 @@ public final class S3Client: Sendable {
         try response.check(what)
     }
 
-    /// A server-side copy (no bytes pass through us). Above 5 GiB, S3's CopyObject limit, it is
-    /// a multipart upload of UploadPartCopy ranges, aborted on failure.
+    /// `x-amz-checksum-sha256` with the algorithm named the way the AWS SDKs do
+    /// (`x-amz-sdk-checksum-algorithm`): S3 checks it, and moto stores it only then.
+    static func checksumHeaders(_ digest: [UInt8]) -> [SigV4Request.Header] {
+        [.init("x-amz-sdk-checksum-algorithm", "SHA256"), .init("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
+    }
+
+    /// Asks S3 to send the object's stored checksum, so a GET can check the bytes it received.
+    static let checksumMode = SigV4Request.Header("x-amz-checksum-mode", "ENABLED")
+
+    /// A whole-object `x-amz-checksum-sha256` (one PutObject stored it) must match the bytes
+    /// received; a multipart object's composite checksum (`...-N`, of the parts) is not checked.
+    static func verifyChecksum(_ response: Response, digest: [UInt8], what: String) throws {
+        guard let stored = response.header("x-amz-checksum-sha256"), !stored.contains("-"),
+            response.header("x-amz-checksum-type").map({ $0 == "FULL_OBJECT" }) ?? true
+        else { return }
+        let received = Data(digest).base64EncodedString()
+        if stored != received {
+            throw S3Error(
+                status: response.status, code: "ChecksumMismatch",
+                message: "\(what): the bytes received hash to \(received), the object's stored SHA-256 is \(stored)",
+                isTransient: false)
+        }
+    }
+
+    /// A server-side copy (no bytes pass through us), with a SHA-256 of the copy computed by the
+    /// server (so a checked GET works on it). Above 5 GiB, S3's CopyObject limit, it is a
+    /// multipart upload of UploadPartCopy ranges, aborted on failure.
     public func copyObject(fromBucket: String, fromKey: String, toBucket: String, toKey: String) throws {
         try copyObject(
             fromBucket: fromBucket, fromKey: fromKey, toBucket: toBucket, toKey: toKey,
@@ -202,7 +234,8 @@ public final class S3Client: Sendable {
         }
         if info.size <= multipartAbove {
             let response = try send(
-                "PUT", bucket: toBucket, key: toKey, headers: [.init("x-amz-copy-source", source)], what: what,
+                "PUT", bucket: toBucket, key: toKey,
+                headers: [.init("x-amz-copy-source", source), .init("x-amz-checksum-algorithm", "SHA256")], what: what,
                 patientServer: true)
             try response.checkNoErrorDocument(what)
             return
