@@ -58,7 +58,8 @@ extension S3Client {
                 defer { group.leave() }
                 while let number = queue.take() {
                     do {
-                        queue.finish(try uploadPart(bucket: bucket, key: key, uploadID: uploadID, plan: plan, number: number))
+                        queue.finish(
+                            try uploadPart(bucket: bucket, key: key, uploadID: uploadID, plan: plan, number: number))
                     } catch {
                         queue.fail(error)
                     }
@@ -75,7 +76,8 @@ extension S3Client {
 
     /// Reads one part into memory, hashes it, and PUTs it with its payload hash signed and its
     /// `x-amz-checksum-sha256`.
-    func uploadPart(bucket: String, key: String, uploadID: String, plan: PartPlan, number: Int) throws -> CompletedPart {
+    func uploadPart(bucket: String, key: String, uploadID: String, plan: PartPlan, number: Int) throws -> CompletedPart
+    {
         try hooks.beforePart?(number)
         let (offset, length) = plan.range(number)
         let bytes = try Self.read(plan.path, offset: offset, length: Int(length))

@@ -53,7 +53,8 @@ extension S3Client {
     func send(
         _ method: String, bucket: String, key: String? = nil, query: [SigV4Request.QueryItem] = [],
         headers: [SigV4Request.Header] = [], body: Body = .none, digest: [UInt8]? = nil, what: String,
-        streamTo fd: Int32? = nil, observe: ((UnsafeRawBufferPointer) -> Void)? = nil, maxResponseBytes: Int = 1 << 20, patientServer: Bool = false
+        streamTo fd: Int32? = nil, observe: ((UnsafeRawBufferPointer) -> Void)? = nil, maxResponseBytes: Int = 1 << 20,
+        patientServer: Bool = false
     ) throws -> Response {
         let payload: SigV4Request.Payload
         switch body {
@@ -113,7 +114,8 @@ extension S3Client {
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, want, off_t(offset + done)) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw S3Error.localFile(path, n == 0 ? "shorter than \(offset + length) bytes" : String(cString: strerror(errno)))
+                throw S3Error.localFile(
+                    path, n == 0 ? "shorter than \(offset + length) bytes" : String(cString: strerror(errno)))
             }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             done += Int64(n)

@@ -193,7 +193,10 @@ public final class S3Client: Sendable {
     /// `x-amz-checksum-sha256` with the algorithm named the way the AWS SDKs do
     /// (`x-amz-sdk-checksum-algorithm`): S3 checks it, and moto stores it only then.
     static func checksumHeaders(_ digest: [UInt8]) -> [SigV4Request.Header] {
-        [.init("x-amz-sdk-checksum-algorithm", "SHA256"), .init("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
+        [
+            .init("x-amz-sdk-checksum-algorithm", "SHA256"),
+            .init("x-amz-checksum-sha256", Data(digest).base64EncodedString()),
+        ]
     }
 
     /// Asks S3 to send the object's stored checksum, so a GET can check the bytes it received.
@@ -252,7 +255,9 @@ public final class S3Client: Sendable {
                 let response = try send(
                     "PUT", bucket: toBucket, key: toKey,
                     query: [.init("partNumber", String(number)), .init("uploadId", uploadID)],
-                    headers: [.init("x-amz-copy-source", source), .init("x-amz-copy-source-range", "bytes=\(start)-\(end)")],
+                    headers: [
+                        .init("x-amz-copy-source", source), .init("x-amz-copy-source-range", "bytes=\(start)-\(end)"),
+                    ],
                     what: partWhat, patientServer: true)
                 try response.checkNoErrorDocument(partWhat)
                 guard let etag = (try? S3XML.parse(response.body))?["ETag"] else {

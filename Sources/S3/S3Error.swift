@@ -30,8 +30,12 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     static func answer(status: Int, body: [UInt8], what: String) -> S3Error {
         let error = (try? S3XML.parse(body)).flatMap { $0.name == "Error" ? $0 : nil }
         let code = error?["Code"]
-        let message = error?["Message"] ?? (body.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(String(decoding: body.prefix(200), as: UTF8.self))")
-        let transient = status >= 500 || status == 429 || code == "SlowDown" || code == "InternalError"
+        let message =
+            error?["Message"]
+            ?? (body.isEmpty
+                ? "HTTP \(status)" : "HTTP \(status): \(String(decoding: body.prefix(200), as: UTF8.self))")
+        let transient =
+            status >= 500 || status == 429 || code == "SlowDown" || code == "InternalError"
             || code == "RequestTimeout" || code == "ServiceUnavailable"
         return S3Error(status: status, code: code, message: "\(what): \(message)", isTransient: transient)
     }

@@ -4,7 +4,8 @@ import Testing
 
 @testable import S3
 
-@Suite("S3Client against a real S3 server (moto, auth on)", .enabled(if: S3TestServer.isConfigured, S3TestServer.skipNote))
+@Suite(
+    "S3Client against a real S3 server (moto, auth on)", .enabled(if: S3TestServer.isConfigured, S3TestServer.skipNote))
 struct S3ClientTests {
     @Test func putHeadGetDeleteRoundTrip() throws {
         try S3TestServer.withBucket { client, bucket in
@@ -66,7 +67,8 @@ struct S3ClientTests {
         let size = 20 << 20 + 12345
         try S3TestServer.withFile(size: size) { path in
             try S3TestServer.withBucket { client, bucket in
-                try client.uploadFile(bucket: bucket, key: "big/file.bin", path: path, partSize: 8 << 20, concurrency: 3)
+                try client.uploadFile(
+                    bucket: bucket, key: "big/file.bin", path: path, partSize: 8 << 20, concurrency: 3)
                 let info = try #require(try client.headObject(bucket: bucket, key: "big/file.bin"))
                 #expect(info.size == Int64(size))
                 #expect(info.etag?.hasSuffix("-3") == true)  // three parts
@@ -110,7 +112,8 @@ struct S3ClientTests {
                 try client.uploadFile(bucket: bucket, key: "src/file", path: path)
                 try client.copyObject(fromBucket: bucket, fromKey: "src/file", toBucket: bucket, toKey: "dst/one copy")
                 try client.copyObject(
-                    fromBucket: bucket, fromKey: "src/file", toBucket: bucket, toKey: "dst/parts", multipartAbove: 1 << 20,
+                    fromBucket: bucket, fromKey: "src/file", toBucket: bucket, toKey: "dst/parts",
+                    multipartAbove: 1 << 20,
                     partSize: 5 << 20)
                 let expected = try S3TestServer.sha256(ofFile: path)
                 for key in ["dst/one copy", "dst/parts"] {
@@ -214,6 +217,47 @@ struct S3ClientTests {
         #expect(error?.status == nil)
         #expect(error?.code == nil)
         #expect(ContinuousClock.now - start < .seconds(60))
+    }
+}
+
+/// The low-speed limit, without a server: a socket that listens but never accepts (the kernel
+/// completes the handshake, nothing ever answers). The call must end, transient, as a timeout.
+@Suite("S3Client against a server that never answers")
+struct S3StalledServerTests {
+    @Test func aStalledServerIsGivenUpOn() throws {
+        let listener = try SilentListener()
+        defer { close(listener.fd) }
+        let client = S3Client(
+            endpoint: S3Endpoint(url: "http://127.0.0.1:\(listener.port)", region: "us-east-1"),
+            credentials: S3Credentials(accessKeyID: "AKIA", secretAccessKey: "s"), connectTimeoutSeconds: 5,
+            lowSpeedSeconds: 1)
+        let error = #expect(throws: S3Error.self) { _ = try client.getObject(bucket: "b", key: "k") }
+        #expect(error?.isTransient == true)
+        #expect(error?.status == nil)
+        #expect(error?.message.contains("too slow") == true)
+    }
+}
+
+/// A listening socket on 127.0.0.1 that never accepts.
+struct SilentListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        listen(fd, 8)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

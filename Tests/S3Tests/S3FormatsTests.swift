@@ -45,7 +45,8 @@ struct S3FormatsTests {
 
     /// CompleteMultipartUpload may answer 200 and then fail in the body.
     @Test func aTwoHundredWithAnErrorBodyIsAFailure() {
-        let body = Array("  \n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>".utf8)
+        let body = Array(
+            "  \n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>".utf8)
         let response = S3Client.Response(status: 200, headers: [], body: body, bytesStreamed: 0)
         let error = #expect(throws: S3Error.self) { try response.checkNoErrorDocument("CompleteMultipartUpload b/k") }
         #expect(error?.code == "InternalError")
@@ -57,7 +58,8 @@ struct S3FormatsTests {
 
     @Test func fromEnvironmentNamesWhatIsMissing() throws {
         let full = [
-            "ASSETDEDUP_S3_ENDPOINT": "http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s",
+            "ASSETDEDUP_S3_ENDPOINT": "http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "AKIA",
+            "AWS_SECRET_ACCESS_KEY": "s",
         ]
         let client = try S3Client.fromEnvironment(full)
         #expect(client.endpoint.region == "us-east-1")

@@ -16,7 +16,8 @@ enum S3TestServer {
 
     static var credentials: S3Credentials {
         S3Credentials(
-            accessKeyID: environment["AWS_ACCESS_KEY_ID"] ?? "", secretAccessKey: environment["AWS_SECRET_ACCESS_KEY"] ?? "")
+            accessKeyID: environment["AWS_ACCESS_KEY_ID"] ?? "",
+            secretAccessKey: environment["AWS_SECRET_ACCESS_KEY"] ?? "")
     }
 
     static func client(credentials: S3Credentials = credentials, hooks: S3TestHooks = .none) -> S3Client {
