@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Testing
 
 @testable import S3
@@ -67,8 +68,20 @@ struct S3ClientTests {
         let size = 20 << 20 + 12345
         try S3TestServer.withFile(size: size) { path in
             try S3TestServer.withBucket { client, bucket in
-                try client.uploadFile(
+                // While the last part is about to go, the object must not exist yet and the upload must be open.
+                let during = Mutex<(object: S3ObjectInfo?, uploads: [String])?>(nil)
+                let observing = S3TestServer.client(
+                    hooks: S3TestHooks(beforePart: { number in
+                        guard number == 3 else { return }
+                        let object = try client.headObject(bucket: bucket, key: "big/file.bin")
+                        let uploads = try client.listMultipartUploads(bucket: bucket, prefix: "big/").map(\.key)
+                        during.withLock { $0 = (object, uploads) }
+                    }))
+                try observing.uploadFile(
                     bucket: bucket, key: "big/file.bin", path: path, partSize: 8 << 20, concurrency: 3)
+                let seen = try #require(during.withLock { $0 })
+                #expect(seen.object == nil)
+                #expect(seen.uploads == ["big/file.bin"])
                 let info = try #require(try client.headObject(bucket: bucket, key: "big/file.bin"))
                 #expect(info.size == Int64(size))
                 #expect(info.etag?.hasSuffix("-3") == true)  // three parts
