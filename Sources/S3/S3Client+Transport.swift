@@ -59,9 +59,9 @@ extension S3Client {
         let payload: SigV4Request.Payload
         switch body {
         case .none: payload = .empty
-        case .bytes(let bytes): payload = .sha256Hex(S3FormatsHex(digest ?? Array(SHA256.hash(data: bytes))))
+        case .bytes(let bytes): payload = .sha256Hex(S3Formats.hex(digest ?? Array(SHA256.hash(data: bytes))))
         case .file(let path, let offset, let length):
-            payload = .sha256Hex(S3FormatsHex(try digest ?? Self.sha256(ofFile: path, offset: offset, length: length)))
+            payload = .sha256Hex(S3Formats.hex(try digest ?? Self.sha256(ofFile: path, offset: offset, length: length)))
         }
         let path = "/" + bucket + (key.map { "/" + $0 } ?? "")
         let request = SigV4Request(
@@ -123,6 +123,3 @@ extension S3Client {
         return Array(hasher.finalize())
     }
 }
-
-/// Lower-case hex, the form `x-amz-content-sha256` takes.
-func S3FormatsHex(_ bytes: [UInt8]) -> String { S3Formats.hex(bytes) }

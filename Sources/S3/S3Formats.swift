@@ -73,6 +73,7 @@ enum S3Formats {
         return "%" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0f)])
     }
 
+    /// Lower-case hex, the form `x-amz-content-sha256` takes.
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

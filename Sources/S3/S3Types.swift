@@ -53,3 +53,17 @@ public struct S3MultipartUploadInfo: Sendable, Equatable {
         self.initiated = initiated
     }
 }
+
+/// Logs and error messages may print credentials; only the access key id shows.
+extension S3Credentials: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "S3Credentials(accessKeyID: \(accessKeyID), secretAccessKey: <redacted>"
+            + (sessionToken == nil ? ")" : ", sessionToken: <redacted>)")
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessKeyID": accessKeyID, "secretAccessKey": "<redacted>"], displayStyle: .struct)
+    }
+}

@@ -76,6 +76,22 @@ struct S3FormatsTests {
         #expect(try S3Client.fromEnvironment(withRegion).endpoint.region == "eu-central-1")
     }
 
+    @Test func credentialsNeverPrintTheSecret() {
+        let credentials = S3Credentials(accessKeyID: "AKIAEXAMPLE", secretAccessKey: "s3cr3t", sessionToken: "t0k3n")
+        for text in [
+            "\(credentials)", String(reflecting: credentials),
+            {
+                var out = ""
+                dump(credentials, to: &out)
+                return out
+            }(),
+        ] {
+            #expect(text.contains("AKIAEXAMPLE"))
+            #expect(!text.contains("s3cr3t"))
+            #expect(!text.contains("t0k3n"))
+        }
+    }
+
     @Test func partsCoverTheFile() {
         let plan = S3Client.PartPlan(path: "/x", size: 20 << 20 + 5, partSize: 8 << 20)
         #expect(plan.count == 3)
