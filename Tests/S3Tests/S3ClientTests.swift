@@ -37,6 +37,19 @@ struct S3ClientTests {
         }
     }
 
+    /// Outside us-east-1 CreateBucket names the region in its body (and signs for it).
+    @Test func aBucketInAnotherRegion() throws {
+        let client = S3Client(
+            endpoint: S3Endpoint(url: S3TestServer.endpoint ?? "", region: "eu-west-1"),
+            credentials: S3TestServer.credentials)
+        let bucket = "t-" + UUID().uuidString.lowercased()
+        try client.createBucket(bucket)
+        try client.createBucket(bucket)
+        try client.putObject(bucket: bucket, key: "k", bytes: [1, 2, 3])
+        #expect(try client.headObject(bucket: bucket, key: "k")?.size == 3)
+        try client.deleteObject(bucket: bucket, key: "k")
+    }
+
     @Test func keysWithSpacesUnicodeAndReservedCharacters() throws {
         try S3TestServer.withBucket { client, bucket in
             let keys = ["dir/a key with spaces.txt", "ünïcødé/日本語 😀.bin", "odd+&=?;:@$,#%[]!'()*~.txt"]
