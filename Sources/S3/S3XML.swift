@@ -54,8 +54,8 @@ struct S3XML: Sendable {
             if !stack.isEmpty { stack[stack.count - 1].text += string }
         }
 
-        func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-            if !stack.isEmpty { stack[stack.count - 1].text += String(decoding: CDATABlock, as: UTF8.self) }
+        func parser(_ parser: XMLParser, foundCDATA cdata: Data) {
+            if !stack.isEmpty { stack[stack.count - 1].text += String(decoding: cdata, as: UTF8.self) }
         }
 
         func parser(
