@@ -88,11 +88,15 @@ let package = Package(
             ]
         ),
 
+        // libcurl's easy API behind Swift values (a handle per transfer, blocking); the only
+        // importer of CCurl. Used by the http provider and the S3 client.
+        .target(name: "CurlTransport", dependencies: ["CCurl"]),
+
         // Provider adapters: where assets are pushed (directory, http, ...).
         .target(
             name: "Providers",
             dependencies: [
-                "AssetDedupCore", "BlobStore", "CCurl",
+                "AssetDedupCore", "BlobStore", "CurlTransport", "S3",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -129,6 +133,13 @@ let package = Package(
         // AWS Signature Version 4 for S3-compatible blob storage: pure values in, headers or a
         // presigned URL out; swift-crypto's HMAC and SHA-256, no S3 SDK.
         .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // A blocking S3 client (path-style, SigV4 with the payload hash signed) for S3-compatible
+        // blob storage: moto in the tests, MinIO or AWS in production.
+        .target(
+            name: "S3",
+            dependencies: ["CurlTransport", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
+        ),
 
         // Streaming SHA-256 in pure Swift; scripts/build-wasm compiles the same files as
         // Embedded Swift into www/app/sha256.wasm for the browser client.
@@ -218,6 +229,8 @@ let package = Package(
             ],
             exclude: ["Golden"]
         ),
+        // Runs against a real S3-compatible server (ASSETDEDUP_TEST_S3_ENDPOINT, see scripts/s3-server).
+        .testTarget(name: "S3Tests", dependencies: ["S3", "CurlTransport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
