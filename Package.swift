@@ -101,6 +101,9 @@ let package = Package(
             ]
         ),
 
+        // Blobs in an S3-compatible bucket (`--blobs s3://BUCKET/PREFIX`), the other BlobStorage.
+        .target(name: "S3BlobStore", dependencies: ["AssetDedupCore", "BlobStore", "S3"]),
+
         // HTTP API: router and handlers as request values -> response values; auth; uploads.
         .target(
             name: "Delivery",
@@ -154,6 +157,8 @@ let package = Package(
                 "PostgresBackend",
                 "StoreProtocols",
                 "BlobStore",
+                "S3BlobStore",
+                "S3",
                 "Providers",
                 "Delivery",
                 "FastCGIServer",

@@ -60,6 +60,8 @@ public final class S3Client: Sendable {
 
     /// A client from `ASSETDEDUP_S3_ENDPOINT`, `AWS_REGION` (default us-east-1), `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and optional `AWS_SESSION_TOKEN`; the error names a missing one.
+    /// `ASSETDEDUP_S3_TIMEOUT_SECONDS` (default 30) is how long a transfer may stall before it
+    /// is cut (the low-speed limit; also the connect timeout when shorter than 5 s).
     public static func fromEnvironment(_ env: [String: String]) throws -> S3Client {
         func required(_ name: String) throws -> String {
             guard let value = env[name], !value.isEmpty else {
@@ -79,7 +81,19 @@ public final class S3Client: Sendable {
         let credentials = S3Credentials(
             accessKeyID: try required("AWS_ACCESS_KEY_ID"), secretAccessKey: try required("AWS_SECRET_ACCESS_KEY"),
             sessionToken: env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
-        return S3Client(endpoint: S3Endpoint(url: url, region: region), credentials: credentials)
+        var stall = 30
+        if let text = env["ASSETDEDUP_S3_TIMEOUT_SECONDS"], !text.isEmpty {
+            guard let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw S3Error(
+                    status: nil, code: "MissingEnvironment",
+                    message: "ASSETDEDUP_S3_TIMEOUT_SECONDS must be whole seconds from 1 to 3600, got \(text)",
+                    isTransient: false)
+            }
+            stall = seconds
+        }
+        return S3Client(
+            endpoint: S3Endpoint(url: url, region: region), credentials: credentials,
+            connectTimeoutSeconds: min(5, Double(stall)), lowSpeedSeconds: stall)
     }
 
     /// `host[:port]` of `scheme://host[:port][/...]`, the port left out when it is the scheme's default.
