@@ -47,13 +47,22 @@ public struct S3BlobStorage: BlobStorage {
         return "\(uploadsPrefix)\(id)/\(String(repeating: "0", count: max(0, 20 - digits.count)))\(digits)"
     }
 
-    /// Runs one S3 call; a transient failure (unreachable, timeout, 5xx) becomes
-    /// `BlobStorageUnavailable`, so the API answers 503 and the client retries.
+    /// Runs one S3 call. A server's 5xx or SlowDown is tried again twice after a short backoff, as
+    /// AWS asks of clients (moto also answers 500 now and then to concurrent writes of one key);
+    /// a transport failure (unreachable, stalled past the timeout) is not, since it already took
+    /// its time. What is still transient becomes `BlobStorageUnavailable`: the API answers 503.
     func s3<T>(_ what: String, _ call: () throws -> T) throws -> T {
-        do {
-            return try call()
-        } catch let error as S3Error where error.isTransient {
-            throw BlobStorageUnavailable("\(what) on \(location): \(error)")
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try call()
+            } catch let error as S3Error where error.isTransient {
+                guard error.status != nil, attempt < 3 else {
+                    throw BlobStorageUnavailable("\(what) on \(location): \(error)")
+                }
+                usleep(useconds_t(Double.random(in: 0.5...1) * 200_000 * Double(attempt * attempt)))
+            }
         }
     }
 
