@@ -201,3 +201,39 @@ def test_s3_config_problems_are_one_line_errors(tmp_path, db):
     assert result.returncode != 0
     assert "archive" in result.stderr and "bucket" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_kill_9_mid_upload_leaves_no_orphan_after_gc(stack):
+    """serve killed while it sends a blob (to the bucket: a multipart upload is open; to the folder:
+    a staged temp file): after a restart and one `gc --grace-hours 0`, nothing is left that no
+    asset names, and the same upload then works."""
+    token = stack.add_user("alice")
+    content = os.urandom(160 << 20)
+    outcome = {}
+    uploading = threading.Thread(target=lambda: outcome.update(answer=_upload_or_error(stack, token, content)))
+    uploading.start()
+    if stack.bucket:
+        wait_until(stack.bucket.open_multipart_uploads, timeout=120, interval=0.01,
+                   what="the app to be sending the blob to the bucket")
+    else:
+        wait_until(stack.temp_files, timeout=120, interval=0.01, what="the app to be staging the upload")
+    stack.stop_app(signal.SIGKILL)
+    uploading.join(120)
+    assert not isinstance(outcome.get("answer"), requests.Response) or outcome["answer"].status_code >= 500
+    assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
+    stack.start_app()
+    wait_until(stack._healthy, what="the app again")
+    stack.cli("gc", "--grace-hours", "0", "--data", str(stack.data_dir))
+    assert stack.blobs() == [] and stack.temp_files() == []
+    if stack.bucket:
+        assert stack.bucket.keys() == [] and stack.bucket.open_multipart_uploads() == []
+    again = stack.upload(token, content)
+    assert again.status_code == 201, again.text
+    assert [b.name for b in stack.blobs()] == [sha(content)]
+
+
+def _upload_or_error(stack, token, content):
+    try:
+        return stack.upload(token, content)
+    except requests.RequestException as error:
+        return error
