@@ -1,0 +1,203 @@
+"""`assetdedup gc` on the real binary, beside a running stack: an orphan blob (bytes in the blob
+tree that no asset references) is collected, a referenced one never is, `--dry-run` changes
+nothing, a blob younger than the grace period stays, marks age a grace period before their blob
+goes, an upload that reuses a marked blob takes it back, and an upload of content gc is deleting
+right now answers 503 `blob_being_collected`. Runs on both stores."""
+import datetime
+import hashlib
+import os
+import time
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+TEMPLATES = str(ROOT / "templates")
+
+
+def blob_path(stack, digest):
+    return stack.data_dir / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
+
+
+def write_orphan(stack, content, age_hours=48):
+    """Puts `content` in the blob tree under its hash, as a request that died after writing its
+    blob would have left it, `age_hours` old."""
+    digest = hashlib.sha256(content).hexdigest()
+    path = blob_path(stack, digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    then = time.time() - age_hours * 3600
+    os.utime(path, (then, then))
+    return digest
+
+
+def stored(hours_ago=0):
+    """A time as the tables store it, `hours_ago` in the past."""
+    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=hours_ago)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def gc(stack, *args, check=True):
+    return stack.cli("gc", "--data", str(stack.data_dir), *args, check=check)
+
+
+def line(output, prefix):
+    found = [l for l in output.splitlines() if l.startswith(prefix)]
+    assert found, f"no line starting {prefix!r} in:\n{output}"
+    return found[0]
+
+
+def marks(stack):
+    return stack.sql("SELECT sha256, state FROM blob_gc_marks ORDER BY sha256")
+
+
+def test_orphan_goes_referenced_stays(stack):
+    token = stack.add_user("alice")
+    kept = b"referenced content" * 100
+    assert stack.upload(token, kept).status_code == 201
+    referenced = hashlib.sha256(kept).hexdigest()
+    os.utime(blob_path(stack, referenced), (time.time() - 72 * 3600,) * 2)
+    orphan = write_orphan(stack, b"nobody holds me" * 50)
+
+    result = gc(stack, "--grace-hours", "0")
+    out = result.stdout
+    assert line(out, "blobs seen:") == "blobs seen: 2 (%d bytes)" % (len(kept) + 750)
+    assert line(out, "referenced by assets:") == "referenced by assets: 1"
+    assert line(out, "orphans found:") == "orphans found: 1 (newly marked: 1)"
+    assert line(out, "blobs deleted:") == "blobs deleted: 1 (750 bytes)"
+    assert not blob_path(stack, orphan).exists()
+    assert blob_path(stack, referenced).exists()
+    assert marks(stack) == []
+    # The referenced asset still answers and its content is intact.
+    assert blob_path(stack, referenced).read_bytes() == kept
+
+    # A second run finds nothing to do.
+    again = gc(stack, "--grace-hours", "0").stdout
+    assert line(again, "blobs deleted:") == "blobs deleted: 0 (0 bytes)"
+    assert blob_path(stack, referenced).exists()
+
+
+def test_dry_run_changes_nothing(stack):
+    token = stack.add_user("alice")
+    assert stack.upload(token, b"kept" * 10).status_code == 201
+    orphan = write_orphan(stack, b"orphan for the dry run")
+    old_mark = write_orphan(stack, b"marked long ago")
+    stack.sql("INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at) VALUES (?, ?, ?, 'marked', ?)",
+              old_mark, 15, stored(50), stored(50))
+    before_rows, before_blobs = stack.dump(), stack.blobs()
+    before_bytes = {p: p.read_bytes() for p in before_blobs}
+
+    out = gc(stack, "--dry-run").stdout
+    assert out.splitlines()[0] == "gc (dry run, nothing changed): grace period 24 h"
+    assert line(out, "orphans found:") == "orphans found: 2"
+    assert line(out, "blobs would be deleted:") == "blobs would be deleted: 1 (15 bytes)"
+    out0 = gc(stack, "--dry-run", "--grace-hours", "0").stdout
+    assert line(out0, "blobs would be deleted:") == "blobs would be deleted: 2 (%d bytes)" % (15 + 22)
+
+    assert stack.dump() == before_rows
+    assert stack.blobs() == before_blobs
+    assert {p: p.read_bytes() for p in stack.blobs()} == before_bytes
+    assert blob_path(stack, orphan).exists()
+
+
+def test_blob_younger_than_grace_stays(stack):
+    young = write_orphan(stack, b"just written, its asset row is coming", age_hours=0.5)
+    out = gc(stack, "--grace-hours", "1").stdout
+    assert line(out, "younger than the grace period:") == "younger than the grace period: 1"
+    assert line(out, "orphans found:") == "orphans found: 0 (newly marked: 0)"
+    assert blob_path(stack, young).exists()
+    assert marks(stack) == []
+
+
+def test_mark_ages_one_grace_period_and_report_shows_it(stack, tmp_path):
+    orphan = write_orphan(stack, b"x" * 2048)
+    first = gc(stack).stdout
+    assert line(first, "orphans found:") == "orphans found: 1 (newly marked: 1)"
+    assert line(first, "blobs deleted:") == "blobs deleted: 0 (0 bytes)"
+    assert "note: marked orphans are deleted by a gc run at least 24 h from now" in first
+    assert marks(stack) == [(orphan, "marked")]
+    assert blob_path(stack, orphan).exists()
+
+    out = tmp_path / "report"
+    run_cli("report", "--out", str(out), "--templates", TEMPLATES, db=stack.db)
+    page = (out / "migrations.md").read_text()
+    assert "Orphan blobs awaiting collection: 1 (2.0 KiB), last gc mark at " in page
+
+    # A day later (the mark moved back instead of the clock), the next run deletes it.
+    stack.sql("UPDATE blob_gc_marks SET marked_at = ?, state_at = ?", stored(25), stored(25))
+    second = gc(stack).stdout
+    assert line(second, "blobs deleted:") == "blobs deleted: 1 (2048 bytes)"
+    assert not blob_path(stack, orphan).exists()
+    assert marks(stack) == []
+    run_cli("report", "--out", str(out), "--templates", TEMPLATES, db=stack.db)
+    assert "Orphan blobs awaiting collection: none." in (out / "migrations.md").read_text()
+
+
+def test_upload_reusing_a_marked_blob_takes_it_back(stack):
+    token = stack.add_user("bob")
+    content = b"the upload that failed the first time" * 20
+    orphan = write_orphan(stack, content)
+    gc(stack)
+    assert marks(stack) == [(orphan, "marked")]
+    stack.sql("UPDATE blob_gc_marks SET marked_at = ?, state_at = ?", stored(25), stored(25))
+
+    # The client retries: the blob is there, the claim removes the mark, the asset refers to it.
+    r = stack.upload(token, content)
+    assert r.status_code == 201, r.text
+    assert marks(stack) == []
+    out = gc(stack, "--grace-hours", "0").stdout
+    assert line(out, "blobs deleted:") == "blobs deleted: 0 (0 bytes)"
+    assert blob_path(stack, orphan).read_bytes() == content
+
+
+def test_upload_of_content_being_collected_is_503_then_works(stack):
+    token = stack.add_user("carol")
+    content = b"gc is deleting this right now" * 10
+    digest = write_orphan(stack, content)
+    # gc took it a moment ago and is deleting the blob.
+    stack.sql("INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at) VALUES (?, ?, ?, 'deleting', ?)",
+              digest, len(content), stored(30), stored(0))
+    r = stack.upload(token, content)
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"] == "1"
+    assert r.json()["error"]["code"] == "blob_being_collected"
+    assert stack.sql("SELECT count(*) FROM assets")[0][0] == 0
+
+    # Resumable completion asks the same question; its retried PATCH finishes later.
+    created = stack.api("POST", "/api/v1/uploads?provider_id=pixverse&filename=r.bin", token,
+                        headers={"Upload-Complete": "?0", "Content-Type": "application/octet-stream"},
+                        data=content[:10])
+    assert created.status_code == 201, created.text
+    url = created.headers["Location"]
+    patch = {"Content-Type": "application/partial-upload", "Upload-Complete": "?1", "Upload-Offset": "10"}
+    done = stack.api("PATCH", url, token, headers=patch, data=content[10:])
+    assert done.status_code == 503 and done.json()["error"]["code"] == "blob_being_collected", done.text
+
+    # gc finished: the blob is gone and the mark with it; both uploads go through on retry.
+    blob_path(stack, digest).unlink()
+    stack.sql("DELETE FROM blob_gc_marks")
+    r = stack.upload(token, content)
+    assert r.status_code == 201, r.text
+    assert blob_path(stack, digest).read_bytes() == content
+    retry = stack.api("PATCH", url, token, headers={**patch, "Upload-Offset": str(len(content))}, data=b"")
+    assert retry.status_code in (200, 201), retry.text
+    assert retry.json()["sha256"] == digest
+
+
+def test_stale_deleting_row_of_a_dead_gc_does_not_block_uploads(stack):
+    token = stack.add_user("dave")
+    content = b"a gc died while deleting this" * 10
+    digest = write_orphan(stack, content)
+    stack.sql("INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at) VALUES (?, ?, ?, 'deleting', ?)",
+              digest, len(content), stored(30), stored(2))
+    r = stack.upload(token, content)
+    assert r.status_code == 201, r.text
+    assert marks(stack) == []
+
+
+def test_two_gc_runs_never_overlap(stack):
+    stack.sql("INSERT INTO leases (name, owner, expires_at) VALUES ('gc', 'gc otherhost pid 1 abc', ?)",
+              stored(-1))
+    result = gc(stack, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: another gc is running on this database (gc otherhost pid 1 abc")
