@@ -173,7 +173,13 @@ def test_upload_of_content_being_collected_is_503_then_works(stack):
     done = stack.api("PATCH", url, token, headers=patch, data=content[10:])
     assert done.status_code == 503 and done.json()["error"]["code"] == "blob_being_collected", done.text
 
-    # gc finished: the blob is gone and the mark with it; both uploads go through on retry.
+    # A creation that is complete at once keeps its bytes and says where to retry.
+    whole = stack.api("POST", "/api/v1/uploads?provider_id=pixverse&filename=w.bin", token,
+                      headers={"Upload-Complete": "?1", "Content-Type": "application/octet-stream"}, data=content)
+    assert whole.status_code == 503 and whole.json()["error"]["code"] == "blob_being_collected", whole.text
+    kept_url = whole.headers["Location"]
+
+    # gc finished: the blob is gone and the mark with it; every upload goes through on retry.
     blob_path(stack, digest).unlink()
     stack.sql("DELETE FROM blob_gc_marks")
     r = stack.upload(token, content)
@@ -182,6 +188,9 @@ def test_upload_of_content_being_collected_is_503_then_works(stack):
     retry = stack.api("PATCH", url, token, headers={**patch, "Upload-Offset": str(len(content))}, data=b"")
     assert retry.status_code in (200, 201), retry.text
     assert retry.json()["sha256"] == digest
+    again = stack.api("PATCH", kept_url, token, headers={**patch, "Upload-Offset": str(len(content))}, data=b"")
+    assert again.status_code in (200, 201), again.text
+    assert again.json()["sha256"] == digest
 
 
 def test_stale_deleting_row_of_a_dead_gc_does_not_block_uploads(stack):

@@ -22,7 +22,19 @@ struct BackfillCommand: ParsableCommand {
                     throw CLIError("asset \(row.assetID) has no storage_path")
                 }
                 let path = stored.hasPrefix("/") ? stored : "\(files)/\(stored)"
-                return try blobs.ingest(existingFile: path)
+                let ingested = try blobs.ingest(existingFile: path)
+                // The row gets its hash next, so claim the blob as uploads do: gc may be deleting
+                // an orphan copy of this very content right now. Wait for it, then bring the
+                // file in again (the blob may be gone).
+                var waited = 0
+                while try store.claimBlobForUpload(sha256: ingested.digest) == .beingCollected {
+                    guard waited < 60 else {
+                        throw CLIError("blob \(ingested.digest.hex) is being garbage-collected; run backfill again")
+                    }
+                    sleep(1)
+                    waited += 1
+                }
+                return waited == 0 ? ingested : try blobs.ingest(existingFile: path)
             }
             // Unbuffered writes: a cron log or a watching process sees each line as it happens.
             let out = FileHandle.standardOutput
