@@ -327,9 +327,10 @@ public enum PostgresMigrations {
                     state TEXT NOT NULL CHECK (state IN ('marked', 'deleting')),
                     state_at TEXT NOT NULL
                 );
+                CREATE INDEX idx_upload_sessions_sha256 ON upload_sessions(sha256);
                 """)
         ],
-        down: [.sql("DROP TABLE blob_gc_marks;")],
+        down: [.sql("DROP INDEX idx_upload_sessions_sha256; DROP TABLE blob_gc_marks;")],
         isAlreadyApplied: { db in try db.tableExists("blob_gc_marks") }
     )
 }

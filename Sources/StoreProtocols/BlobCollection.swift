@@ -56,17 +56,18 @@ public struct OrphanSummary: Equatable, Sendable {
 /// upload just reused" cannot happen: an upload's claim removes a mark before gc can take it,
 /// and a blob gc has taken answers `.beingCollected` to the upload instead.
 public protocol BlobCollection: AnyObject {
-    /// Whether an asset of any user has this content (a read: gc checks before it writes).
+    /// Whether an asset of any user, or a resumable upload's row (a completion whose answer may
+    /// still be retried), names this content (a read: gc checks before it writes).
     func isBlobReferenced(sha256: SHA256Digest) throws -> Bool
-    /// Marks the blob as an orphan ('marked', now) unless an asset of any user references it or
-    /// it is marked already. True when a mark was written.
+    /// Marks the blob as an orphan ('marked', now) unless it is referenced (`isBlobReferenced`)
+    /// or marked already. True when a mark was written.
     @discardableResult func markOrphan(sha256: SHA256Digest, size: Int64, now: Date) throws -> Bool
     /// Marks gc may act on: 'marked' ones marked at or before `markedBefore`, and every
     /// 'deleting' one (left by a gc that died mid-way).
     func collectableMarks(markedBefore: Date) throws -> [BlobMark]
     /// In one transaction: takes the mark for deletion ('deleting', now) when it is 'marked' at
-    /// or before `markedBefore` (or already 'deleting', left by a dead gc) and no asset
-    /// references the blob. A mark an asset references now is dropped. True when taken: the
+    /// or before `markedBefore` (or already 'deleting', left by a dead gc) and nothing
+    /// references the blob (`isBlobReferenced`). A mark referenced now is dropped. True when taken: the
     /// caller deletes the blob, then `finishDeletion`.
     func takeForDeletion(sha256: SHA256Digest, markedBefore: Date, now: Date) throws -> Bool
     /// Drops the mark once its blob is gone.

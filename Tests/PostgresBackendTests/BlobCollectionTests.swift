@@ -19,7 +19,9 @@ struct BlobCollectionTests {
     var day: TimeInterval { 86_400 }
 
     /// Runs `body` on a fresh, migrated store of `backend`, removed afterwards.
-    func withStore(_ backend: Backend, _ body: (any BlobCollection & AssetCatalog & UserDirectory) throws -> Void)
+    func withStore(
+        _ backend: Backend, _ body: (any BlobCollection & AssetCatalog & UserDirectory & UploadSessionStore) throws -> Void
+    )
         throws
     {
         switch backend {
@@ -129,6 +131,26 @@ struct BlobCollectionTests {
             try store.insertAsset(NewAsset(userID: bob.id, sha256: digest(7), size: 70))
             #expect(try !store.takeForDeletion(sha256: digest(7), markedBefore: t0 + day, now: t0 + day))
             #expect(try store.orphanSummary().count == 0)
+        }
+    }
+
+    @Test("a completed resumable upload's row holds its blob like an asset", arguments: Backend.allCases)
+    func uploadRowReferences(_ backend: Backend) throws {
+        try withStore(backend) { store in
+            let erin = try store.addUser(name: "erin")
+            let session = UploadSession(
+                id: "0123456789abcdef0123456789abcdef", userID: erin.id, providerID: try ProviderID(parsing: "pixverse"),
+                hashState: [1])
+            try store.createUploadSession(session, lockOwner: "test")
+            try store.markOrphan(sha256: digest(8), size: 80, now: t0)
+            #expect(try store.recordCompletion(id: session.id, owner: "test", offset: 80, hashState: [2], sha256: digest(8)))
+            // Completed, its answer lost: the retried PATCH needs the blob.
+            #expect(try store.isBlobReferenced(sha256: digest(8)))
+            #expect(try !store.takeForDeletion(sha256: digest(8), markedBefore: t0 + day, now: t0 + day))
+            #expect(try store.orphanSummary().count == 0, "the mark is dropped")
+            #expect(try !store.markOrphan(sha256: digest(8), size: 80, now: t0 + day))
+            try store.deleteUploadSession(id: session.id)
+            #expect(try store.markOrphan(sha256: digest(8), size: 80, now: t0 + day), "an orphan once the row expired")
         }
     }
 }

@@ -9,8 +9,17 @@ import StoreProtocols
 /// its 'marked' row. Both sides write the same row, so the database orders them: a claim before
 /// the take leaves gc nothing to take, a take before the claim answers `.beingCollected`.
 extension SQLStore: BlobCollection {
+    /// An asset of any user, or a resumable upload's row (completed, its answer maybe still to
+    /// be retried), names the blob. Both lookups are indexed.
+    static var referenced: String {
+        """
+        (EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1)
+            OR EXISTS (SELECT 1 FROM upload_sessions WHERE sha256 = ?1))
+        """
+    }
+
     public func isBlobReferenced(sha256: SHA256Digest) throws -> Bool {
-        try db.queryFirst("SELECT 1 FROM assets WHERE sha256 = ? LIMIT 1", [sha256.hex]) { _ in true } ?? false
+        try db.queryFirst("SELECT 1 WHERE \(Self.referenced)", [sha256.hex]) { _ in true } ?? false
     }
 
     @discardableResult
@@ -19,7 +28,7 @@ extension SQLStore: BlobCollection {
             """
             INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at)
             SELECT ?1, CAST(?2 AS BIGINT), ?3, 'marked', ?3
-            WHERE NOT EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1)
+            WHERE NOT \(Self.referenced)
             ON CONFLICT (sha256) DO NOTHING
             """, [sha256.hex, size, Timestamp.string(now)]) > 0
     }
@@ -46,15 +55,11 @@ extension SQLStore: BlobCollection {
                 """
                 UPDATE blob_gc_marks SET state = 'deleting', state_at = ?3
                 WHERE sha256 = ?1 AND (state = 'deleting' OR marked_at <= ?2)
-                    AND NOT EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1)
+                    AND NOT \(Self.referenced)
                 """, [sha256.hex, Timestamp.string(markedBefore), Timestamp.string(now)])
             if taken == 0 {
-                // Referenced again (an asset arrived without a claim, e.g. backfill): not an orphan.
-                try db.run(
-                    """
-                    DELETE FROM blob_gc_marks
-                    WHERE sha256 = ?1 AND EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1)
-                    """, [sha256.hex])
+                // Referenced again (an asset or upload row arrived while the mark aged): not an orphan.
+                try db.run("DELETE FROM blob_gc_marks WHERE sha256 = ?1 AND \(Self.referenced)", [sha256.hex])
             }
             return taken > 0
         }
