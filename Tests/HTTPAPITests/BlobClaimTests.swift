@@ -31,7 +31,8 @@ import Testing
         let h = try APIHarness()
         let digest = try SHA256Digest(parsing: hex(file))
         try h.store.markOrphan(sha256: digest, size: Int64(file.count), now: Date(timeIntervalSinceNow: -90_000))
-        #expect(try h.store.takeForDeletion(sha256: digest, markedBefore: Date(timeIntervalSinceNow: -86_400), now: Date()))
+        #expect(
+            try h.store.takeForDeletion(sha256: digest, markedBefore: Date(timeIntervalSinceNow: -86_400), now: Date()))
         let (status, json) = upload(h)
         #expect(status == 503)
         #expect((json["error"] as? [String: Any])?["code"] as? String == "blob_being_collected")

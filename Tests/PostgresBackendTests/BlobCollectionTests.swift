@@ -20,7 +20,8 @@ struct BlobCollectionTests {
 
     /// Runs `body` on a fresh, migrated store of `backend`, removed afterwards.
     func withStore(
-        _ backend: Backend, _ body: (any BlobCollection & AssetCatalog & UserDirectory & UploadSessionStore) throws -> Void
+        _ backend: Backend,
+        _ body: (any BlobCollection & AssetCatalog & UserDirectory & UploadSessionStore) throws -> Void
     )
         throws
     {
@@ -139,11 +140,14 @@ struct BlobCollectionTests {
         try withStore(backend) { store in
             let erin = try store.addUser(name: "erin")
             let session = UploadSession(
-                id: "0123456789abcdef0123456789abcdef", userID: erin.id, providerID: try ProviderID(parsing: "pixverse"),
+                id: "0123456789abcdef0123456789abcdef", userID: erin.id,
+                providerID: try ProviderID(parsing: "pixverse"),
                 hashState: [1])
             try store.createUploadSession(session, lockOwner: "test")
             try store.markOrphan(sha256: digest(8), size: 80, now: t0)
-            #expect(try store.recordCompletion(id: session.id, owner: "test", offset: 80, hashState: [2], sha256: digest(8)))
+            #expect(
+                try store.recordCompletion(id: session.id, owner: "test", offset: 80, hashState: [2], sha256: digest(8))
+            )
             // Completed, its answer lost: the retried PATCH needs the blob.
             #expect(try store.isBlobReferenced(sha256: digest(8)))
             #expect(try !store.takeForDeletion(sha256: digest(8), markedBefore: t0 + day, now: t0 + day))
