@@ -266,3 +266,34 @@ def test_gc_racing_uploads_of_the_same_content_never_loses_an_acknowledged_blob(
     for digest, content in zip(digests, contents):
         assert blob_path(stack, digest).read_bytes() == content
     print(f"gc deleted {deleted}, kept {kept} of {len(contents)}; {len(busy)} uploads met 503 blob_being_collected")
+
+
+def test_partial_uploads_without_a_row_and_abandoned_temp_files_go(stack):
+    token = stack.add_user("erin")
+    # A live resumable upload: its row exists, its partial file stays however old.
+    created = stack.api("POST", "/api/v1/uploads?provider_id=pixverse&filename=p.bin", token,
+                        headers={"Upload-Complete": "?0", "Content-Type": "application/octet-stream"}, data=b"x" * 10)
+    assert created.status_code == 201, created.text
+    live = stack.data_dir / "uploads" / (created.headers["Location"].rsplit("/", 1)[1] + ".partial")
+    assert live.exists()
+    rowless = stack.data_dir / "uploads" / ("ab" * 16 + ".partial")
+    rowless.write_bytes(b"left by a crash")
+    fresh_rowless = stack.data_dir / "uploads" / ("cd" * 16 + ".partial")
+    fresh_rowless.write_bytes(b"its row is being written right now")
+    abandoned = stack.data_dir / "tmp" / "upload-999999999-deadbeef.part"
+    abandoned.write_bytes(b"a crashed writer's temp file")
+    two_hours_ago = time.time() - 7200
+    for path in (live, rowless, abandoned):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    # Even at grace 0, partial and temp files younger than an hour stay.
+    dry = gc(stack, "--grace-hours", "0", "--dry-run").stdout
+    assert line(dry, "partial uploads would be removed:") == "partial uploads would be removed: 1"
+    assert line(dry, "abandoned writes would be removed:") == "abandoned writes would be removed: 1 (28 bytes)"
+    assert rowless.exists() and abandoned.exists()
+    out = gc(stack, "--grace-hours", "0").stdout
+    assert line(out, "partial uploads removed:") == "partial uploads removed: 1"
+    assert line(out, "abandoned writes removed:") == "abandoned writes removed: 1 (28 bytes)"
+    assert not rowless.exists() and not abandoned.exists()
+    assert live.exists() and fresh_rowless.exists()
+    assert stack.api("HEAD", created.headers["Location"], token).headers["Upload-Offset"] == "10"
