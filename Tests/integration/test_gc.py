@@ -62,7 +62,7 @@ def test_orphan_goes_referenced_stays(stack):
     result = gc(stack, "--grace-hours", "0")
     out = result.stdout
     assert line(out, "blobs seen:") == "blobs seen: 2 (%d bytes)" % (len(kept) + 750)
-    assert line(out, "referenced by assets:") == "referenced by assets: 1"
+    assert line(out, "referenced by an asset or upload:") == "referenced by an asset or upload: 1"
     assert line(out, "orphans found:") == "orphans found: 1 (newly marked: 1)"
     assert line(out, "blobs deleted:") == "blobs deleted: 1 (750 bytes)"
     assert not blob_path(stack, orphan).exists()

@@ -17,7 +17,7 @@ struct BlobCollector {
         var newlyMarked = 0
         var deleted = 0
         var deletedBytes: Int64 = 0
-        /// Marks not taken: an upload claimed the blob, or an asset references it again.
+        /// Marks not taken: an upload claimed the blob, or it is referenced again.
         var kept = 0
         var partialsRemoved = 0
         var abandonedWrites = 0
@@ -42,7 +42,7 @@ struct BlobCollector {
         return summary
     }
 
-    /// Step 1: every blob older than the grace period that no asset references gets a mark.
+    /// Step 1: every blob older than the grace period that nothing references gets a mark.
     /// A dry run writes no marks; it keeps the orphans it found in `unmarked` instead.
     func markOrphans(_ summary: inout Summary, unmarked: inout [SHA256Digest: Int64], now: Date) throws {
         let cutoff = now.timeIntervalSince1970 - graceSeconds
@@ -122,7 +122,7 @@ struct BlobCollector {
         var lines = [
             "gc\(dryRun ? " (dry run, nothing changed)" : ""): grace period \(Self.hours(grace)) h",
             "blobs seen: \(s.blobsSeen) (\(s.bytesSeen) bytes)",
-            "referenced by assets: \(s.referenced)",
+            "referenced by an asset or upload: \(s.referenced)",
             "younger than the grace period: \(s.young)",
             "orphans found: \(s.orphans)" + (dryRun ? "" : " (newly marked: \(s.newlyMarked))"),
             "blobs \(would)deleted: \(s.deleted) (\(s.deletedBytes) bytes)",
