@@ -204,6 +204,17 @@ def test_stale_deleting_row_of_a_dead_gc_does_not_block_uploads(stack):
     assert marks(stack) == []
 
 
+def test_a_gc_killed_between_take_and_delete_is_finished_by_the_next(stack):
+    orphan = write_orphan(stack, b"taken, then the gc was killed")
+    # Taken ten minutes ago by a run that died before deleting: uploads of it wait meanwhile.
+    stack.sql("INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at) VALUES (?, ?, ?, 'deleting', ?)",
+              orphan, 29, stored(30), stored(0.2))
+    out = gc(stack).stdout  # the default grace: leftover 'deleting' rows do not wait for it
+    assert line(out, "blobs deleted:") == "blobs deleted: 1 (29 bytes)"
+    assert not blob_path(stack, orphan).exists()
+    assert marks(stack) == []
+
+
 def test_two_gc_runs_never_overlap(stack):
     stack.sql("INSERT INTO leases (name, owner, expires_at) VALUES ('gc', 'gc otherhost pid 1 abc', ?)",
               stored(-1))
