@@ -308,3 +308,32 @@ def test_partial_uploads_without_a_row_and_abandoned_temp_files_go(stack):
     assert not rowless.exists() and not abandoned.exists()
     assert live.exists() and fresh_rowless.exists()
     assert stack.api("HEAD", created.headers["Location"], token).headers["Upload-Offset"] == "10"
+
+
+def test_backfill_waits_for_gc_deleting_the_same_content_then_brings_its_file_in(db, tmp_path):
+    """backfill meets an orphan copy of a legacy file's content that gc is deleting: it waits
+    for the deletion, then links its own file in, so the hashed row has its blob."""
+    import subprocess
+    from conftest import BIN
+    from test_cli import seed_legacy
+
+    files, data = tmp_path / "files", tmp_path / "data"
+    content = b"legacy bytes that were also orphaned" * 30
+    seed_legacy(db, files, [(1, content)])
+    digest = hashlib.sha256(content).hexdigest()
+    blob = data / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(content)
+    db.sql("INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at) VALUES (?, ?, ?, 'deleting', ?)",
+           digest, len(content), stored(30), stored(0))
+    proc = subprocess.Popen([BIN, "backfill", "--db", str(db), "--data", str(data), "--files", str(files)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    assert proc.poll() is None, "backfill waits while gc holds the blob"
+    blob.unlink()  # gc deletes the blob and finishes the mark
+    db.sql("DELETE FROM blob_gc_marks")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "1 hashed" in out
+    assert db.sql("SELECT sha256 FROM assets") == [(digest,)]
+    assert blob.read_bytes() == content
