@@ -88,14 +88,21 @@ let package = Package(
             ]
         ),
 
+        // libcurl's easy API behind Swift values (a handle per transfer, blocking); the only
+        // importer of CCurl. Used by the http provider and the S3 client.
+        .target(name: "CurlTransport", dependencies: ["CCurl"]),
+
         // Provider adapters: where assets are pushed (directory, http, ...).
         .target(
             name: "Providers",
             dependencies: [
-                "AssetDedupCore", "BlobStore", "CCurl",
+                "AssetDedupCore", "BlobStore", "CurlTransport", "S3",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+
+        // Blobs in an S3-compatible bucket (`--blobs s3://BUCKET/PREFIX`), the other BlobStorage.
+        .target(name: "S3BlobStore", dependencies: ["AssetDedupCore", "BlobStore", "S3"]),
 
         // HTTP API: router and handlers as request values -> response values; auth; uploads.
         .target(
@@ -130,6 +137,13 @@ let package = Package(
         // presigned URL out; swift-crypto's HMAC and SHA-256, no S3 SDK.
         .target(name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
+        // A blocking S3 client (path-style, SigV4 with the payload hash signed) for S3-compatible
+        // blob storage: moto in the tests, MinIO or AWS in production.
+        .target(
+            name: "S3",
+            dependencies: ["CurlTransport", "SigV4", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+
         // Streaming SHA-256 in pure Swift; scripts/build-wasm compiles the same files as
         // Embedded Swift into www/app/sha256.wasm for the browser client.
         .target(name: "SHA256Kernel"),
@@ -143,6 +157,8 @@ let package = Package(
                 "PostgresBackend",
                 "StoreProtocols",
                 "BlobStore",
+                "S3BlobStore",
+                "S3",
                 "Providers",
                 "Delivery",
                 "FastCGIServer",
@@ -218,6 +234,8 @@ let package = Package(
             ],
             exclude: ["Golden"]
         ),
+        // Runs against a real S3-compatible server (ASSETDEDUP_TEST_S3_ENDPOINT, see scripts/s3-server).
+        .testTarget(name: "S3Tests", dependencies: ["S3", "CurlTransport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [

@@ -14,9 +14,11 @@ public struct BlobStore: BlobStorage {
     /// Partial bytes of resumable uploads; not under `tmp/`, which `serve` sweeps at start.
     public var uploadsDirectory: String { dataDirectory + "/uploads" }
 
-    /// Creates the blob and temp folders if needed.
-    public init(dataDirectory: String) throws {
+    /// Creates the blob and temp folders if needed; `creatingFolders: false` for read-only
+    /// callers (a dry run writes nothing).
+    public init(dataDirectory: String, creatingFolders: Bool = true) throws {
         self.dataDirectory = dataDirectory
+        guard creatingFolders else { return }
         try Self.makeDirectories(dataDirectory + "/blobs/sha256")
         try Self.makeDirectories(dataDirectory + "/tmp")
         try Self.makeDirectories(dataDirectory + "/uploads")

@@ -9,7 +9,12 @@ The store is SQLite (a file per test) or PostgreSQL (a fresh database per test o
 reads and writes it. Markers: `sqlite_only` (about the SQLite file itself: backup/restore, WAL,
 locks, permissions) is skipped on PostgreSQL, `postgres_only` (the server restarting under the
 app) on SQLite; `store_independent` (never touches the store:
-pages, nginx) runs on SQLite only, to keep CI time down."""
+pages, nginx) runs on SQLite only, to keep CI time down.
+
+Blobs live in the stack's data folder or in a bucket of its own on the S3-compatible test server
+(`ASSETDEDUP_TEST_BLOBS=local|s3`, see s3_support.py); tests reach them through `stack.blobs()`,
+`stack.blob(digest)` and `stack.put_blob`. `local_blobs_only` (about the blob folder itself) is
+skipped on S3 runs, `s3_only` on local ones."""
 import os
 import secrets
 import subprocess
@@ -20,6 +25,7 @@ import pytest
 
 import browser_support
 import processes
+import s3_support
 
 processes.interrupt_on_signals()
 
@@ -37,9 +43,16 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself; skipped on PostgreSQL")
     config.addinivalue_line("markers", "store_independent: never touches the store; runs on SQLite only")
     config.addinivalue_line("markers", "postgres_only: about the PostgreSQL server itself; skipped on SQLite")
+    config.addinivalue_line("markers", "local_blobs_only: about the blob folder itself; skipped on S3 runs")
+    config.addinivalue_line("markers", "s3_only: about the S3 blob storage; skipped on local-blob runs")
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if s3_support.BLOBS == "s3" and "local_blobs_only" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="local blobs only: about the blob folder itself"))
+        if s3_support.BLOBS == "local" and "s3_only" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="S3 only: about the S3 blob storage"))
     if STORE == "sqlite":
         for item in items:
             if "postgres_only" in item.keywords:
@@ -242,10 +255,11 @@ class Stack:
     `nodes=N` starts N `serve` processes on the same store and the same data folder, each on its
     own socket, behind one nginx whose upstream lists them all (`base_url`); with more than one,
     each node also gets a pinned nginx of its own (`node_url(i)`) that reaches that node only.
+    `env` adds to the environment of `serve` and `cli` (after the bucket's, so it can override).
     `start_app`/`stop_app`/`app` without a node are node 0."""
 
     def __init__(self, base, threads=4, config=None, max_upload_bytes=None, max_body_size="8g", www=None,
-                 busy_timeout_ms=None, serve_args=(), nodes=1):
+                 busy_timeout_ms=None, serve_args=(), nodes=1, env=None):
         self.dir = pathlib.Path(base)
         self.db = Database(self.dir)
         # Unix socket paths are limited to 108 bytes: keep the sockets in a short folder.
@@ -266,7 +280,13 @@ class Stack:
         # Where nginx buffers upload bodies (its default under the prefix) and the app reads them;
         # every nginx of the stack writes there, so every node can read any body.
         self.body_dir = self.dir / "nginx" / "client_body"
+        self.bucket = None
+        self.env = dict(os.environ)
         try:
+            if s3_support.BLOBS == "s3":
+                self.bucket = s3_support.Bucket()
+                self.env.update(self.bucket.env)
+            self.env.update(env or {})
             self._start()
         except BaseException:
             self.stop()
@@ -361,7 +381,8 @@ class Stack:
         self.app_logs[node] = open(self.app_log_paths[node], "a")
         if sock.exists():
             sock.unlink()
-        self.apps[node] = processes.spawn(args, stdout=self.app_logs[node], stderr=subprocess.STDOUT)
+        self.apps[node] = processes.spawn(
+            args, stdout=self.app_logs[node], stderr=subprocess.STDOUT, env=self.env)
         wait_until(sock.exists, what=f"node {node}'s socket")
 
     def stop_app(self, sig=signal.SIGTERM, timeout=20, node=0):
@@ -384,11 +405,14 @@ class Stack:
                     log.close()
             shutil.rmtree(self.sock_dir, ignore_errors=True)
             self.db.drop()
+            if self.bucket:
+                self.bucket.drop()
 
     # Helpers for tests.
 
     def cli(self, *args, **kwargs):
         """`assetdedup ARGS --db <this stack's store>`."""
+        kwargs.setdefault("env", self.env)
         return run_cli(*args, db=self.db, **kwargs)
 
     def add_user(self, name, admin=False):
@@ -426,8 +450,27 @@ class Stack:
         return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
     def blobs(self):
+        """Every blob: files (`pathlib.Path`) or objects (`s3_support.StoredBlob`), each with a
+        `name` (the digest) and `read_bytes()`."""
+        if self.bucket:
+            return self.bucket.blobs()
         root = self.data_dir / "blobs"
         return sorted(p for p in root.rglob("*") if p.is_file())
+
+    def blob(self, digest):
+        """The blob for `digest` (see `blobs`), or None."""
+        if self.bucket:
+            return self.bucket.blob(digest)
+        path = self.data_dir / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
+        return path if path.is_file() else None
+
+    def put_blob(self, digest, content):
+        """Stores `content` as the blob for `digest` behind the app's back (an orphan, a seed)."""
+        if self.bucket:
+            return self.bucket.put_blob(digest, content)
+        path = self.data_dir / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
 
     def temp_files(self):
         root = self.data_dir / "tmp"

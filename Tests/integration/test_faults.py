@@ -71,8 +71,8 @@ def assert_store_consistent(stack):
     assert stack.sql("SELECT user_id, sha256 FROM assets WHERE sha256 IS NOT NULL "
                        "GROUP BY user_id, sha256 HAVING count(*) > 1") == []
     for asset_id, digest, size in stack.sql("SELECT id, sha256, size FROM assets"):
-        blob = stack.data_dir / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
-        assert blob.is_file(), f"asset {asset_id} has no blob {blob}"
+        blob = stack.blob(digest)
+        assert blob, f"asset {asset_id} has no blob {digest}"
         data = blob.read_bytes()
         assert (sha(data), len(data)) == (digest, size), f"blob of asset {asset_id} is damaged"
     rows = stack.sql("SELECT p.provider_id, p.provider_asset_id, a.sha256 FROM provider_uploads p "

@@ -214,8 +214,7 @@ def test_a_resumable_upload_begun_on_one_node_is_finished_on_the_other(nodes):
 
     rows = nodes.sql("SELECT sha256, size, original_filename FROM assets")
     assert rows == [(sha(content), len(content), "clip.mp4")]
-    blob = nodes.data_dir / "blobs" / "sha256" / sha(content)[:2] / sha(content)[2:4] / sha(content)
-    assert blob.read_bytes() == content
+    assert nodes.blob(sha(content)).read_bytes() == content
     assert requests.head(a + location, headers=auth, timeout=120).status_code in (204, 404)
     wait_until(lambda: all_delivered(nodes), what="the delivery to finish")
     assert_store_consistent(nodes)

@@ -85,9 +85,10 @@ def write_config(tmp_path, url, **http):
 ENV = {**os.environ, "RUNWAY_TOKEN": SECRET}
 
 
-def sync(db, data, config, *extra, check=False):
+def sync(db, data, config, *extra, check=False, env=None):
+    """`sync` to runway; `env` adds a stack's blob storage (`stack.env`)."""
     return run_cli("sync", "--provider", "runway", "--config", str(config), "--data", str(data), *extra,
-                   db=db, check=check, env=ENV)
+                   db=db, check=check, env={**(env or {}), **ENV})
 
 
 def uploads(db, provider="runway"):
@@ -384,7 +385,7 @@ def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, 
     api = background(lambda: stack.upload(token, content, provider="runway"))
     wait_until(lambda: len(provider.requests()) == 1, what="the upload's delivery to reach the provider")
     # The asset row exists and is missing on runway: without the lease, sync would send it too.
-    result = sync(stack.db, stack.data_dir, config)
+    result = sync(stack.db, stack.data_dir, config, env=stack.env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "in progress elsewhere (serve/" in result.stdout
     assert "sync runway: 0 uploaded, 0 already there, 0 failed; 1 in progress elsewhere;" in result.stdout
@@ -396,7 +397,7 @@ def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, 
     assert stack.provider_uploads_count("runway") == 1
     assert leases(stack.db) == []
     # A later sync finds nothing left to send.
-    again = sync(stack.db, stack.data_dir, config, check=True)
+    again = sync(stack.db, stack.data_dir, config, check=True, env=stack.env)
     assert "sync runway: 0 uploaded, 0 already there, 0 failed;" in again.stdout
     assert len(provider.requests()) == 1
 
@@ -409,7 +410,7 @@ def test_api_upload_waits_for_a_sync_sending_the_same_asset(make_stack, tmp_path
     first = stack.upload(token, content, provider="pixverse")  # the asset, on the folder provider only
     assert first.status_code == 201, first.text
     provider.control(mode="slow", delay=2)
-    syncing = background(lambda: sync(stack.db, stack.data_dir, config))
+    syncing = background(lambda: sync(stack.db, stack.data_dir, config, env=stack.env))
     wait_until(lambda: len(provider.requests()) == 1, what="sync's upload to reach the provider")
     assert [lease[2].startswith("sync-runway ") for lease in leases(stack.db)] == [True]
     answer = stack.upload(token, content, provider="runway")  # waits for the sync's delivery
@@ -462,7 +463,7 @@ def test_a_failed_delivery_is_retried_by_the_queue_or_queued_again_by_a_new_uplo
     provider.control(mode="ok")
     # The queue tries again after its backoff; nobody has to upload again.
     wait_until(lambda: stack.provider_uploads_count("runway") == 1, what="the retry to deliver")
-    result = sync(stack.db, stack.data_dir, config, check=True)
+    result = sync(stack.db, stack.data_dir, config, check=True, env=stack.env)
     assert "sync runway: 0 uploaded" in result.stdout
     assert len([r for r in provider.requests() if "id" in r]) == 1
 

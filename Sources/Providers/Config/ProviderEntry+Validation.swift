@@ -1,4 +1,5 @@
 import AssetDedupCore
+import S3
 
 extension ProviderEntry {
     /// Checks the entry and builds its adapter; `context` starts every message
@@ -11,7 +12,8 @@ extension ProviderEntry {
         switch kind {
         case "directory": allowed = Self.directoryKeys
         case "http": allowed = Self.httpKeys
-        default: throw problem("unknown kind '\(kind)' (known: directory, http)")
+        case "s3": allowed = Self.s3Keys
+        default: throw problem("unknown kind '\(kind)' (known: directory, http, s3)")
         }
         if let stray = presentKeys.subtracting(allowed).sorted().first {
             throw problem("\"\(stray)\" does not apply to kind \(kind)")
@@ -20,7 +22,51 @@ extension ProviderEntry {
             guard let folder = path, !folder.isEmpty else { throw problem("kind directory needs a \"path\"") }
             return DirectoryProvider(id: providerID, root: folder.hasPrefix("/") ? folder : "\(base)/\(folder)")
         }
+        if kind == "s3" { return try s3Provider(providerID, problem: problem, environment: environment) }
         return HTTPProvider(id: providerID, settings: try httpSettings(problem: problem, environment: environment))
+    }
+
+    /// An `s3` entry: bucket required; endpoint, region and credentials default to the S3 blob
+    /// storage's environment (`ASSETDEDUP_S3_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`), the credential variables renamable per provider.
+    private func s3Provider(_ id: ProviderID, problem: (String) -> ConfigError, environment: [String: String]) throws
+        -> S3Provider
+    {
+        guard let bucket, !bucket.isEmpty, !bucket.contains("/") else {
+            throw problem("kind s3 needs a \"bucket\" (a name, no slashes)")
+        }
+        guard let url = endpoint ?? environment["ASSETDEDUP_S3_ENDPOINT"], !url.isEmpty else {
+            throw problem("kind s3 needs an \"endpoint\" (or ASSETDEDUP_S3_ENDPOINT set)")
+        }
+        try Self.checkURL(url, key: "endpoint", problem: problem)
+        func secret(_ name: String?, default fallback: String) throws -> String {
+            let variable = name ?? fallback
+            guard let value = environment[variable], !value.isEmpty else {
+                throw problem("environment variable \(variable) is not set (S3 credentials)")
+            }
+            return value
+        }
+        let credentials = S3Credentials(
+            accessKeyID: try secret(accessKeyIDEnv, default: "AWS_ACCESS_KEY_ID"),
+            secretAccessKey: try secret(secretAccessKeyEnv, default: "AWS_SECRET_ACCESS_KEY"))
+        let client = S3Client(
+            endpoint: S3Endpoint(url: url, region: region ?? environment["AWS_REGION"] ?? "us-east-1"),
+            credentials: credentials)
+        var retry = RetryPolicy(budget: 3600)
+        if let maxAttempts {
+            guard (1...20).contains(maxAttempts) else {
+                throw problem("\"max_attempts\" must be 1 to 20, got \(maxAttempts)")
+            }
+            retry.maxAttempts = maxAttempts
+        }
+        if let retryBudget {
+            guard retryBudget > 0, retryBudget <= 86_400 else {
+                throw problem("\"retry_budget\" must be seconds between 0 and 86400, got \(retryBudget)")
+            }
+            retry.budget = retryBudget
+        }
+        return S3Provider(
+            id: id, client: client, endpoint: url, bucket: bucket, prefix: prefix ?? "", retry: retry)
     }
 
     private func httpSettings(problem: (String) -> ConfigError, environment: [String: String]) throws

@@ -47,16 +47,28 @@ struct ProviderEntry: Decodable {
     let retryAfterMax: Double?
     let retryBudget: Double?
     let healthURL: String?
+    let bucket: String?
+    let prefix: String?
+    let endpoint: String?
+    let region: String?
+    let accessKeyIDEnv: String?
+    let secretAccessKeyEnv: String?
 
     static let directoryKeys: Set<String> = ["id", "kind", "path"]
     static let httpKeys: Set<String> = [
         "id", "kind", "url", "mode", "field", "fields", "headers", "id_path", "connect_timeout", "timeout",
         "max_attempts", "backoff_initial", "backoff_max", "retry_after_max", "retry_budget", "health_url",
     ]
+    /// Credentials come from environment variables named here (default `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`), never from the file.
+    static let s3Keys: Set<String> = [
+        "id", "kind", "bucket", "prefix", "endpoint", "region", "access_key_id_env", "secret_access_key_env",
+        "max_attempts", "retry_budget",
+    ]
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: ConfigKey.self)
-        let known = Self.directoryKeys.union(Self.httpKeys)
+        let known = Self.directoryKeys.union(Self.httpKeys).union(Self.s3Keys)
         if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
@@ -81,6 +93,12 @@ struct ProviderEntry: Decodable {
         retryAfterMax = try value("retry_after_max")
         retryBudget = try value("retry_budget")
         healthURL = try value("health_url")
+        bucket = try value("bucket")
+        prefix = try value("prefix")
+        endpoint = try value("endpoint")
+        region = try value("region")
+        accessKeyIDEnv = try value("access_key_id_env")
+        secretAccessKeyEnv = try value("secret_access_key_env")
         presentKeys = Set(container.allKeys.map(\.stringValue))
     }
 

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import CCurl
+import CurlTransport
 import Foundation
 
 /// The time a retry loop reads (`now`) and spends (`sleep`, seconds). `.system` is the real
@@ -81,10 +81,10 @@ public struct HTTPProvider: Provider {
     public func health() -> ProviderHealth {
         do {
             let curl = try CurlEasy(maxResponseBytes: 64 << 10)
-            try curl.set(CURLOPT_URL, settings.healthURL ?? settings.url)
-            try curl.set(CURLOPT_NOBODY, 1)
-            try curl.set(CURLOPT_CONNECTTIMEOUT_MS, Int(min(settings.connectTimeout, 2) * 1000))
-            try curl.set(CURLOPT_TIMEOUT_MS, 5000)
+            try curl.setURL(settings.healthURL ?? settings.url)
+            try curl.setMethod("HEAD")
+            try curl.setConnectTimeout(seconds: min(settings.connectTimeout, 2))
+            try curl.setTimeout(seconds: 5)
             try curl.setHeaders(settings.headers.map(\.line))
             try curl.perform()
             return curl.responseCode < 500 ? .ok : .unavailable
@@ -97,9 +97,9 @@ public struct HTTPProvider: Provider {
     private func attempt(_ blob: BlobReference, timeout: Double) -> AttemptResult {
         do {
             let curl = try CurlEasy()
-            try curl.set(CURLOPT_URL, settings.url)
-            try curl.set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(settings.connectTimeout, timeout) * 1000)))
-            try curl.set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000)))
+            try curl.setURL(settings.url)
+            try curl.setConnectTimeout(seconds: min(settings.connectTimeout, timeout))
+            try curl.setTimeout(seconds: timeout)
             // "Expect:" turns off curl's 100-continue wait, which costs a second per upload
             // against servers that do not answer it.
             var lines = settings.headers.map(\.line) + ["Expect:", "Accept: application/json"]

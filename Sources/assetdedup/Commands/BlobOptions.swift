@@ -1,6 +1,8 @@
 import ArgumentParser
 import BlobStore
 import Foundation
+import S3
+import S3BlobStore
 
 /// `--blobs`: where blobs live. The composition root for blob storage, as `StoreOptions` is for
 /// the database: the data folder's `blobs/` by default, or `s3://BUCKET/PREFIX` (endpoint,
@@ -17,12 +19,22 @@ struct BlobOptions: ParsableArguments {
         blobs ?? ProcessInfo.processInfo.environment["ASSETDEDUP_BLOBS"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Opens the blob storage; uploads are always staged under `<data>/tmp`.
-    func open(dataDirectory: String) throws -> any BlobStorage {
-        guard let location else { return try BlobStore(dataDirectory: dataDirectory) }
+    /// Opens the blob storage; uploads are always staged under `<data>/tmp`. `readOnly` creates
+    /// no folder (dry runs).
+    func open(dataDirectory: String, readOnly: Bool = false) throws -> any BlobStorage {
+        guard let location else { return try BlobStore(dataDirectory: dataDirectory, creatingFolders: !readOnly) }
         guard location.hasPrefix("s3://") else {
             throw ValidationError("--blobs must be s3://BUCKET/PREFIX (or left out for <data>/blobs), got '\(location)'")
         }
-        throw ValidationError("--blobs s3://: S3 blob storage is not built into this binary yet")
+        let environment = ProcessInfo.processInfo.environment
+        let client: S3Client
+        do {
+            client = try S3Client.fromEnvironment(environment)
+        } catch let error as S3Error {
+            throw ValidationError("--blobs \(location): \(error.message)")
+        }
+        return try S3BlobStorage(
+            location: location, client: client, endpoint: client.endpoint.url,
+            staging: BlobStore(dataDirectory: dataDirectory, creatingFolders: !readOnly))
     }
 }

@@ -120,8 +120,16 @@ struct ServeCommand: ParsableCommand {
     }
 
     /// One sweep of expired resumable uploads, logged when it removed something.
+    /// An unreachable blob storage does not stop serve: checks still work, and the next
+    /// periodic sweep tries again.
     static func sweep(_ sweep: UploadSessionSweep, store: any APIStore, logger: Logger) throws {
-        let outcome = try sweep.run(store: store)
+        let outcome: UploadSessionSweep.Outcome
+        do {
+            outcome = try sweep.run(store: store)
+        } catch let error as BlobStorageUnavailable {
+            logger.warning("upload sweep skipped: \(error)")
+            return
+        }
         if outcome.sessions + outcome.orphanFiles > 0 {
             logger.notice(
                 "removed \(outcome.sessions) expired resumable upload(s) and \(outcome.orphanFiles) orphan partial file(s)")

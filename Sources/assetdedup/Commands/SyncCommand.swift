@@ -31,7 +31,7 @@ struct SyncCommand: ParsableCommand {
             let store = try options.openMigratedStore()
             let target = try providerOptions.loadProviders().requireProvider(provider)
             let owner = try user.map { try store.requireUser(named: $0).id }
-            let blobs = try blobOptions.open(dataDirectory: providerOptions.data)
+            let blobs = try blobOptions.open(dataDirectory: providerOptions.data, readOnly: dryRun)
             let missing = try store.countMissing(on: target.id, user: owner)
             let unhashed = try store.countUnhashed(user: owner)
             var after: AssetID?

@@ -4,9 +4,10 @@ import CCurl
 ///
 /// Transport failures are sorted once, here, into worth-retrying (could not connect, timed out,
 /// connection dropped) or not (bad URL, unreadable file, answer too large).
-struct CurlError: Error, Sendable, CustomStringConvertible {
-    let code: Int32
-    let message: String
+public struct CurlError: Error, Sendable, CustomStringConvertible {
+    /// libcurl's `CURLcode` (curl_easy_strerror(3) lists them).
+    public let code: Int32
+    public let message: String
 
     init(_ code: CURLcode, message: String? = nil) {
         self.code = Int32(bitPattern: code.rawValue)
@@ -14,7 +15,7 @@ struct CurlError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The network or the server let us down; the same request may work a moment later.
-    var isTransient: Bool {
+    public var isTransient: Bool {
         let transient: [CURLcode] = [
             CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR,
             CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2,
@@ -23,7 +24,8 @@ struct CurlError: Error, Sendable, CustomStringConvertible {
         return transient.contains { Int32(bitPattern: $0.rawValue) == code }
     }
 
-    var isTimeout: Bool { code == Int32(bitPattern: CURLE_OPERATION_TIMEDOUT.rawValue) }
+    /// A connect or transfer timeout, or the low-speed limit tripping.
+    public var isTimeout: Bool { code == Int32(bitPattern: CURLE_OPERATION_TIMEDOUT.rawValue) }
 
-    var description: String { "curl error \(code): \(message)" }
+    public var description: String { "curl error \(code): \(message)" }
 }
