@@ -31,7 +31,7 @@ struct GCCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try options.openMigratedStore()
-            let blobs = try blobOptions.open(dataDirectory: data)
+            let blobs = try blobOptions.open(dataDirectory: data, readOnly: dryRun)
             // One gc at a time on this database; a dry run writes nothing, not even the lease.
             let lease =
                 dryRun
