@@ -2,6 +2,7 @@ import ArgumentParser
 import BlobStore
 import Delivery
 import Foundation
+import GarbageCollection
 import StoreProtocols
 
 /// `assetdedup gc`: deletes blobs no asset references (an upload that failed after its blob was

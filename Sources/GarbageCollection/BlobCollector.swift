@@ -6,34 +6,47 @@ import StoreProtocols
 /// One run of blob garbage collection: mark orphans, sweep marks a grace period old, drop
 /// leftover partial uploads and abandoned writes. The store decides what is safe to delete
 /// (`BlobCollection`); this only walks the blob storage and calls it in order.
-struct BlobCollector {
+public struct BlobCollector {
     /// What a run did (or, in a dry run, would do).
-    struct Summary: Equatable {
-        var blobsSeen = 0
-        var bytesSeen: Int64 = 0
-        var referenced = 0
-        var young = 0
-        var orphans = 0
-        var newlyMarked = 0
-        var deleted = 0
-        var deletedBytes: Int64 = 0
+    public struct Summary: Equatable, Sendable {
+        public var blobsSeen = 0
+        public var bytesSeen: Int64 = 0
+        public var referenced = 0
+        public var young = 0
+        public var orphans = 0
+        public var newlyMarked = 0
+        public var deleted = 0
+        public var deletedBytes: Int64 = 0
         /// Marks not taken: an upload claimed the blob, or it is referenced again.
-        var kept = 0
-        var partialsRemoved = 0
-        var abandonedWrites = 0
-        var abandonedBytes: Int64 = 0
+        public var kept = 0
+        public var partialsRemoved = 0
+        public var abandonedWrites = 0
+        public var abandonedBytes: Int64 = 0
+
+        public init() {}
     }
 
     let store: any BlobCollection & UploadSessionStore
     let blobs: any BlobStorage
     let graceSeconds: Double
     let dryRun: Bool
+
+    /// `graceSeconds`: blobs younger than this are left alone, and a mark must be this old
+    /// before its blob goes. `dryRun`: count what would be done, write nothing.
+    public init(
+        store: any BlobCollection & UploadSessionStore, blobs: any BlobStorage, graceSeconds: Double, dryRun: Bool
+    ) {
+        self.store = store
+        self.blobs = blobs
+        self.graceSeconds = graceSeconds
+        self.dryRun = dryRun
+    }
     /// Partial uploads and temp files are never judged younger than this, even at grace 0: a
     /// resumable upload writes its partial file just before its row.
-    static let minimumPartialAgeSeconds = 3600.0
+    public static let minimumPartialAgeSeconds = 3600.0
 
     /// Runs the three steps. A failed blob delete throws `GCError` with the summary so far.
-    func run(now: () -> Date = Date.init) throws -> Summary {
+    public func run(now: () -> Date = Date.init) throws -> Summary {
         var summary = Summary()
         var unmarked: [SHA256Digest: Int64] = [:]
         try markOrphans(&summary, unmarked: &unmarked, now: now())
@@ -60,7 +73,7 @@ struct BlobCollector {
             summary.orphans += 1
             if dryRun {
                 unmarked[blob.digest] = blob.size
-            } else if try store.markOrphan(sha256: blob.digest, size: blob.size, now: Date()) {
+            } else if try store.markOrphan(sha256: blob.digest, size: blob.size, now: now) {
                 summary.newlyMarked += 1
             }
         }
@@ -117,7 +130,7 @@ struct BlobCollector {
     }
 
     /// The summary as plain lines, one figure each.
-    static func lines(_ s: Summary, dryRun: Bool, grace: Double) -> [String] {
+    public static func lines(_ s: Summary, dryRun: Bool, grace: Double) -> [String] {
         let would = dryRun ? "would be " : ""
         var lines = [
             "gc\(dryRun ? " (dry run, nothing changed)" : ""): grace period \(Self.hours(grace)) h",
@@ -143,8 +156,8 @@ struct BlobCollector {
 }
 
 /// A gc run that stopped part-way: what it had done, and why it stopped.
-struct GCError: Error, CustomStringConvertible {
-    let summary: BlobCollector.Summary
-    let reason: String
-    var description: String { reason }
+public struct GCError: Error, CustomStringConvertible {
+    public let summary: BlobCollector.Summary
+    public let reason: String
+    public var description: String { reason }
 }
