@@ -113,6 +113,9 @@ let package = Package(
             ]
         ),
 
+        // Blob garbage collection (`assetdedup gc`): walks a BlobStorage, the store decides.
+        .target(name: "GarbageCollection", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobStore"]),
+
         .target(
             name: "HTTPAPI",
             dependencies: [
@@ -162,6 +165,7 @@ let package = Package(
                 "Providers",
                 "Delivery",
                 "FastCGIServer",
+                "GarbageCollection",
                 "HTTPAPI",
                 "Metrics",
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -215,6 +219,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "GarbageCollectionTests", dependencies: ["GarbageCollection", "AssetStore", "BlobStore"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         // AWS's SigV4 test-suite vectors (fixture files, Apache-2.0) and the S3 documentation examples.
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Vectors"]),

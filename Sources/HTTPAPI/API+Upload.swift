@@ -47,12 +47,20 @@ extension API {
                 status: 422, code: "sha256_mismatch",
                 message: "the file's sha256 is \(digest.hex), not the \(claimed.hex) that was sent; nothing was kept")
         }
+        try claimBlob(digest)
         try blobs.commit(file.writer, as: digest)
         return try completeUpload(
             CommittedUpload(
                 user: user, sha256: digest, size: file.writer.size, provider: provider,
                 mimeType: file.contentType.map(Self.cleanMime), filename: file.filename.map(Self.cleanFilename)),
             request: request)
+    }
+
+    /// Every upload calls this before it commits a blob or trusts one that exists (commit keeps
+    /// the stored copy and drops the new bytes): it takes the blob out of gc's reach, or answers
+    /// 503 `blob_being_collected` when gc is deleting it right now. Nothing is written then.
+    func claimBlob(_ digest: SHA256Digest) throws {
+        if try store.claimBlobForUpload(sha256: digest) == .beingCollected { throw APIError.blobBeingCollected }
     }
 
     /// The shared second half of every upload path (multipart, resumable): the blob is in the

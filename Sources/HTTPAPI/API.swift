@@ -353,4 +353,4 @@ public final class API {
 
 /// What the API needs of the store: one connection per FastCGI thread.
 public typealias APIStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
-    & SchemaMigrations
+    & SchemaMigrations & BlobCollection

@@ -39,6 +39,12 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
     static let busy = APIError(
         status: 503, code: "busy", message: "the database is busy or unreachable; try again shortly", headers: [("Retry-After", "1")])
+    /// `assetdedup gc` is deleting this very blob (no asset referenced it): nothing was kept; a
+    /// retry a moment later stores the content afresh.
+    static let blobBeingCollected = APIError(
+        status: 503, code: "blob_being_collected",
+        message: "this content's stored copy is being garbage-collected right now; nothing was kept, try again shortly",
+        retryable: true, headers: [("Retry-After", "1")])
     /// The blob storage (an S3 bucket) could not be reached: nothing was written.
     static let storageUnavailable = APIError(
         status: 503, code: "storage_unavailable",

@@ -18,6 +18,7 @@ public enum PostgresMigrations {
         deliveries,
         uploadSessions,
         leases,
+        blobGCMarks,
     ]
 
     static let now = PostgresConnection.dialect.now
@@ -309,6 +310,28 @@ public enum PostgresMigrations {
         ],
         down: [.sql("DROP TABLE leases;")],
         isAlreadyApplied: { db in try db.tableExists("leases") }
+    )
+
+    // MARK: 11. blob gc marks
+
+    /// Marks of orphan blobs for `assetdedup gc` (see `MigrationPlan.blobGCMarks`).
+    static let blobGCMarks = Migration<PostgresConnection>(
+        version: 11, name: "blob_gc_marks",
+        up: [
+            .sql(
+                """
+                CREATE TABLE blob_gc_marks (
+                    sha256 TEXT PRIMARY KEY,
+                    size BIGINT NOT NULL,
+                    marked_at TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('marked', 'deleting')),
+                    state_at TEXT NOT NULL
+                );
+                CREATE INDEX idx_upload_sessions_sha256 ON upload_sessions(sha256);
+                """)
+        ],
+        down: [.sql("DROP INDEX idx_upload_sessions_sha256; DROP TABLE blob_gc_marks;")],
+        isAlreadyApplied: { db in try db.tableExists("blob_gc_marks") }
     )
 }
 

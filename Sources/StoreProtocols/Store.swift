@@ -147,6 +147,8 @@ public protocol ReportSource: StoreSnapshots {
     func underCoveredAssets(minProviders: Int, limit: Int) throws -> [UnderCoveredAsset]
     func assetIndexFacts() throws -> AssetIndexFacts
     func partialUploadTotals() throws -> (count: Int, bytes: Int64)
+    /// Orphan blobs marked by `gc` and not yet collected.
+    func orphanSummary() throws -> OrphanSummary
     func migrationStatus() throws -> [MigrationStatus]
     func tableExists(_ name: String) throws -> Bool
 }
@@ -182,6 +184,7 @@ public protocol SchemaMigrations: AnyObject {
 /// Everything a backend offers: what the executable opens and hands out by protocol.
 public typealias AssetDedupStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore
     & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
+    & BlobCollection
 
 /// A named lease in the database: one holder at a time across every process and node.
 public struct NamedLease: Equatable, Sendable {

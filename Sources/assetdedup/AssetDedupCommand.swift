@@ -10,6 +10,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
             MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self, ServeCommand.self,
             NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self,
             SyncCommand.self, WhereisCommand.self, BackupCommand.self, RestoreCommand.self,
+            GCCommand.self,
         ]
     )
 }

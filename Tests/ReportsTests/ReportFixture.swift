@@ -76,6 +76,10 @@ enum ReportFixture {
             INSERT INTO asset_merges (user_id, sha256, kept_asset_id, merged_asset_id, merged_original_filename,
                 merged_providers, source, merged_at) VALUES
               (1, '\(hashC)', 6, 9, 'notes (old).txt', '{"archive":"ar-9"}', 'migration', '2026-01-02T10:00:00.000Z');
+            INSERT INTO blob_gc_marks (sha256, size, marked_at, state, state_at) VALUES
+              ('\(hashE)', 1536, '2026-11-18T02:00:00.000Z', 'marked', '2026-11-18T02:00:00.000Z'),
+              ('\(String(repeating: "f6", count: 32))', 512, '2026-11-18T02:05:00.000Z', 'deleting',
+               '2026-11-19T02:00:00.000Z');
             """)
         for (id, user, provider, offset, completed) in [
             ("0123456789abcdef0123456789abcdef", 1, "pixverse", 4096, nil),

@@ -15,6 +15,7 @@ public enum MigrationPlan {
         deliveries,
         uploadSessions,
         leases,
+        blobGCMarks,
     ]
 
     /// The newest version this binary knows.
@@ -356,5 +357,32 @@ public enum MigrationPlan {
         ],
         down: [.sql("DROP TABLE leases;")],
         isAlreadyApplied: { db in try db.tableExists("leases") }
+    )
+
+    // MARK: 11. blob gc marks
+
+    /// Garbage collection of blobs no asset references (`assetdedup gc`): a mark per orphan
+    /// blob, aged one grace period before it is taken ('deleting') and the blob removed. Every
+    /// upload that trusts a blob deletes its 'marked' row first (`claimBlobForUpload`), so gc
+    /// can never take a blob an upload is about to reference. A completed resumable upload's
+    /// row names its blob too (its answer may still be retried), hence the index on
+    /// `upload_sessions(sha256)`: "referenced" is an asset or an upload row.
+    static let blobGCMarks = Migration<Database>(
+        version: 11, name: "blob_gc_marks",
+        up: [
+            .sql(
+                """
+                CREATE TABLE blob_gc_marks (
+                    sha256 TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    marked_at TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('marked', 'deleting')),
+                    state_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX idx_upload_sessions_sha256 ON upload_sessions(sha256);
+                """)
+        ],
+        down: [.sql("DROP INDEX idx_upload_sessions_sha256; DROP TABLE blob_gc_marks;")],
+        isAlreadyApplied: { db in try db.tableExists("blob_gc_marks") }
     )
 }

@@ -97,6 +97,12 @@ extension API {
             if try store.uploadSession(id: session.id, user: user.userID)?.isComplete != true {
                 try? store.deleteUploadSession(id: session.id)
                 blobs.removePartial(upload: session.id)
+            } else if let error = error as? APIError, error.body.code == APIError.blobBeingCollected.body.code {
+                // Complete and kept: the client retries the completion at this URL.
+                throw APIError(
+                    status: error.status, code: error.body.code, message: error.body.message,
+                    retryable: error.body.retryable,
+                    headers: error.headers + [("Location", "/api/v1/uploads/\(session.id)")])
             }
             throw error
         }

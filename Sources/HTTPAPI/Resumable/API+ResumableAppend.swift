@@ -113,6 +113,9 @@ extension API {
     func finish(
         _ session: UploadSession, digest: SHA256Digest, size: Int64, user: AuthenticatedUser, request: HTTPRequest
     ) throws -> HTTPResponse {
+        // A 503 here keeps the partial bytes and the completed row: the client's retried PATCH
+        // finishes again (`.finishAgain`).
+        try claimBlob(digest)
         if try blobs.hasPartial(upload: session.id) {
             try blobs.commitPartial(upload: session.id, as: digest)
         } else {

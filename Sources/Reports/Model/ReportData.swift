@@ -23,6 +23,8 @@ struct ReportData: Sendable {
     var indexFacts: AssetIndexFacts
     /// Resumable uploads not yet complete: how many, and the bytes their partial files hold.
     var partialUploads: (count: Int, bytes: Int64)
+    /// Blobs `gc` marked as orphans and has not deleted yet.
+    var orphans: OrphanSummary
 
     /// Reads the store; call it inside a read transaction so all pages see one snapshot. Each
     /// duplicate member is also handed to `member` as it streams by, so exports are written
@@ -50,6 +52,7 @@ struct ReportData: Sendable {
             minProviders: minProviders,
             migrations: try store.migrationStatus(),
             indexFacts: try store.assetIndexFacts(),
-            partialUploads: try store.partialUploadTotals())
+            partialUploads: try store.partialUploadTotals(),
+            orphans: try store.orphanSummary())
     }
 }

@@ -25,6 +25,10 @@ struct MigrationsPage: Sendable {
     var partialUploadCount: String
     var partialUploadBytes: String
     var hasPartialUploads: Bool
+    var orphanCount: String
+    var orphanBytes: String
+    var hasOrphans: Bool
+    var lastOrphanMark: String
 
     init(data: ReportData, checks: [MigrationCheck], generatedAt: String, format: PageFormat) {
         self.format = format
@@ -62,6 +66,10 @@ struct MigrationsPage: Sendable {
         partialUploadCount = Format.count(Int64(data.partialUploads.count))
         partialUploadBytes = Format.bytes(data.partialUploads.bytes)
         hasPartialUploads = data.partialUploads.count > 0
+        orphanCount = Format.count(Int64(data.orphans.count))
+        orphanBytes = Format.bytes(data.orphans.bytes)
+        hasOrphans = data.orphans.count > 0
+        lastOrphanMark = data.orphans.lastMarkedAt.map(Format.storedTimestamp) ?? ""
         chart = ChartRef(title: "Backfill progress", file: "charts/migrations-backfill.svg", svg: bars.svg())
     }
 }

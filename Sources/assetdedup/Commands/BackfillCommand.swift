@@ -22,7 +22,21 @@ struct BackfillCommand: ParsableCommand {
                     throw CLIError("asset \(row.assetID) has no storage_path")
                 }
                 let path = stored.hasPrefix("/") ? stored : "\(files)/\(stored)"
-                return try blobs.ingest(existingFile: path)
+                let ingested = try blobs.ingest(existingFile: path)
+                // The row gets its hash next, so claim the blob as uploads do (after the ingest:
+                // the hash is known only then). gc may be deleting an orphan copy of this very
+                // content right now: wait for it to finish.
+                var waited = 0
+                while try store.claimBlobForUpload(sha256: ingested.digest) == .beingCollected {
+                    guard waited < 60 else {
+                        throw CLIError("blob \(ingested.digest.hex) is being garbage-collected; run backfill again")
+                    }
+                    sleep(1)
+                    waited += 1
+                }
+                // Claimed: gc can no longer take it, but it may have deleted the copy the ingest
+                // found between the ingest and the claim; then bring the file in again.
+                return try blobs.contains(ingested.digest) ? ingested : try blobs.ingest(existingFile: path)
             }
             // Unbuffered writes: a cron log or a watching process sees each line as it happens.
             let out = FileHandle.standardOutput

@@ -65,7 +65,9 @@ struct SyncCommand: ParsableCommand {
                 return
             }
             let me = LeaseOwner(role: "sync-\(target.id)")
-            let lease = try SyncLease(provider: target.id, owner: me, store: store, open: options.makeOpener())
+            let lease = try CommandLease(
+                name: "sync:\(target.id)", what: "sync to \(target.id)", owner: me, store: store,
+                open: options.makeOpener())
             defer { lease.release() }
             var failures: [(AssetID, String)] = []
             // Sync is a producer and a worker on serve's delivery queue: each missing asset is

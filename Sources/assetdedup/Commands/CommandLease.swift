@@ -4,19 +4,20 @@ import Dispatch
 import Foundation
 import StoreProtocols
 
-/// "One sync per provider" for every node: the `sync:<provider>` lease in the database, renewed
-/// by a heartbeat thread (its own connection) while the sync runs and given up when it ends.
-/// A sync killed with -9 holds it until it expires (`seconds`), or less when the next sync runs
-/// on the same host and sees that the holder's process is gone.
-final class SyncLease {
+/// "Only one of these runs" for every node: a named lease in the database (`sync:<provider>`,
+/// `gc`), renewed by a heartbeat thread (its own connection) while the command runs and given up
+/// when it ends. A run killed with -9 holds it until it expires (`seconds`), or less when the
+/// next run on the same host sees that the holder's process is gone.
+final class CommandLease {
     static let seconds = 60.0
     let name: String
     let owner: String
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(provider: ProviderID, owner: LeaseOwner, store: any NamedLeases, open: @escaping StoreOpener) throws {
-        name = "sync:\(provider)"
+    /// Takes lease `name`, or throws a CLI error saying that another `what` holds it.
+    init(name: String, what: String, owner: LeaseOwner, store: any NamedLeases, open: @escaping StoreOpener) throws {
+        self.name = name
         self.owner = owner.description
         var lease = try store.acquireLease(name: name, owner: self.owner, seconds: Self.seconds, now: Date())
         if lease.owner != self.owner, LeaseOwner(parsing: lease.owner)?.isDeadProcessOnThisHost == true {
@@ -25,7 +26,7 @@ final class SyncLease {
         }
         guard lease.owner == self.owner else {
             throw CLIError(
-                "another sync to \(provider) is running on this database (\(lease.owner), lease until \(lease.expiresAt))")
+                "another \(what) is running on this database (\(lease.owner), lease until \(lease.expiresAt))")
         }
         let (name, me, stop, stopped) = (name, self.owner, stop, stopped)
         let thread = Thread {
@@ -40,7 +41,7 @@ final class SyncLease {
             }
             _ = try? heartbeat.releaseLease(name: name, owner: me)
         }
-        thread.name = "sync-lease"
+        thread.name = "command-lease"
         thread.start()
     }
 
