@@ -44,7 +44,7 @@ struct ProviderConfigTests {
         arguments: [
             (
                 #"{"providers": [{"id": "x", "kind": "ftp"}]}"#,
-                "provider 'x' (providers[0]): unknown kind 'ftp' (known: directory, http)"
+                "provider 'x' (providers[0]): unknown kind 'ftp' (known: directory, http, s3)"
             ),
             (
                 #"{"providers": [{"id": "x", "kind": "directory"}]}"#,
