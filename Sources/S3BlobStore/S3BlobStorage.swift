@@ -96,13 +96,7 @@ public struct S3BlobStorage: BlobStorage {
         BlobObject(endpoint: endpoint, bucket: bucket, key: key(for: digest))
     }
 
-    public func ingest(existingFile source: String) throws -> (digest: SHA256Digest, size: Int64) {
-        let writer = try makeTempWriter()
-        try writer.copy(from: source)
-        let digest = try writer.finish()
-        try commit(writer, as: digest)
-        return (digest, writer.size)
-    }
+    // `ingest` is the protocol's: copied through a staged file, then committed.
 
     // MARK: Garbage collection
 
