@@ -48,13 +48,14 @@ extension S3Client {
     ///
     /// `digest` is the body's SHA-256 when the caller already has it. `patientServer` is for
     /// calls where S3 may work a while before answering (Complete, Copy): the low-speed limit
-    /// then only trips when nothing at all moves for `lowSpeedSeconds`.
+    /// then only trips when nothing at all moves for `lowSpeedSeconds` plus `extraPatience`
+    /// (which callers grow with the object: moto assembles 5 GiB for up to a minute in silence).
     @discardableResult
     func send(
         _ method: String, bucket: String, key: String? = nil, query: [SigV4Request.QueryItem] = [],
         headers: [SigV4Request.Header] = [], body: Body = .none, digest: [UInt8]? = nil, what: String,
         streamTo fd: Int32? = nil, observe: ((UnsafeRawBufferPointer) -> Void)? = nil, maxResponseBytes: Int = 1 << 20,
-        patientServer: Bool = false
+        patientServer: Bool = false, extraPatience: Int = 0
     ) throws -> Response {
         let payload: SigV4Request.Payload
         switch body {
@@ -78,7 +79,8 @@ extension S3Client {
             let curl = try CurlEasy(maxResponseBytes: maxResponseBytes)
             try curl.setURL(baseURL + target)
             try curl.setConnectTimeout(seconds: connectTimeoutSeconds)
-            try curl.setLowSpeedLimit(bytesPerSecond: patientServer ? 1 : 1024, seconds: lowSpeedSeconds)
+            try curl.setLowSpeedLimit(
+                bytesPerSecond: patientServer ? 1 : 1024, seconds: lowSpeedSeconds + (patientServer ? extraPatience : 0))
             switch body {
             case .none: break
             case .bytes(let bytes): try curl.setBody(bytes)

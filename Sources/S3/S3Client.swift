@@ -253,7 +253,7 @@ public final class S3Client: Sendable {
             let response = try send(
                 "PUT", bucket: toBucket, key: toKey,
                 headers: [.init("x-amz-copy-source", source), .init("x-amz-checksum-algorithm", "SHA256")], what: what,
-                patientServer: true)
+                patientServer: true, extraPatience: Self.patience(bytes: info.size))
             try response.checkNoErrorDocument(what)
             return
         }
@@ -423,7 +423,11 @@ public final class S3Client: Sendable {
         let what = "CompleteMultipartUpload \(bucket)/\(key)"
         let response = try send(
             "POST", bucket: bucket, key: key, query: [.init("uploadId", uploadID)], body: .bytes(Array(xml.utf8)),
-            what: what, patientServer: true)
+            what: what, patientServer: true, extraPatience: Self.patience(bytes: Int64(parts.count) * Int64(Self.minPartSize)))
         try response.checkNoErrorDocument(what)
     }
+
+    /// Extra seconds of silence allowed while the server assembles or copies `bytes`: one per
+    /// 64 MiB (moto took 44-63 s to complete 5 GiB; AWS sends whitespace meanwhile anyway).
+    static func patience(bytes: Int64) -> Int { Int(bytes >> 26) }
 }
