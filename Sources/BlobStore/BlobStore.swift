@@ -51,10 +51,13 @@ public struct BlobStore: BlobStorage {
     public func remoteObject(for digest: SHA256Digest) -> BlobObject? { nil }
 
     /// A new temp file under `tmp/`, named so the startup sweep can recognise it.
-    public func makeTempWriter() throws -> HashingFileWriter {
+    public func makeTempWriter() throws -> HashingFileWriter { try makeTempWriter(durable: true) }
+
+    /// A temp file; `durable: false` for staging that another store keeps (see `HashingFileWriter`).
+    public func makeTempWriter(durable: Bool) throws -> HashingFileWriter {
         var generator = SystemRandomNumberGenerator()
         let name = "upload-\(getpid())-\(UInt64.random(in: 0 ... .max, using: &generator)).part"
-        return try HashingFileWriter(path: "\(tempDirectory)/\(name)")
+        return try HashingFileWriter(path: "\(tempDirectory)/\(name)", durable: durable)
     }
 
     /// Publishes a finished temp file as the blob for `digest` (rename, then fsync the folder).

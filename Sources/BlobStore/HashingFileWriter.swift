@@ -16,9 +16,13 @@ public final class HashingFileWriter {
     private var hasher = SHA256()
     public private(set) var size: Int64 = 0
     private var kept = false
+    /// Whether `finish` makes the bytes durable: a blob's own file must be; a staged copy that
+    /// is sent to a bucket (the durable place) need not pay for flushing it to this disk.
+    public let durable: Bool
 
     /// Creates the file exclusively (`O_EXCL`): a temp name is never shared.
-    public init(path: String) throws {
+    public init(path: String, durable: Bool = true) throws {
+        self.durable = durable
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileError("create", path: path) }
         self.fd = fd
@@ -63,7 +67,7 @@ public final class HashingFileWriter {
     /// Flushes the data to disk and returns the content's digest. The file stays until it is
     /// committed into a `BlobStore` or this writer is released.
     public func finish() throws -> SHA256Digest {
-        try sys("fsync", path) { Int(fdatasync(fd)) }
+        if durable { try sys("fsync", path) { Int(fdatasync(fd)) } }
         close(fd)
         fd = -1
         return SHA256Digest(bytes: hasher.finalize())

@@ -66,7 +66,8 @@ public struct S3BlobStorage: BlobStorage {
         }
     }
 
-    public func makeTempWriter() throws -> HashingFileWriter { try staging.makeTempWriter() }
+    /// Staged files are scratch here (the bucket is the durable copy): no fdatasync.
+    public func makeTempWriter() throws -> HashingFileWriter { try staging.makeTempWriter(durable: false) }
 
     public func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws {
         let key = key(for: digest)
@@ -81,7 +82,7 @@ public struct S3BlobStorage: BlobStorage {
 
     /// Downloads the blob into a staging file for the call; the file goes afterwards.
     public func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T {
-        let writer = try staging.makeTempWriter()
+        let writer = try staging.makeTempWriter(durable: false)
         let path = writer.path
         let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard fd >= 0 else { throw FileError("open", path: path) }
