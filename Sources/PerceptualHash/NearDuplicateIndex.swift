@@ -41,8 +41,10 @@ public struct NearDuplicateIndex: Sendable {
 
     /// `substrings * 65536` buckets, table j's bucket for substring value v at `j << 16 | v`.
     private var buckets: [[Entry]]
-    /// Every entry once, dense, for the scan and for removal by id.
-    private var entries: [Entry] = []
+    /// Every hash once, dense (8 bytes each, so the scan reads as little as it can), with its
+    /// id at the same slot; `slotOfID` finds a slot for removal.
+    private var hashes: [UInt64] = []
+    private var ids: [Int64] = []
     private var slotOfID: [Int64: Int] = [:]
 
     public init() {
@@ -50,14 +52,15 @@ public struct NearDuplicateIndex: Sendable {
     }
 
     /// Number of stored hashes.
-    public var count: Int { entries.count }
+    public var count: Int { hashes.count }
 
     /// Stores `hash` under `id`, replacing any hash the id had.
     public mutating func insert(id: Int64, hash: UInt64) {
         remove(id: id)
         let entry = Entry(hash: hash, id: id)
-        slotOfID[id] = entries.count
-        entries.append(entry)
+        slotOfID[id] = hashes.count
+        hashes.append(hash)
+        ids.append(id)
         for j in 0..<Self.substrings {
             buckets[Self.bucket(hash, table: j)].append(entry)
         }
@@ -67,7 +70,7 @@ public struct NearDuplicateIndex: Sendable {
     @discardableResult
     public mutating func remove(id: Int64) -> Bool {
         guard let slot = slotOfID.removeValue(forKey: id) else { return false }
-        let hash = entries[slot].hash
+        let hash = hashes[slot]
         for j in 0..<Self.substrings {
             let b = Self.bucket(hash, table: j)
             if let i = buckets[b].firstIndex(where: { $0.id == id }) {
@@ -75,12 +78,14 @@ public struct NearDuplicateIndex: Sendable {
                 buckets[b].removeLast()
             }
         }
-        let last = entries.count - 1
+        let last = hashes.count - 1
         if slot != last {
-            entries[slot] = entries[last]
-            slotOfID[entries[slot].id] = slot
+            hashes[slot] = hashes[last]
+            ids[slot] = ids[last]
+            slotOfID[ids[slot]] = slot
         }
-        entries.removeLast()
+        hashes.removeLast()
+        ids.removeLast()
         return true
     }
 
@@ -92,15 +97,23 @@ public struct NearDuplicateIndex: Sendable {
         if radius > Self.maxBucketRadius {
             matches = scan(hash, maxDistance: maxDistance)
         } else {
-            let masks = Self.masksByWeight[0..<Self.neighbourCount[radius]]
-            for j in 0..<Self.substrings {
-                let key = Self.substring(hash, table: j)
-                for mask in masks {
-                    for entry in buckets[j << Self.substringBits | Int(key ^ mask)] {
-                        let distance = (entry.hash ^ hash).nonzeroBitCount
-                        guard distance <= maxDistance else { continue }
-                        if Self.foundInEarlierTable(entry.hash, hash, before: j, radius: radius) { continue }
-                        matches.append(Match(id: entry.id, distance: distance))
+            // Unsafe views: no retain/release or bounds check per bucket on the hot path.
+            buckets.withUnsafeBufferPointer { tables in
+                Self.masksByWeight[0..<Self.neighbourCount[radius]].withUnsafeBufferPointer { masks in
+                    for j in 0..<Self.substrings {
+                        let base = j << Self.substringBits
+                        let key = Int(Self.substring(hash, table: j))
+                        for mask in masks {
+                            tables[base | (key ^ Int(mask))].withUnsafeBufferPointer { bucket in
+                                for entry in bucket {
+                                    let distance = (entry.hash ^ hash).nonzeroBitCount
+                                    guard distance <= maxDistance,
+                                        !Self.foundInEarlierTable(entry.hash, hash, before: j, radius: radius)
+                                    else { continue }
+                                    matches.append(Match(id: entry.id, distance: distance))
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -113,9 +126,11 @@ public struct NearDuplicateIndex: Sendable {
     /// the baseline benchmarks compare with.
     public func scan(_ hash: UInt64, maxDistance: Int) -> [Match] {
         var matches: [Match] = []
-        for entry in entries {
-            let distance = (entry.hash ^ hash).nonzeroBitCount
-            if distance <= maxDistance { matches.append(Match(id: entry.id, distance: distance)) }
+        hashes.withUnsafeBufferPointer { stored in
+            for slot in stored.indices {
+                let distance = (stored[slot] ^ hash).nonzeroBitCount
+                if distance <= maxDistance { matches.append(Match(id: ids[slot], distance: distance)) }
+            }
         }
         matches.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
         return matches
