@@ -54,7 +54,7 @@ extension PerceptualHash64 {
     /// resized or re-encoded copies. Measured on the synthetic set in `PerceptualHashTests`:
     /// 50% downscale, +10% brightness and noise move detailed pictures by 0-6 bits, a 5% crop by
     /// 2-10; unrelated pictures are 18-40 apart. 10 keeps every edit and, against uniformly
-    /// random hashes, expects under 0.01 false hits per query among a million assets (12 would
+    /// random hashes, expects about 0.01 false hits per query among a million assets (12 would
     /// expect 0.2). Smooth gradients are less stable (up to 18 bits under noise).
     public static let defaultThreshold = 10
 }
