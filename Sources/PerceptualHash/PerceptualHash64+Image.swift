@@ -43,9 +43,10 @@ extension PerceptualHash64 {
         guard width > 0, height > 0 else {
             throw PerceptualHashError(.invalidImage, "image size must be positive, got \(width)x\(height)")
         }
-        guard width.multipliedReportingOverflow(by: height) == (count, false) else {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels == count else {
             throw PerceptualHashError(
-                .invalidImage, "a \(width)x\(height) image has \(width * height) pixels, got \(count)")
+                .invalidImage, "a \(width)x\(height) image needs \(width)*\(height) pixels, got \(count)")
         }
     }
 

@@ -28,7 +28,7 @@ public struct PerceptualHash64: Hashable, Sendable, CustomStringConvertible {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 16 else {
             throw PerceptualHashError(
-                .invalidHex, "a perceptual hash is 16 hex digits, got \(utf8.count) characters")
+                .invalidHex, "a perceptual hash is 16 hex digits, got \(utf8.count) bytes of UTF-8")
         }
         var value: UInt64 = 0
         for (offset, byte) in utf8.enumerated() {
@@ -39,7 +39,7 @@ public struct PerceptualHash64: Hashable, Sendable, CustomStringConvertible {
             case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
             default:
                 throw PerceptualHashError(
-                    .invalidHex, "a perceptual hash is 16 hex digits, character \(offset + 1) is not one")
+                    .invalidHex, "a perceptual hash is 16 hex digits, byte \(offset + 1) is not one")
             }
             value = value << 4 | UInt64(nibble)
         }

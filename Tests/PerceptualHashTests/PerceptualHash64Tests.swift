@@ -55,6 +55,10 @@ import Testing
         #expect(throws: PerceptualHashError.self) {
             try PerceptualHash64(luminance: [UInt8](repeating: 0, count: 5), width: 2, height: 3)
         }
+        // A size whose product overflows is an error, not a trap.
+        #expect(throws: PerceptualHashError.self) {
+            try PerceptualHash64(luminance: [UInt8](repeating: 0, count: 5), width: .max, height: 2)
+        }
     }
 
     /// The DC term is the largest coefficient of any image that is not black, so bit 63 is set.
