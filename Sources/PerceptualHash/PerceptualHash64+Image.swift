@@ -20,8 +20,8 @@ extension PerceptualHash64 {
     /// values of 64). One deliberate difference: the reduction is an area average (Pillow's `BOX`
     /// for whole-number ratios), where imagehash asks Pillow for Lanczos. Area averaging is what a
     /// decoder's shrink-on-load and the browser can reproduce cheaply, and it needs no support
-    /// window past the image edge; against imagehash's own output expect a few bits of difference
-    /// on the same pixels, well under `defaultThreshold`.
+    /// window past the image edge. How many bits that costs against imagehash's own output on the
+    /// same pixels is not measured yet (no Python imaging stack on these machines).
     public init(luminance: [UInt8], width: Int, height: Int) throws(PerceptualHashError) {
         try Self.checkSize(count: luminance.count, width: width, height: height)
         let reduced = luminance.withUnsafeBufferPointer {
