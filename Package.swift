@@ -151,6 +151,10 @@ let package = Package(
         // Embedded Swift into www/app/sha256.wasm for the browser client.
         .target(name: "SHA256Kernel"),
 
+        // Near-duplicates, part 1: imagehash's 64-bit DCT pHash over decoded luminance and a
+        // multi-index-hashing Hamming index; pure Swift, no I/O, no C (decoders come later).
+        .target(name: "PerceptualHash"),
+
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
@@ -185,6 +189,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
+        // Near-duplicate index query against a popcount scan, for `scripts/bench-phash`.
+        .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
         // The check-by-hash handler timed in process, for `scripts/bench`.
         .executableTarget(
             name: "HandlerBench",
@@ -221,6 +227,7 @@ let package = Package(
         ),
         .testTarget(name: "GarbageCollectionTests", dependencies: ["GarbageCollection", "AssetStore", "BlobStore"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash"]),
         // AWS's SigV4 test-suite vectors (fixture files, Apache-2.0) and the S3 documentation examples.
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Vectors"]),
         // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).
