@@ -1,11 +1,12 @@
+import ImageDecoding
+import PerceptualHash
+import VideoDecoding
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import ImageDecoding
-import PerceptualHash
-import VideoDecoding
 
 /// The production `MediaFingerprinting`: sniffs the file's first bytes, decodes images with
 /// libvips and video frames with FFmpeg, and hashes them with `PerceptualHash64`.

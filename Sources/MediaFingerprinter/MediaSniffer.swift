@@ -11,7 +11,9 @@ public enum MediaSniffer {
     public static let headerLength = 200
 
     /// HEIF brands (HEIC, AVIF and the generic image brands) in an ISO `ftyp` box.
-    static let imageBrands: Set<String> = ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis"]
+    static let imageBrands: Set<String> = [
+        "heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1", "avif", "avis",
+    ]
 
     public static func kind(of header: [UInt8]) -> Kind {
         func starts(_ bytes: [UInt8], at offset: Int = 0) -> Bool {

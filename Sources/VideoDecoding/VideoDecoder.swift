@@ -58,7 +58,8 @@ public struct VideoDecoder: Sendable {
         let format = input.context
         let found = avformat_find_stream_info(format, nil)
         guard found >= 0 else {
-            throw VideoDecodingError(found == ADSHIM_AVERROR_EXIT ? .timedOut : .unreadable,
+            throw VideoDecodingError(
+                found == ADSHIM_AVERROR_EXIT ? .timedOut : .unreadable,
                 "reading stream info: \(ffmpegMessage(found))")
         }
 
@@ -182,7 +183,8 @@ public struct VideoDecoder: Sendable {
                 continue
             }
             guard read >= 0 else {
-                throw VideoDecodingError(read == ADSHIM_AVERROR_EXIT ? .timedOut : .corrupt, "reading: \(ffmpegMessage(read))")
+                throw VideoDecodingError(
+                    read == ADSHIM_AVERROR_EXIT ? .timedOut : .corrupt, "reading: \(ffmpegMessage(read))")
             }
             defer { av_packet_unref(packet) }
             guard packet.pointee.stream_index == streamIndex else { continue }

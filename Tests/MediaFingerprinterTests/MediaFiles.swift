@@ -37,9 +37,9 @@ func lavfiImage(_ source: String, size: String = "640x480", to path: String) thr
     try tool("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "\(source)=s=\(size)", "-frames:v", "1", path])
 }
 
-/// `seconds` of an ffmpeg lavfi source, encoded with `codec` and extra output options.
+/// The first `seconds` of an ffmpeg lavfi source, encoded with the output `options`.
 func lavfiVideo(_ source: String, seconds: Int, to path: String, _ options: [String]) throws {
-    try tool("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "\(source):d=\(seconds)"] + options + [path])
+    try tool("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", source, "-t", "\(seconds)"] + options + [path])
 }
 
 func write(_ bytes: [UInt8], to path: String) throws {
