@@ -205,6 +205,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "HTTPAPI",
+                "ImageDecoding", "VideoDecoding", "MediaFingerprinter", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -221,7 +222,7 @@ let package = Package(
         ),
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "MediaFingerprinter", "PerceptualHash"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
