@@ -212,6 +212,8 @@ let package = Package(
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
         // Near-duplicate index query against a popcount scan, for `scripts/bench-phash`.
         .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
+        // MediaFingerprinter timed in process on one file, for `scripts/bench-decode`.
+        .executableTarget(name: "MediaFingerprintBench", dependencies: ["MediaFingerprinter", "PerceptualHash"]),
         // The check-by-hash handler timed in process, for `scripts/bench`.
         .executableTarget(
             name: "HandlerBench",
