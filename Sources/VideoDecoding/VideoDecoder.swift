@@ -106,6 +106,8 @@ public struct VideoDecoder: Sendable {
         let scaler = GrayScaler()
         let start = stream.pointee.start_time == ADSHIM_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
         var frames: [GrayFrame] = []
+        // Packets more than a second before the target are decoded only if they are references.
+        let skipWindow = Int64(1 / secondsPerTick)
         for fraction in fractions {
             let target = start + Int64((min(max(fraction, 0), 1) * duration / secondsPerTick).rounded(.down))
             let seek = avformat_seek_file(format, index, Int64.min, target, target, 0)
@@ -117,7 +119,7 @@ public struct VideoDecoder: Sendable {
             avcodec_flush_buffers(decoder.context)
             var found = try decodeFrame(
                 at: target, format: format, streamIndex: index, decoder: decoder.context, buffers: buffers,
-                deadline: deadline)
+                deadline: deadline, skipWindow: skipWindow)
             if !found {
                 // The seek landed past the last keyframe before the target (byte-based seeking in
                 // MPEG-TS, short clips): decode from the first byte instead.
@@ -128,7 +130,7 @@ public struct VideoDecoder: Sendable {
                 avcodec_flush_buffers(decoder.context)
                 found = try decodeFrame(
                     at: target, format: format, streamIndex: index, decoder: decoder.context, buffers: buffers,
-                    deadline: deadline)
+                    deadline: deadline, skipWindow: skipWindow)
             }
             guard found else { throw VideoDecodingError(.corrupt, "no frame decoded near \(fraction * duration) s") }
             frames.append(try scaler.scale(buffers.kept, side: limits.frameSide))
@@ -156,7 +158,8 @@ public struct VideoDecoder: Sendable {
     /// the stream ended before any frame.
     private func decodeFrame(
         at target: Int64, format: UnsafeMutablePointer<AVFormatContext>, streamIndex: Int32,
-        decoder: UnsafeMutablePointer<AVCodecContext>, buffers: DecodeBuffers, deadline: Int64
+        decoder: UnsafeMutablePointer<AVCodecContext>, buffers: DecodeBuffers, deadline: Int64,
+        skipWindow: Int64
     ) throws(VideoDecodingError) -> Bool {
         let packet = buffers.packet
         let frame = buffers.received
@@ -205,6 +208,11 @@ public struct VideoDecoder: Sendable {
             }
             defer { av_packet_unref(packet) }
             guard packet.pointee.stream_index == streamIndex else { continue }
+            // Far before the target only frames others refer to are needed: skipping the rest
+            // (B-frames, mostly) cuts the walk from the keyframe without changing the target frame.
+            let pts = packet.pointee.pts
+            let far = pts != ADSHIM_AV_NOPTS_VALUE && pts < target - skipWindow
+            decoder.pointee.skip_frame = far ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
             // A damaged packet is skipped as players do; `fruitless` bounds how many.
             _ = avcodec_send_packet(decoder, packet)
             fruitless += 1
