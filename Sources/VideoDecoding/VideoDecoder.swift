@@ -45,6 +45,13 @@ public struct VideoDecoder: Sendable {
     /// write. Anything else (playlists, image2, raw streams) is never probed.
     public static let containers = "mov,matroska,avi,mpegts,mpeg,flv"
 
+    /// Decoders allowed (FFmpeg's names), for stream probing too: what those containers carry
+    /// from phones, cameras, browsers and editors. FFmpeg's long tail of legacy decoders is
+    /// attack surface no upload needs.
+    public static let decoders =
+        "h264,hevc,av1,libdav1d,libaom-av1,vp8,vp9,libvpx,libvpx-vp9,mpeg4,h263,mpeg1video,mpeg2video,"
+        + "mjpeg,prores,dnxhd,vc1,wmv3,theora,ffv1"
+
     public let limits: Limits
 
     public init(limits: Limits = Limits()) {
@@ -58,7 +65,7 @@ public struct VideoDecoder: Sendable {
         _ = quietLogging
         let deadline = av_gettime_relative() + Int64(limits.timeLimitSeconds * 1_000_000)
         let input = try FormatInput(
-            path: path, formats: Self.containers, probeBytes: Int64(limits.probeBytes),
+            path: path, formats: Self.containers, decoders: Self.decoders, probeBytes: Int64(limits.probeBytes),
             analyzeMicroseconds: Int64(limits.analyzeSeconds * 1_000_000), deadline: deadline)
         let format = input.context
         let found = avformat_find_stream_info(format, nil)
@@ -77,6 +84,10 @@ public struct VideoDecoder: Sendable {
             throw VideoDecodingError(.noVideo, "the only video stream is a cover picture")
         }
         guard let codec else { throw VideoDecodingError(.corrupt, "no decoder for the video stream") }
+        let codecName = String(cString: codec.pointee.name)
+        guard Self.decoders.split(separator: ",").contains(Substring(codecName)) else {
+            throw VideoDecodingError(.corrupt, "the \(codecName) decoder is not allowed")
+        }
         let parameters = stream.pointee.codecpar.pointee
         guard parameters.width > 0, parameters.height > 0, parameters.width <= limits.maxSide,
             parameters.height <= limits.maxSide

@@ -68,6 +68,10 @@ import VideoDecoding
                 #expect(outcome.reason != nil, "\(name): \(outcome)")
             }
             #expect(fingerprinter.fingerprint(fileAt: "\(dir)/audio.mkv").reason?.contains("no video") == true)
+            // QuickTime Animation decodes fine in FFmpeg but is not on the decoder list.
+            try lavfiVideo("testsrc2=s=64x48:r=5", seconds: 1, to: "\(dir)/qtrle.mov", ["-c:v", "qtrle"])
+            let qtrle = fingerprinter.fingerprint(fileAt: "\(dir)/qtrle.mov").reason
+            #expect(qtrle?.contains("qtrle decoder is not allowed") == true, "\(String(describing: qtrle))")
         }
     }
 
