@@ -76,6 +76,18 @@ import VideoDecoding
         }
     }
 
+    @Test func concurrentCallsAgree() throws {
+        try withTemporaryDirectory { dir in
+            try lavfiVideo("testsrc2=s=160x120:r=10", seconds: 4, to: "\(dir)/clip.mp4", Self.h264)
+            let expected = try frames("\(dir)/clip.mp4")
+            let results = FramesBox()
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                results.append(MediaFingerprinter().fingerprint(fileAt: "\(dir)/clip.mp4").videoFrames)
+            }
+            #expect(results.values.count == 8 && results.values.allSatisfy { $0 == expected })
+        }
+    }
+
     @Test func timeLimitStopsTheDecode() throws {
         try withTemporaryDirectory { dir in
             try lavfiVideo("testsrc2=s=320x240:r=25", seconds: 4, to: "\(dir)/clip.mp4", Self.h264)
@@ -88,4 +100,13 @@ import VideoDecoding
             }
         }
     }
+}
+
+/// Collects results from concurrent closures.
+final class FramesBox: @unchecked Sendable {
+    // @unchecked: every access to `storage` holds `lock`.
+    private let lock = NSLock()
+    private var storage: [[PerceptualHash64]?] = []
+    func append(_ value: [PerceptualHash64]?) { lock.withLock { storage.append(value) } }
+    var values: [[PerceptualHash64]?] { lock.withLock { storage } }
 }
