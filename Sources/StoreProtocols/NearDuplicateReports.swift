@@ -1,0 +1,91 @@
+import AssetDedupCore
+import PerceptualHash
+
+/// One fingerprinted asset as the near-duplicates report and `review-similar` read it.
+public struct FingerprintedAsset: Sendable, Equatable {
+    public let assetID: AssetID
+    public let userID: UserID
+    public let userName: String
+    public let originalFilename: String?
+    public let sha256: String
+    public let size: Int64
+    public let fingerprint: MediaFingerprint
+
+    public init(
+        assetID: AssetID, userID: UserID, userName: String, originalFilename: String?, sha256: String, size: Int64,
+        fingerprint: MediaFingerprint
+    ) {
+        self.assetID = assetID
+        self.userID = userID
+        self.userName = userName
+        self.originalFilename = originalFilename
+        self.sha256 = sha256
+        self.size = size
+        self.fingerprint = fingerprint
+    }
+}
+
+/// An admin's decision on a near-duplicate group: `keep` one asset (the others are the copies
+/// to drop), or `ignore` (they only look alike: a burst of photos). Groups are keyed by their
+/// lowest asset id, the anchor; the members are kept because a group changes as assets come and
+/// go, and a decision taken on other members is shown as out of date rather than applied.
+public struct NearDuplicateReview: Sendable, Equatable {
+    public let anchorAssetID: AssetID
+    public let memberIDs: [AssetID]
+    public let decision: String
+    public let keepAssetID: AssetID?
+    public let note: String?
+    public let reviewedBy: String
+    public let reviewedAt: String
+
+    public init(
+        anchorAssetID: AssetID, memberIDs: [AssetID], decision: String, keepAssetID: AssetID?, note: String?,
+        reviewedBy: String, reviewedAt: String
+    ) {
+        self.anchorAssetID = anchorAssetID
+        self.memberIDs = memberIDs
+        self.decision = decision
+        self.keepAssetID = keepAssetID
+        self.note = note
+        self.reviewedBy = reviewedBy
+        self.reviewedAt = reviewedAt
+    }
+
+    /// The two decisions `review-similar` records.
+    public static let decisions = ["keep", "ignore"]
+}
+
+/// How far fingerprinting has got: assets by outcome, and those not fingerprinted yet.
+public struct FingerprintTotals: Sendable, Equatable {
+    public var images: Int64
+    public var videos: Int64
+    /// Fingerprinting ran and found nothing to hash (not an image or video, or undecodable).
+    public var unavailable: Int64
+    /// Assets with content and no fingerprint row (`fingerprints backfill` has not reached them).
+    public var pending: Int64
+
+    public init(images: Int64, videos: Int64, unavailable: Int64, pending: Int64) {
+        self.images = images
+        self.videos = videos
+        self.unavailable = unavailable
+        self.pending = pending
+    }
+}
+
+/// Near-duplicate groups' inputs and the admins' decisions on them (reports, `review-similar`).
+public protocol NearDuplicateReviews: StoreSnapshots {
+    /// Whether this schema has fingerprints and their reviews (migration 13 and later).
+    func hasNearDuplicateTables() throws -> Bool
+    /// Every fingerprinted asset (images and videos, not 'none'), by user then asset id; only
+    /// `user`'s when given.
+    func forEachFingerprintedAsset(user: UserID?, _ body: (FingerprintedAsset) throws -> Void) throws
+    func fingerprintTotals() throws -> FingerprintTotals
+    /// The newest review per anchor.
+    func latestNearDuplicateReviews() throws -> [AssetID: NearDuplicateReview]
+    /// Records a decision on the group `members` (ascending; the first is the anchor), all of
+    /// `user`'s; `keepAssetID` must be one of them.
+    @discardableResult
+    func recordNearDuplicateReview(
+        user: UserID, members: [AssetID], decision: String, keepAssetID: AssetID?, note: String?, reviewedBy: String
+    ) throws -> NearDuplicateReview
+}
