@@ -64,7 +64,7 @@ let package = Package(
 
         // The store seam: one protocol per consumer's needs, and the rows they exchange.
         // Consumers (HTTPAPI, Delivery, Reports, the commands) depend on this, not on a backend.
-        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore"]),
+        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore", "PerceptualHash"]),
 
         // The SQL store written once over `SQLConnection` (queries, migrations), and SQLite's
         // connection, the embedded default.
@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
