@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
