@@ -11,6 +11,8 @@ struct NearDuplicatesPage: Sendable {
         /// `data:image/jpeg;base64,...`, HTML page only.
         var thumbnail: String
         var hasThumbnail: Bool
+        /// The template puts " · " after every member but the last (Mustache has no last-item test).
+        var isLast: Bool
     }
 
     struct Group: Sendable {
@@ -57,12 +59,13 @@ struct NearDuplicatesPage: Sendable {
             Group(
                 anchor: group.anchor.description, user: group.userName.isEmpty ? "user \(group.userID)" : group.userName,
                 kind: group.kind.rawValue, count: Format.count(group.members.count),
-                members: group.members.map { member in
+                members: group.members.enumerated().map { index, member in
                     Member(
                         assetID: member.assetID.description, filename: member.originalFilename ?? "",
                         distance: String(member.nearest),
                         thumbnail: format.html ? member.thumbnail ?? "" : "",
-                        hasThumbnail: format.html && member.thumbnail != nil)
+                        hasThumbnail: format.html && member.thumbnail != nil,
+                        isLast: index == group.members.count - 1)
                 },
                 review: Self.describe(group))
         }
@@ -75,7 +78,8 @@ struct NearDuplicatesPage: Sendable {
     static func describe(_ group: NearDuplicateSummary.Group) -> String {
         guard let review = group.review else {
             if let stale = group.staleReview {
-                return "not reviewed (a \(stale.decision) decision was taken on \(stale.memberIDs.count) other members)"
+                let members = stale.memberIDs.map(\.description).joined(separator: ", ")
+                return "not reviewed (out of date: \(stale.decision) was decided for assets \(members))"
             }
             return "not reviewed"
         }
