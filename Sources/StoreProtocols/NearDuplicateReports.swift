@@ -80,6 +80,8 @@ public protocol NearDuplicateReviews: StoreSnapshots {
     /// `user`'s when given.
     func forEachFingerprintedAsset(user: UserID?, _ body: (FingerprintedAsset) throws -> Void) throws
     func fingerprintTotals() throws -> FingerprintTotals
+    /// The owner of an asset, or nil when there is no such asset.
+    func owner(of asset: AssetID) throws -> UserID?
     /// The newest review per anchor.
     func latestNearDuplicateReviews() throws -> [AssetID: NearDuplicateReview]
     /// Records a decision on the group `members` (ascending; the first is the anchor), all of

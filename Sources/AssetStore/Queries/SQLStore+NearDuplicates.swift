@@ -68,6 +68,10 @@ extension SQLStore {
         }!
     }
 
+    public func owner(of asset: AssetID) throws -> UserID? {
+        try db.queryFirst("SELECT user_id FROM assets WHERE id = ?", [asset.rawValue], cached: false) { UserID($0.int(0)) }
+    }
+
     public func latestNearDuplicateReviews() throws -> [AssetID: NearDuplicateReview] {
         let reviews = try db.query(
             """
