@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics",
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
