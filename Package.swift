@@ -193,6 +193,8 @@ let package = Package(
                 "HTTPAPI",
                 "Metrics",
                 "MediaFingerprinter",
+                "ImageDecoding",
+                "PerceptualHash",
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
