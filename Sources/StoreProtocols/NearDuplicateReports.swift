@@ -91,3 +91,55 @@ public protocol NearDuplicateReviews: StoreSnapshots {
         user: UserID, members: [AssetID], decision: String, keepAssetID: AssetID?, note: String?, reviewedBy: String
     ) throws -> NearDuplicateReview
 }
+
+/// Why no near-duplicate group could be reviewed for an asset.
+public enum NearDuplicateGroupError: Error, Equatable, CustomStringConvertible {
+    case unknownAsset(AssetID)
+    case noFingerprint(AssetID)
+    case noGroup(AssetID)
+    case notAMember(keep: AssetID, group: [AssetID])
+
+    public var description: String {
+        switch self {
+        case .unknownAsset(let id): "no asset with id \(id)"
+        case .noFingerprint(let id):
+            "asset \(id) has no perceptual fingerprint (not an image or video, undecodable, or not fingerprinted yet: 'assetdedup fingerprints backfill')"
+        case .noGroup(let id): "asset \(id) has no near-duplicates among its owner's assets; there is no group to review"
+        case .notAMember(let keep, let group):
+            "asset \(keep) is not in this group (its members: \(group.map(\.description).joined(separator: ", ")))"
+        }
+    }
+}
+
+extension NearDuplicateReviews {
+    /// The near-duplicate group holding `asset`, worked out as the report does (its owner's
+    /// fingerprints, grouped at the default threshold), and its owner.
+    public func nearDuplicateGroup(of asset: AssetID) throws -> (user: UserID, members: [AssetID]) {
+        guard let user = try owner(of: asset) else { throw NearDuplicateGroupError.unknownAsset(asset) }
+        var members: [NearDuplicateGrouping.Member] = []
+        try forEachFingerprintedAsset(user: user) {
+            members.append(.init(id: $0.assetID.rawValue, fingerprint: $0.fingerprint))
+        }
+        guard members.contains(where: { $0.id == asset.rawValue }) else {
+            throw NearDuplicateGroupError.noFingerprint(asset)
+        }
+        guard let group = NearDuplicateGrouping.groups(members).first(where: { $0.ids.contains(asset.rawValue) }) else {
+            throw NearDuplicateGroupError.noGroup(asset)
+        }
+        return (user, group.ids.map(AssetID.init))
+    }
+
+    /// Records a decision on the group holding `asset` (what `review-similar` and the admin API do).
+    @discardableResult
+    public func reviewNearDuplicates(
+        of asset: AssetID, decision: String, keepAssetID: AssetID?, note: String?, reviewedBy: String
+    ) throws -> NearDuplicateReview {
+        let (user, members) = try nearDuplicateGroup(of: asset)
+        if let keepAssetID, !members.contains(keepAssetID) {
+            throw NearDuplicateGroupError.notAMember(keep: keepAssetID, group: members)
+        }
+        return try recordNearDuplicateReview(
+            user: user, members: members, decision: decision, keepAssetID: keepAssetID, note: note,
+            reviewedBy: reviewedBy)
+    }
+}

@@ -160,4 +160,34 @@ def test_report_groups_per_user_with_thumbnails_and_records_reviews(stack, media
     alone = stack.cli("review-similar", str(unrelated), "--ignore", check=False)
     assert alone.returncode != 0 and "has no near-duplicates" in alone.stderr
     other = stack.cli("review-similar", str(copy), "--keep", str(bobs), check=False)
-    assert other.returncode != 0 and f"asset {bobs} is not in the group" in other.stderr
+    assert other.returncode != 0 and f"asset {bobs} is not in this group" in other.stderr
+
+
+def test_admins_review_a_near_duplicate_group_through_the_api(stack, media):
+    alice, admin = stack.add_user("alice"), stack.add_user("root", admin=True)
+    original = upload(stack, alice, media, "original.jpg")["asset_id"]
+    copy = upload(stack, alice, media, "copy.jpg")["asset_id"]
+    unrelated = upload(stack, alice, media, "unrelated.png", mime="image/png")["asset_id"]
+
+    def review(asset, body, token=admin):
+        return stack.api("POST", f"/api/v1/admin/near-duplicates/{asset}/review", token, json=body)
+
+    def rows():  # a token's last use is recorded on every request
+        return {table: rows for table, rows in stack.dump().items() if table != "api_tokens"}
+
+    before = rows()
+    assert review(copy, {"decision": "ignore"}, token=alice).status_code == 403
+    bad = review(copy, {"decision": "keep"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_review"
+    assert review(999999, {"decision": "ignore"}).json()["error"]["code"] == "not_found"
+    alone = review(unrelated, {"decision": "ignore"})
+    assert alone.status_code == 404 and alone.json()["error"]["code"] == "unknown_group"
+    outside = review(copy, {"decision": "keep", "asset_id": unrelated})
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "asset_not_in_group"
+    assert rows() == before, "nothing is written on an error"
+
+    done = review(copy, {"decision": "keep", "asset_id": original, "note": "the original"})
+    assert done.status_code == 201, done.text
+    recorded = done.json()["review"]
+    assert recorded["anchor_asset_id"] == original and recorded["member_ids"] == [original, copy]
+    assert recorded["keep_asset_id"] == original and recorded["reviewed_by"] == "root"

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AssetDedupCore
 import Foundation
-import PerceptualHash
 import StoreProtocols
 
 /// `assetdedup review-similar ASSET_ID --keep ID | --ignore`: an admin's decision on the
@@ -40,27 +39,14 @@ struct ReviewSimilarCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let store = try options.openMigratedStore()
-            let id = try AssetID(parsing: asset)
-            guard let user = try store.owner(of: id) else { throw CLIError("no asset with id \(id)") }
-            var members: [NearDuplicateGrouping.Member] = []
-            try store.forEachFingerprintedAsset(user: user) {
-                members.append(.init(id: $0.assetID.rawValue, fingerprint: $0.fingerprint))
+            let review: NearDuplicateReview
+            do {
+                review = try store.reviewNearDuplicates(
+                    of: try AssetID(parsing: asset), decision: ignore ? "ignore" : "keep",
+                    keepAssetID: try keep.map { try AssetID(parsing: $0) }, note: note, reviewedBy: reviewer)
+            } catch let error as NearDuplicateGroupError {
+                throw CLIError(error.description)
             }
-            guard members.contains(where: { $0.id == id.rawValue }) else {
-                throw CLIError(
-                    "asset \(id) has no perceptual fingerprint (not an image or video, undecodable, or not fingerprinted yet: 'assetdedup fingerprints backfill')")
-            }
-            guard let group = NearDuplicateGrouping.groups(members).first(where: { $0.ids.contains(id.rawValue) }) else {
-                throw CLIError("asset \(id) has no near-duplicates among its owner's assets; there is no group to review")
-            }
-            let keepID = try keep.map { try AssetID(parsing: $0) }
-            if let keepID, !group.ids.contains(keepID.rawValue) {
-                throw CLIError(
-                    "asset \(keepID) is not in the group of asset \(id) (its members: \(group.ids.map(String.init).joined(separator: ", ")))")
-            }
-            let review = try store.recordNearDuplicateReview(
-                user: user, members: group.ids.map(AssetID.init), decision: ignore ? "ignore" : "keep",
-                keepAssetID: keepID, note: note, reviewedBy: reviewer)
             let what = review.keepAssetID.map { "keep asset \($0)" } ?? review.decision
             print(
                 "review recorded for the group of assets \(review.memberIDs.map(\.description).joined(separator: ", ")): "
