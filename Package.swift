@@ -214,6 +214,8 @@ let package = Package(
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
         // Near-duplicate index query against a popcount scan, for `scripts/bench-phash`.
         .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
+        // Near-duplicate search in SQL against an in-memory scan, for `scripts/bench-similar`.
+        .executableTarget(name: "SimilarBench", dependencies: ["AssetStore", "PostgresBackend", "PerceptualHash"]),
         // The check-by-hash handler timed in process, for `scripts/bench`.
         .executableTarget(
             name: "HandlerBench",
