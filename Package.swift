@@ -78,7 +78,7 @@ let package = Package(
 
         // The store seam: one protocol per consumer's needs, and the rows they exchange.
         // Consumers (HTTPAPI, Delivery, Reports, the commands) depend on this, not on a backend.
-        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore"]),
+        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore", "PerceptualHash"]),
 
         // The SQL store written once over `SQLConnection` (queries, migrations), and SQLite's
         // connection, the embedded default.
@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -192,6 +192,9 @@ let package = Package(
                 "GarbageCollection",
                 "HTTPAPI",
                 "Metrics",
+                "MediaFingerprinter",
+                "ImageDecoding",
+                "PerceptualHash",
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -212,6 +215,8 @@ let package = Package(
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
         // Near-duplicate index query against a popcount scan, for `scripts/bench-phash`.
         .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
+        // Near-duplicate search in SQL against an in-memory scan, for `scripts/bench-similar`.
+        .executableTarget(name: "SimilarBench", dependencies: ["AssetStore", "PostgresBackend", "PerceptualHash"]),
         // MediaFingerprinter timed in process on one file, for `scripts/bench-decode`.
         .executableTarget(name: "MediaFingerprintBench", dependencies: ["MediaFingerprinter", "PerceptualHash"]),
         // The check-by-hash handler timed in process, for `scripts/bench`.
@@ -228,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics",
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -138,7 +138,7 @@ public protocol DuplicateReviews: StoreSnapshots {
 }
 
 /// The nightly reports' aggregate reads.
-public protocol ReportSource: StoreSnapshots {
+public protocol ReportSource: StoreSnapshots, NearDuplicateReviews {
     func storeTotals() throws -> StoreTotals
     func forEachDuplicateMember(_ body: (DuplicateMember) throws -> Void) throws
     func latestDuplicateReviews() throws -> [String: DuplicateReview]
@@ -184,7 +184,7 @@ public protocol SchemaMigrations: AnyObject {
 /// Everything a backend offers: what the executable opens and hands out by protocol.
 public typealias AssetDedupStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore
     & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
-    & BlobCollection
+    & BlobCollection & MediaFingerprints
 
 /// A named lease in the database: one holder at a time across every process and node.
 public struct NamedLease: Equatable, Sendable {
