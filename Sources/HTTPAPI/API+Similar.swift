@@ -1,5 +1,6 @@
 import AssetDedupCore
 import BlobStore
+import Foundation
 import PerceptualHash
 import StoreProtocols
 
@@ -82,11 +83,20 @@ extension API {
     /// Fingerprints a newly stored asset's blob unless the asset has a fingerprint (an exact
     /// duplicate keeps its own). Never fails the upload: a file that does not decode is saved as
     /// kind none with the reason; a blob or store failure is logged and left for
-    /// `fingerprints backfill`.
-    func fingerprintIfMissing(_ asset: AssetID, sha256: SHA256Digest) {
+    /// `fingerprints backfill`. A declared video goes to the background worker (seconds of
+    /// decoding must not hold a request thread), and the request waits for it at most
+    /// `limits.fingerprintWaitSeconds`, not at all with `Prefer: respond-async`.
+    func fingerprintIfMissing(_ asset: AssetID, sha256: SHA256Digest, mimeType: String?, request: HTTPRequest) {
         guard let fingerprinter else { return }
         do {
             guard try store.fingerprint(asset: asset) == nil else { return }
+            if let backgroundFingerprints, mimeType?.hasPrefix("video/") == true {
+                if backgroundFingerprints.enqueue(asset, sha256: sha256), !Self.prefersRespondAsync(request) {
+                    _ = backgroundFingerprints.wait(
+                        for: asset, until: Date().addingTimeInterval(limits.fingerprintWaitSeconds))
+                }
+                return
+            }
             let outcome = try blobs.withLocalFile(sha256) { fingerprinter.fingerprint(fileAt: $0) }
             try store.saveFingerprint(outcome, asset: asset)
         } catch {

@@ -72,7 +72,7 @@ extension API {
             NewAsset(
                 userID: upload.user.userID, sha256: upload.sha256, size: upload.size, mimeType: upload.mimeType,
                 originalFilename: upload.filename, providerID: upload.provider))
-        fingerprintIfMissing(asset.id, sha256: upload.sha256)
+        fingerprintIfMissing(asset.id, sha256: upload.sha256, mimeType: upload.mimeType, request: request)
         return try deliver(asset, to: upload.provider, created: created, request: request)
     }
 

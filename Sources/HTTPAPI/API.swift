@@ -28,6 +28,8 @@ public final class API {
     let bodyFiles: RequestBodyFiles
     /// Computes perceptual fingerprints of new uploads; nil turns that off (stored ones still show).
     let fingerprinter: (any MediaFingerprinting)?
+    /// Where videos are fingerprinted (serve's worker); nil fingerprints them on the request thread.
+    let backgroundFingerprints: BackgroundFingerprints?
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
     /// Token -> user, and the data version it was read at (see `reading`).
@@ -39,9 +41,10 @@ public final class API {
         store: any APIStore, blobs: any BlobStorage, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
         metrics: Metrics = Metrics(routes: API.routeLabels), fingerprinter: (any MediaFingerprinting)? = nil,
-        logger: Logger
+        backgroundFingerprints: BackgroundFingerprints? = nil, logger: Logger
     ) {
         self.fingerprinter = fingerprinter
+        self.backgroundFingerprints = backgroundFingerprints
         self.metrics = metrics
         self.bodyFiles = bodyFiles
         self.store = store

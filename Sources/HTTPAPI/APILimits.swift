@@ -13,6 +13,9 @@ public struct APILimits: Sendable {
     /// A resumable upload's append lock older than this is taken over even if its owner looks
     /// alive (a hung peer, or a process on another host); appends behind nginx end long before.
     public var appendLockStaleSeconds: Double = 3600
+    /// How long an upload of a video waits for its fingerprint from the background worker
+    /// (`serve --fingerprint-wait-seconds`) before answering without it.
+    public var fingerprintWaitSeconds: Double = 10
 
     public init(maxUploadBytes: Int64 = 8 << 30) {
         self.maxUploadBytes = maxUploadBytes

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_until
 
 
 def tool(*args):
@@ -96,6 +96,25 @@ def test_reencoded_video_matches_its_original(stack, media):
     # A still of the same source is an image: never matched with a clip.
     still = upload(stack, token, media, "unrelated.png", mime="image/png")
     assert still["similar"] == []
+
+
+def test_a_video_is_fingerprinted_in_the_background_when_the_client_will_not_wait(stack, media):
+    # Decoding ten frames takes seconds: videos go to serve's fingerprint worker. With
+    # `Prefer: respond-async` the answer comes at once, without the hash; the asset shows it
+    # once the worker is done, and the next upload of a re-encode is matched against it.
+    token = stack.add_user("alice")
+    r = stack.upload(token, media["clip.mp4"], filename="clip.mp4", mime="video/mp4",
+                     headers={"Prefer": "respond-async"})
+    assert r.status_code in (201, 202), r.text
+    clip = r.json()["asset_id"]
+    assert r.json()["perceptual_hash"] is None and r.json()["similar"] == []
+
+    def hashed():
+        return stack.api("GET", f"/api/v1/assets/{clip}", token).json()["perceptual_hash"]
+
+    assert wait_until(hashed, what="the background fingerprint")["kind"] == "video"
+    small = upload(stack, token, media, "clip-small.mkv", mime="video/x-matroska")
+    assert similar_ids(small) == [clip]
 
 
 def test_a_file_that_is_no_picture_still_uploads(stack):

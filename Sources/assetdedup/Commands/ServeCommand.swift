@@ -32,6 +32,8 @@ struct ServeCommand: ParsableCommand {
     var deliveryWorkers: Int = 2
     @Option(help: "How long an upload waits for its delivery before answering 202 queued, in seconds.")
     var deliveryWaitSeconds: Double = 30
+    @Option(help: "How long an upload of a video waits for its fingerprint (made in the background) before answering without it, in seconds.")
+    var fingerprintWaitSeconds: Double = 10
     @Option(help: "Resumable uploads idle longer than this many hours expire and are removed.")
     var uploadExpiryHours: Double = 24
 
@@ -49,6 +51,9 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--delivery-workers must be 1 to 64, got \(deliveryWorkers)")
         }
         if !(0...600).contains(deliveryWaitSeconds) { throw ValidationError("--delivery-wait-seconds must be 0 to 600") }
+        if !(0...120).contains(fingerprintWaitSeconds) {
+            throw ValidationError("--fingerprint-wait-seconds must be 0 to 120")
+        }
         if !(uploadExpiryHours > 0) { throw ValidationError("--upload-expiry-hours must be positive") }
     }
 
@@ -83,12 +88,20 @@ struct ServeCommand: ParsableCommand {
             let limits = {
                 var limits = APILimits(maxUploadBytes: maxUploadBytes)
                 limits.deliveryWaitSeconds = deliveryWaitSeconds
+                limits.fingerprintWaitSeconds = fingerprintWaitSeconds
                 return limits
             }()
             let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
             try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
             let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
             let fingerprinter: (any MediaFingerprinting)? = fingerprints ? MediaFingerprinter() : nil
+            // Videos are fingerprinted one at a time on a thread of their own, off the request threads.
+            let backgroundFingerprints = fingerprinter.map { fingerprinter in
+                let background = BackgroundFingerprints()
+                background.start(fingerprinter: fingerprinter, blobs: blobs, openStore: openStore, logger: logger)
+                return background
+            }
+            defer { backgroundFingerprints?.stop() }
             // nginx deletes its body files itself; only a killed nginx leaves some behind.
             let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
             if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
@@ -114,7 +127,8 @@ struct ServeCommand: ParsableCommand {
                     APIResponder(
                         api: API(
                             store: try openStore(), blobs: blobs, providers: providers, deliveries: hub, limits: limits,
-                            bodyFiles: bodyFiles, metrics: metrics, fingerprinter: fingerprinter, logger: logger))
+                            bodyFiles: bodyFiles, metrics: metrics, fingerprinter: fingerprinter,
+                            backgroundFingerprints: backgroundFingerprints, logger: logger))
                 },
                 log: { logger.notice("\($0)") },
                 // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
