@@ -67,7 +67,9 @@ public enum NearDuplicateGrouping {
                     }
                 }
                 for j in candidates {
-                    if let distance = members[i].fingerprint.matchDistance(to: members[j].fingerprint, threshold: threshold) {
+                    if let distance = members[i].fingerprint.matchDistance(
+                        to: members[j].fingerprint, threshold: threshold)
+                    {
                         link(i, j, distance)
                     }
                 }

@@ -19,7 +19,8 @@ public final class S3StreamingUpload: Sendable {
     /// `sizeHint` (the request's length, when known) grows the part size so a huge body stays
     /// within S3's 10,000 parts.
     public init(client: S3Client, bucket: String, key: String, path: String, sizeHint: Int64?, concurrency: Int = 4) {
-        sender = StreamingPartSender(client: client, bucket: bucket, key: key, path: path, sizeHint: sizeHint, concurrency: concurrency)
+        sender = StreamingPartSender(
+            client: client, bucket: bucket, key: key, path: path, sizeHint: sizeHint, concurrency: concurrency)
     }
 
     deinit { sender.abort() }
@@ -76,7 +77,9 @@ final class StreamingPartSender: @unchecked Sendable {
         guard total > partSize else { return }
         if uploadID == nil {
             condition.unlock()
-            let begun = Result { try client.createMultipartUpload(bucket: bucket, key: key, contentType: nil, checksums: true) }
+            let begun = Result {
+                try client.createMultipartUpload(bucket: bucket, key: key, contentType: nil, checksums: true)
+            }
             condition.lock()
             switch begun {
             case .success(let id): uploadID = id
@@ -165,7 +168,9 @@ final class StreamingPartSender: @unchecked Sendable {
             nextPart += 1
             let plan = S3Client.PartPlan(path: path, size: finalSize ?? Int64.max, partSize: partSize)
             condition.unlock()
-            let sent = Result { try client.uploadPart(bucket: bucket, key: key, uploadID: id, plan: plan, number: number) }
+            let sent = Result {
+                try client.uploadPart(bucket: bucket, key: key, uploadID: id, plan: plan, number: number)
+            }
             condition.lock()
             switch sent {
             case .success(let part): done.append(part)

@@ -104,7 +104,8 @@ public enum NearDuplicateGroupError: Error, Equatable, CustomStringConvertible {
         case .unknownAsset(let id): "no asset with id \(id)"
         case .noFingerprint(let id):
             "asset \(id) has no perceptual fingerprint (not an image or video, undecodable, or not fingerprinted yet: 'assetdedup fingerprints backfill')"
-        case .noGroup(let id): "asset \(id) has no near-duplicates among its owner's assets; there is no group to review"
+        case .noGroup(let id):
+            "asset \(id) has no near-duplicates among its owner's assets; there is no group to review"
         case .notAMember(let keep, let group):
             "asset \(keep) is not in this group (its members: \(group.map(\.description).joined(separator: ", ")))"
         }

@@ -21,7 +21,9 @@ struct S3StreamingUploadTests {
             let count = min(1 << 20, total - written)
             var chunk = [UInt8](repeating: 0, count: count)
             chunk.withUnsafeMutableBytes { raw in
-                for i in stride(from: 0, to: count - 7, by: 8) { raw.storeBytes(of: generator.next(), toByteOffset: i, as: UInt64.self) }
+                for i in stride(from: 0, to: count - 7, by: 8) {
+                    raw.storeBytes(of: generator.next(), toByteOffset: i, as: UInt64.self)
+                }
             }
             try handle.write(contentsOf: chunk)
             hasher.update(data: chunk)
@@ -61,7 +63,8 @@ struct S3StreamingUploadTests {
         try S3TestServer.withBucket { client, bucket in
             let path = NSTemporaryDirectory() + "stream-" + UUID().uuidString
             defer { unlink(path) }
-            let upload = S3StreamingUpload(client: client, bucket: bucket, key: "blobs/small", path: path, sizeHint: nil)
+            let upload = S3StreamingUpload(
+                client: client, bucket: bucket, key: "blobs/small", path: path, sizeHint: nil)
             _ = try Self.grow(path, total: 8 << 20, upload)
             #expect(try upload.complete(size: 8 << 20) == false, "the caller sends it in one PUT")
             #expect(try client.headObject(bucket: bucket, key: "blobs/small") == nil)
@@ -74,7 +77,8 @@ struct S3StreamingUploadTests {
             let path = NSTemporaryDirectory() + "stream-" + UUID().uuidString
             defer { unlink(path) }
             do {
-                let upload = S3StreamingUpload(client: client, bucket: bucket, key: "blobs/cut", path: path, sizeHint: nil)
+                let upload = S3StreamingUpload(
+                    client: client, bucket: bucket, key: "blobs/cut", path: path, sizeHint: nil)
                 _ = try Self.grow(path, total: 20 << 20, upload)
                 // A body cut here, or a digest that did not match: the upload is released.
             }

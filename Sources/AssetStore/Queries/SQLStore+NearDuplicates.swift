@@ -69,7 +69,9 @@ extension SQLStore {
     }
 
     public func owner(of asset: AssetID) throws -> UserID? {
-        try db.queryFirst("SELECT user_id FROM assets WHERE id = ?", [asset.rawValue], cached: false) { UserID($0.int(0)) }
+        try db.queryFirst("SELECT user_id FROM assets WHERE id = ?", [asset.rawValue], cached: false) {
+            UserID($0.int(0))
+        }
     }
 
     public func latestNearDuplicateReviews() throws -> [AssetID: NearDuplicateReview] {

@@ -11,7 +11,8 @@ final class NearDuplicateExport {
         json = try BufferedFile(path: directory + "/near-duplicates.json")
         try csv.write(
             CSV.row([
-                "group_anchor_asset_id", "kind", "members", "user_id", "user", "asset_id", "original_filename", "sha256",
+                "group_anchor_asset_id", "kind", "members", "user_id", "user", "asset_id", "original_filename",
+                "sha256",
                 "size", "nearest_distance", "review_decision", "review_keep_asset_id", "review_note", "reviewed_by",
                 "reviewed_at",
             ]))

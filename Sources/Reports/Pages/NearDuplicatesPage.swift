@@ -57,7 +57,8 @@ struct NearDuplicatesPage: Sendable {
         unreviewedGroups = Format.count(all.groupCount - all.reviewedGroups)
         groups = all.top.prefix(listLimit).map { group in
             Group(
-                anchor: group.anchor.description, user: group.userName.isEmpty ? "user \(group.userID)" : group.userName,
+                anchor: group.anchor.description,
+                user: group.userName.isEmpty ? "user \(group.userID)" : group.userName,
                 kind: group.kind.rawValue, count: Format.count(group.members.count),
                 members: group.members.enumerated().map { index, member in
                     Member(

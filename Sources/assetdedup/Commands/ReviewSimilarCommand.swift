@@ -12,11 +12,13 @@ import StoreProtocols
 struct ReviewSimilarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review-similar",
-        abstract: "Record a decision on the near-duplicate group holding ASSET_ID: keep one asset, or ignore the group.")
+        abstract: "Record a decision on the near-duplicate group holding ASSET_ID: keep one asset, or ignore the group."
+    )
     @OptionGroup var options: StoreOptions
     @Argument(help: "Any asset of the group, as listed on the near-duplicates page.") var asset: String
     @Option(help: "The asset to keep (a member of the group).") var keep: String?
-    @Flag(help: "The assets only look alike (a burst, an edit worth keeping): mark the group reviewed.") var ignore = false
+    @Flag(help: "The assets only look alike (a burst, an edit worth keeping): mark the group reviewed.") var ignore =
+        false
     @Option(help: "A note shown with the decision.") var note: String?
     @Option(help: "Who decided (default: $SUDO_USER or $USER).") var by: String?
 
