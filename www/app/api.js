@@ -124,6 +124,15 @@ export class ApiClient {
     return this.request('POST', `/assets/${encodeURIComponent(assetId)}/providers`, { provider_id: providerId });
   }
 
+  /**
+   * Near-duplicates of content not uploaded yet: `{similar: [{asset_id, distance,
+   * original_filename}], threshold}` for a 16-hex-digit perceptual hash, the user's own assets
+   * only. A server without the endpoint answers 404 (or 501): the caller uploads as before.
+   */
+  similar(perceptualHash) {
+    return this.request('POST', '/assets/similar', { perceptual_hash: perceptualHash });
+  }
+
   // ---- admin: duplicate review (admin tokens only; others get 403 "forbidden") ---------------
 
   /** One page of duplicate groups: `{groups, next_after}`; pass `next_after` as `after`. */
