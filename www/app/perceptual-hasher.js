@@ -5,7 +5,9 @@
 
 /** Computes perceptual hashes of image Files in a worker; `hash(file)` resolves to hex or null. */
 export class PerceptualHasher {
-  constructor() {
+  /** `stripPixels` overrides the worker's strip size (tests). */
+  constructor({ stripPixels = null } = {}) {
+    this.stripPixels = stripPixels;
     this.worker = null;
     this.queue = [];
     this.running = null; // {id, file, resolve}
@@ -30,7 +32,7 @@ export class PerceptualHasher {
       return;
     }
     this.running = this.queue.shift();
-    worker.postMessage({ type: 'phash', id: this.running.id, file: this.running.file });
+    worker.postMessage({ type: 'phash', id: this.running.id, file: this.running.file, stripPixels: this.stripPixels });
   }
 
   start() {

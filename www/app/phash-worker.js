@@ -3,7 +3,7 @@
 // (the server's decoder autorotates too) and no colour-space conversion (a decoder hands the
 // server the file's own values). The pixels are read in strips of rows through a small
 // OffscreenCanvas, so the JS-side memory is one strip, not the whole image.
-// Messages in: {type:'phash', id, file}. Out: {type:'done', id, phash, width, height, exact}
+// Messages in: {type:'phash', id, file, stripPixels} (stripPixels: tests read in smaller strips). Out: {type:'done', id, phash, width, height, exact}
 // or {type:'error', id, message} (the caller treats that as "no hash").
 import { AreaReducer, addPixelRows, hashFromReduced } from './phash.js';
 
@@ -37,12 +37,12 @@ async function decode(file) {
   return { bitmap, exact };
 }
 
-async function phashOf(file) {
+async function phashOf(file, stripPixels = STRIP_PIXELS) {
   const { bitmap, exact } = await decode(file);
   try {
     const { width, height } = bitmap;
     if (width === 0 || height === 0) throw new Error('empty image');
-    const stripRows = Math.max(1, Math.min(height, Math.floor(STRIP_PIXELS / width)));
+    const stripRows = Math.max(1, Math.min(height, Math.floor(stripPixels / width)));
     const canvas = new OffscreenCanvas(width, stripRows);
     const context = canvas.getContext('2d', { willReadFrequently: true, alpha: true });
     const reducer = new AreaReducer(width, height);
@@ -61,9 +61,9 @@ async function phashOf(file) {
 }
 
 self.onmessage = (event) => {
-  const { type, id, file } = event.data;
+  const { type, id, file, stripPixels } = event.data;
   if (type !== 'phash') return;
-  phashOf(file).then(
+  phashOf(file, stripPixels || undefined).then(
     (result) => postMessage({ type: 'done', id, ...result }),
     (error) => postMessage({ type: 'error', id, message: String((error && error.message) || error) }),
   );
