@@ -5,13 +5,15 @@ what is not an image; and the "similar to asset N" question before an upload, ag
 in-process fake API (Skip sends nothing, Upload anyway sends the file, other files go on
 while the question waits, a server without the endpoint means no question)."""
 import os
+import shutil
+import subprocess
 
 import pytest
 
 from browser_support import (add_folder, browser, browser_session, open_app, rows, severe_console_errors,
                              static_site, wait_hashed, wait_until)
 from fake_upload_api import FakeUploadAPI
-from image_files import scaled_rgb, vectors, write_png
+from image_files import hamming, scaled_rgb, vectors, write_png
 
 # The page on a static site, or against the in-process fake API: no app, no store.
 pytestmark = pytest.mark.store_independent
@@ -212,3 +214,37 @@ def test_cancel_while_the_question_waits(browser, static_site, fake, tmp_path):
     row = by_name(browser)["copy.png"]
     assert row["uploadState"] == "cancelled", row
     assert browser.find_elements("css selector", ".similar-skip") == []
+
+
+# ---- distance from the server's decode, without the server ---------------------------------------
+
+@pytest.mark.skipif(not shutil.which("vips"), reason="needs the vips command-line tool")
+def test_browser_hash_is_close_to_a_vips_thumbnail_hash(browser, static_site, tmp_path):
+    """The server hashes what libvips' thumbnail gives (shrink-on-load, short side 256, sRGB:
+    ImageDecoder on the decode branch); the same `vips thumbnail` on the command line, saved as
+    PNG and hashed bit-exactly by the worker, stands in for it here. The browser hashes the file
+    at full size. `PHASH_PRINT_DISTANCES=1` prints the table (docs/DESIGN.md)."""
+    from browser_images import draw_images
+    from test_browser_similar_e2e import MEASURED
+
+    open_app(browser, static_site.base_url)
+    table = []
+    for seed, width, height in MEASURED:
+        specs = [{"seed": seed, "width": width, "height": height, "type": "png"},
+                 {"seed": seed, "width": width, "height": height, "type": "jpeg", "quality": 0.9},
+                 {"seed": seed, "width": width, "height": height, "type": "jpeg", "quality": 0.6}]
+        for spec, data in zip(specs, draw_images(browser, specs)):
+            name = f"p{seed}-{width}x{height}-{spec['type']}{int(spec.get('quality', 1) * 100)}"
+            path = tmp_path / f"{name}.{spec['type']}"
+            path.write_bytes(data)
+            thumb = tmp_path / f"{name}-thumb.png"
+            box = ["256", "--height", "10000000"] if width <= height else ["10000000", "--height", "256"]
+            subprocess.run(["vips", "thumbnail", str(path), str(thumb), *box, "--size", "down"], check=True)
+            browser_hash, server_hash = hash_files_in_page(browser, [path, thumb])
+            table.append((name, browser_hash, server_hash, hamming(browser_hash, server_hash)))
+    if os.environ.get("PHASH_PRINT_DISTANCES") == "1":
+        for row in table:
+            print(*row)
+        distances = [d for *_, d in table]
+        print(f"max {max(distances)} mean {sum(distances) / len(distances):.2f} over {len(distances)} files")
+    assert max(d for *_, d in table) <= 4, table

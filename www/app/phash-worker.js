@@ -1,7 +1,8 @@
 // Web Worker that computes the perceptual hash of one image File at a time (phash.js), off the
 // page's thread. Decoding is the browser's: `createImageBitmap` with EXIF orientation applied
-// (the server's decoder autorotates too) and no colour-space conversion (a decoder hands the
-// server the file's own values). The pixels are read in strips of rows through a small
+// (the server's libvips thumbnail autorotates too) and the browser's default colour handling:
+// an embedded ICC profile is converted to sRGB, as the server's thumbnail does; an untagged
+// file's values are taken as they are on both sides. The pixels are read in strips of rows through a small
 // OffscreenCanvas, so the JS-side memory is one strip, not the whole image.
 // Messages in: {type:'phash', id, file, stripPixels} (stripPixels: tests read in smaller strips). Out: {type:'done', id, phash, width, height, exact}
 // or {type:'error', id, message} (the caller treats that as "no hash").
@@ -19,7 +20,7 @@ export const MAX_EXACT_PIXELS = 50_000_000;
 const STRIP_PIXELS = 4 * 1024 * 1024;
 
 async function decode(file) {
-  const options = { imageOrientation: 'from-image', colorSpaceConversion: 'none', premultiplyAlpha: 'none' };
+  const options = { imageOrientation: 'from-image', colorSpaceConversion: 'default', premultiplyAlpha: 'none' };
   let bitmap = await createImageBitmap(file, options);
   let exact = true;
   const pixels = bitmap.width * bitmap.height;
