@@ -49,3 +49,16 @@ def scaled_rgb(width, height, rgb, factor):
 
 def hamming(a, b):
     return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def with_exif_orientation(jpeg, orientation):
+    """`jpeg` with an EXIF APP1 segment holding only Orientation (1-8), after the JFIF APP0."""
+    import struct as s
+    assert jpeg[:2] == b"\xff\xd8"
+    tiff = b"MM\x00*" + s.pack(">I", 8) + s.pack(">H", 1) + s.pack(">HHIHH", 0x0112, 3, 1, orientation, 0) + s.pack(">I", 0)
+    payload = b"Exif\x00\x00" + tiff
+    app1 = b"\xff\xe1" + s.pack(">H", len(payload) + 2) + payload
+    at = 2
+    if jpeg[2:4] == b"\xff\xe0":  # keep JFIF first
+        at = 4 + s.unpack(">H", jpeg[4:6])[0]
+    return jpeg[:at] + app1 + jpeg[at:]

@@ -248,3 +248,24 @@ def test_browser_hash_is_close_to_a_vips_thumbnail_hash(browser, static_site, tm
         distances = [d for *_, d in table]
         print(f"max {max(distances)} mean {sum(distances) / len(distances):.2f} over {len(distances)} files")
     assert max(d for *_, d in table) <= 4, table
+
+
+@pytest.mark.skipif(not shutil.which("vips"), reason="needs the vips command-line tool")
+def test_exif_orientation_is_applied_like_the_server(browser, static_site, tmp_path):
+    """A JPEG tagged Orientation 6 (show rotated 90° clockwise) hashes as the upright picture:
+    as `vips rot d90` of the untagged file, and as libvips' autorotating thumbnail."""
+    from browser_images import draw_images
+    from image_files import with_exif_orientation
+
+    open_app(browser, static_site.base_url)
+    plain = draw_images(browser, [{"seed": 7, "width": 900, "height": 600, "type": "jpeg", "quality": 0.95}])[0]
+    (tmp_path / "plain.jpg").write_bytes(plain)
+    (tmp_path / "tagged.jpg").write_bytes(with_exif_orientation(plain, 6))
+    subprocess.run(["vips", "rot", str(tmp_path / "plain.jpg"), str(tmp_path / "upright.png"), "d90"], check=True)
+    subprocess.run(["vips", "thumbnail", str(tmp_path / "tagged.jpg"), str(tmp_path / "thumb.png"),
+                    "256", "--height", "10000000", "--size", "down"], check=True)
+    plain_hash, tagged, upright, thumb = hash_files_in_page(
+        browser, [tmp_path / n for n in ["plain.jpg", "tagged.jpg", "upright.png", "thumb.png"]])
+    assert tagged == upright
+    assert hamming(tagged, thumb) <= 4, (tagged, thumb)
+    assert hamming(tagged, plain_hash) >= 16, (tagged, plain_hash)
