@@ -36,21 +36,35 @@ import Testing
     static func images() -> [(name: String, width: Int, height: Int, rgb: [UInt8])] {
         typealias Make = (Int, Int) -> SyntheticImage
         let specs: [(Int, Int, Make, Make, Make)] = [
-            (96, 64, { .texture(seed: 1, width: $0, height: $1) }, { .blobs(seed: 2, width: $0, height: $1) },
-             { .gradient(angle: 30, centre: (0.3, 0.6), width: $0, height: $1) }),
-            (100, 75, { .blobs(seed: 3, width: $0, height: $1) }, { .texture(seed: 4, width: $0, height: $1) },
-             { .blobs(seed: 5, width: $0, height: $1) }),
-            (45, 37, { .texture(seed: 6, width: $0, height: $1) },
-             { .gradient(angle: 120, centre: (0.7, 0.2), width: $0, height: $1) },
-             { .texture(seed: 7, width: $0, height: $1) }),
-            (24, 40, { .blobs(seed: 8, width: $0, height: $1) }, { .blobs(seed: 9, width: $0, height: $1) },
-             { .texture(seed: 10, width: $0, height: $1) }),
-            (200, 13, { .texture(seed: 11, width: $0, height: $1) }, { .texture(seed: 12, width: $0, height: $1) },
-             { .gradient(angle: 200, centre: (0.5, 0.5), width: $0, height: $1) }),
-            (128, 96, { .texture(seed: 13, width: $0, height: $1) }, { .texture(seed: 13, width: $0, height: $1) },
-             { .texture(seed: 13, width: $0, height: $1) }),
-            (257, 31, { .blobs(seed: 14, width: $0, height: $1) }, { .texture(seed: 15, width: $0, height: $1) },
-             { .texture(seed: 16, width: $0, height: $1) }),
+            (
+                96, 64, { .texture(seed: 1, width: $0, height: $1) }, { .blobs(seed: 2, width: $0, height: $1) },
+                { .gradient(angle: 30, centre: (0.3, 0.6), width: $0, height: $1) }
+            ),
+            (
+                100, 75, { .blobs(seed: 3, width: $0, height: $1) }, { .texture(seed: 4, width: $0, height: $1) },
+                { .blobs(seed: 5, width: $0, height: $1) }
+            ),
+            (
+                45, 37, { .texture(seed: 6, width: $0, height: $1) },
+                { .gradient(angle: 120, centre: (0.7, 0.2), width: $0, height: $1) },
+                { .texture(seed: 7, width: $0, height: $1) }
+            ),
+            (
+                24, 40, { .blobs(seed: 8, width: $0, height: $1) }, { .blobs(seed: 9, width: $0, height: $1) },
+                { .texture(seed: 10, width: $0, height: $1) }
+            ),
+            (
+                200, 13, { .texture(seed: 11, width: $0, height: $1) }, { .texture(seed: 12, width: $0, height: $1) },
+                { .gradient(angle: 200, centre: (0.5, 0.5), width: $0, height: $1) }
+            ),
+            (
+                128, 96, { .texture(seed: 13, width: $0, height: $1) }, { .texture(seed: 13, width: $0, height: $1) },
+                { .texture(seed: 13, width: $0, height: $1) }
+            ),
+            (
+                257, 31, { .blobs(seed: 14, width: $0, height: $1) }, { .texture(seed: 15, width: $0, height: $1) },
+                { .texture(seed: 16, width: $0, height: $1) }
+            ),
         ]
         return specs.map { width, height, red, green, blue in
             let channels = [red(width, height), green(width, height), blue(width, height)]
