@@ -53,6 +53,20 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
 
+        // libvips for still images: shrink-on-load, streaming, low memory (what Immich uses via sharp).
+        .systemLibrary(
+            name: "CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+
+        // FFmpeg's demuxers, decoders and scaler for video frames (link list in the module map).
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+
         // libfcgi accept loop on N threads; no domain knowledge.
         .target(name: "FastCGIServer", dependencies: ["CFastCGI"]),
 
@@ -64,7 +78,7 @@ let package = Package(
 
         // The store seam: one protocol per consumer's needs, and the rows they exchange.
         // Consumers (HTTPAPI, Delivery, Reports, the commands) depend on this, not on a backend.
-        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore"]),
+        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore", "PerceptualHash"]),
 
         // The SQL store written once over `SQLConnection` (queries, migrations), and SQLite's
         // connection, the embedded default.
@@ -119,7 +133,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -154,6 +168,12 @@ let package = Package(
         // Near-duplicates, part 1: imagehash's 64-bit DCT pHash over decoded luminance and a
         // multi-index-hashing Hamming index; pure Swift, no I/O, no C (decoders come later).
         .target(name: "PerceptualHash"),
+        // Image files to an 8-bit luminance plane (and report thumbnails); the only importer of CVips.
+        .target(name: "ImageDecoding", dependencies: ["CVips", "PerceptualHash"]),
+        // Video files to gray frames at fixed fractions of the duration; the only importer of CFFmpeg.
+        .target(name: "VideoDecoding", dependencies: ["CFFmpeg"]),
+        // `MediaFingerprinting` over the two decoders: sniffs the bytes, decodes, hashes.
+        .target(name: "MediaFingerprinter", dependencies: ["PerceptualHash", "ImageDecoding", "VideoDecoding"]),
 
         // The one executable: a thin argument-parser tree.
         .executableTarget(
@@ -205,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics",
+                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -229,6 +249,11 @@ let package = Package(
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         // Vectors/phash-vectors.json: the hashes the browser's phash.js must reproduce bit for bit.
         .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash"], exclude: ["Vectors"]),
+        // Real files made by the vips and ffmpeg CLIs at test time (scripts/install-deps).
+        .testTarget(
+            name: "MediaFingerprinterTests",
+            dependencies: ["MediaFingerprinter", "ImageDecoding", "VideoDecoding", "PerceptualHash"]
+        ),
         // AWS's SigV4 test-suite vectors (fixture files, Apache-2.0) and the S3 documentation examples.
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Vectors"]),
         // Runs against a real PostgreSQL cluster (ASSETDEDUP_TEST_PG_URL, see scripts/pg-cluster).

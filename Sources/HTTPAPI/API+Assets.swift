@@ -41,12 +41,14 @@ struct ProviderList: JSONRepresentable {
 }
 
 extension API {
-    /// `GET /assets/{id}`: the caller's own asset with its deliveries; another user's is 404
+    /// `GET /assets/{id}`: the caller's own asset with its deliveries and near-duplicates; another user's is 404
     /// exactly like a missing one.
     func getAsset(id text: String, user: AuthenticatedUser) throws -> HTTPResponse {
         guard let id = try? AssetID(parsing: text) else { throw APIError.assetNotFound }
         guard let asset = try store.asset(id: id, user: user.userID) else { throw APIError.assetNotFound }
-        return .json(AssetView(asset, deliveries: try summaries(of: id)))
+        var view = AssetView(asset, deliveries: try summaries(of: id))
+        view.nearDuplicates = try nearDuplicateFields(id, user: user.userID)
+        return .json(view)
     }
 
     /// `GET /assets?limit&after`: keyset pagination over the caller's assets in id order.

@@ -83,9 +83,9 @@ extension API {
         guard let asset = try store.asset(id: id, user: user) else { throw APIError.assetNotFound }
         metrics.upload(Self.outcome(status))
         let code = created ? 201 : 200
-        return .json(
-            UploadResult(asset: asset, status: status, provider: provider, deliveries: try summaries(of: id)),
-            status: code)
+        var result = UploadResult(asset: asset, status: status, provider: provider, deliveries: try summaries(of: id))
+        result.nearDuplicates = try nearDuplicateFields(id, user: user)
+        return .json(result, status: code)
     }
 
     /// 202 with `status: "queued"`; `Preference-Applied` when the client asked for it.
@@ -93,9 +93,9 @@ extension API {
     {
         guard let asset = try store.asset(id: id, user: user) else { throw APIError.assetNotFound }
         metrics.upload(.queued)
-        var response = HTTPResponse.json(
-            UploadResult(asset: asset, status: .queued, provider: provider, deliveries: try summaries(of: id)),
-            status: 202)
+        var result = UploadResult(asset: asset, status: .queued, provider: provider, deliveries: try summaries(of: id))
+        result.nearDuplicates = try nearDuplicateFields(id, user: user)
+        var response = HTTPResponse.json(result, status: 202)
         if respondAsync { response.headers.append(("Preference-Applied", "respond-async")) }
         return response
     }

@@ -8,7 +8,7 @@ extension API {
         "/health", "/auth/admin", "/auth/user", "/assets/check-by-hash", "/assets/check-by-hash/batch",
         "/assets/check-by-hash-batch", "/assets/upload", "/assets", "/assets/{id}", "/assets/{id}/providers",
         "/uploads", "/uploads/{id}", "/providers", "/metrics", "/admin/duplicates",
-        "/admin/duplicates/{sha256}/review", "other",
+        "/admin/duplicates/{sha256}/review", "/assets/similar", "other",
     ]
 
     /// The index in `routeLabels` of the route `path` takes, as `route` matches it.

@@ -64,7 +64,7 @@ extension API {
     }
 
     /// The shared second half of every upload path (multipart, resumable): the blob is in the
-    /// store; find or create the user's asset row, then put it on the provider through the
+    /// store; find or create the user's asset row, fingerprint it (once), then put it on the provider through the
     /// delivery queue unless it is there (see `deliver`). Answers with the upload JSON: 201
     /// created, 200 reused / added_provider, 202 queued, 502 provider_failed.
     func completeUpload(_ upload: CommittedUpload, request: HTTPRequest) throws -> HTTPResponse {
@@ -72,6 +72,7 @@ extension API {
             NewAsset(
                 userID: upload.user.userID, sha256: upload.sha256, size: upload.size, mimeType: upload.mimeType,
                 originalFilename: upload.filename, providerID: upload.provider))
+        fingerprintIfMissing(asset.id, sha256: upload.sha256)
         return try deliver(asset, to: upload.provider, created: created, request: request)
     }
 

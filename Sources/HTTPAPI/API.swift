@@ -5,6 +5,7 @@ import Delivery
 import Foundation
 import Logging
 import Metrics
+import PerceptualHash
 import Providers
 
 /// The HTTP API of one worker thread: maps request values to response values.
@@ -25,6 +26,8 @@ public final class API {
     let metrics: Metrics
     /// Where nginx buffers upload bodies; the only folder a `REQUEST_BODY_FILE` may name.
     let bodyFiles: RequestBodyFiles
+    /// Computes perceptual fingerprints of new uploads; nil turns that off (stored ones still show).
+    let fingerprinter: (any MediaFingerprinting)?
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
     /// Token -> user, and the data version it was read at (see `reading`).
@@ -35,8 +38,10 @@ public final class API {
     public init(
         store: any APIStore, blobs: any BlobStorage, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
-        metrics: Metrics = Metrics(routes: API.routeLabels), logger: Logger
+        metrics: Metrics = Metrics(routes: API.routeLabels), fingerprinter: (any MediaFingerprinting)? = nil,
+        logger: Logger
     ) {
+        self.fingerprinter = fingerprinter
         self.metrics = metrics
         self.bodyFiles = bodyFiles
         self.store = store
@@ -126,6 +131,8 @@ public final class API {
             return try only("POST") { try legacyCheckBatch(request) }
         case "/assets/upload":
             return try only("POST") { try upload(request, user: authenticate(request)) }
+        case "/assets/similar":
+            return try only("POST") { try similar(request) }
         case "/assets":
             return try only("GET") { try reading(request, input: {}) { user, _ in try listAssets(request, user: user) } }
         case "/uploads":
@@ -353,4 +360,4 @@ public final class API {
 
 /// What the API needs of the store: one connection per FastCGI thread.
 public typealias APIStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
-    & SchemaMigrations & BlobCollection
+    & SchemaMigrations & BlobCollection & MediaFingerprints

@@ -19,6 +19,7 @@ public enum PostgresMigrations {
         uploadSessions,
         leases,
         blobGCMarks,
+        mediaFingerprints,
     ]
 
     static let now = PostgresConnection.dialect.now
@@ -332,6 +333,50 @@ public enum PostgresMigrations {
         ],
         down: [.sql("DROP INDEX idx_upload_sessions_sha256; DROP TABLE blob_gc_marks;")],
         isAlreadyApplied: { db in try db.tableExists("blob_gc_marks") }
+    )
+
+    // MARK: 12. media fingerprints
+
+    /// Perceptual fingerprints and their 16-bit substrings (see `MigrationPlan.mediaFingerprints`).
+    /// Frames and substrings are `INTEGER` (a smaller index); each index carries the hash, the
+    /// asset and the frame (`INCLUDE`) so a lookup can be answered from the index alone.
+    static let mediaFingerprints = Migration<PostgresConnection>(
+        version: 12, name: "media_fingerprints",
+        up: [
+            .sql(
+                """
+                CREATE TABLE asset_fingerprints (
+                    asset_id BIGINT PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,
+                    user_id BIGINT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('image', 'video', 'none')),
+                    reason TEXT,
+                    duration_seconds DOUBLE PRECISION,
+                    computed_at TEXT NOT NULL
+                );
+                CREATE TABLE asset_fingerprint_hashes (
+                    asset_id BIGINT NOT NULL REFERENCES asset_fingerprints(asset_id) ON DELETE CASCADE,
+                    frame INTEGER NOT NULL,
+                    user_id BIGINT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('image', 'video')),
+                    hash BIGINT NOT NULL,
+                    s0 INTEGER NOT NULL,
+                    s1 INTEGER NOT NULL,
+                    s2 INTEGER NOT NULL,
+                    s3 INTEGER NOT NULL,
+                    PRIMARY KEY (asset_id, frame)
+                );
+                CREATE INDEX idx_fingerprint_hashes_s0 ON asset_fingerprint_hashes(user_id, kind, s0)
+                    INCLUDE (hash, asset_id, frame);
+                CREATE INDEX idx_fingerprint_hashes_s1 ON asset_fingerprint_hashes(user_id, kind, s1)
+                    INCLUDE (hash, asset_id, frame);
+                CREATE INDEX idx_fingerprint_hashes_s2 ON asset_fingerprint_hashes(user_id, kind, s2)
+                    INCLUDE (hash, asset_id, frame);
+                CREATE INDEX idx_fingerprint_hashes_s3 ON asset_fingerprint_hashes(user_id, kind, s3)
+                    INCLUDE (hash, asset_id, frame);
+                """)
+        ],
+        down: [.sql("DROP TABLE asset_fingerprint_hashes; DROP TABLE asset_fingerprints;")],
+        isAlreadyApplied: { db in try db.tableExists("asset_fingerprints") }
     )
 }
 

@@ -184,7 +184,7 @@ public protocol SchemaMigrations: AnyObject {
 /// Everything a backend offers: what the executable opens and hands out by protocol.
 public typealias AssetDedupStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore
     & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
-    & BlobCollection
+    & BlobCollection & MediaFingerprints
 
 /// A named lease in the database: one holder at a time across every process and node.
 public struct NamedLease: Equatable, Sendable {

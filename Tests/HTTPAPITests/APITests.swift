@@ -21,7 +21,7 @@ final class APIHarness {
 
     init(
         limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub(),
-        busyTimeoutMilliseconds: Int32 = 5_000
+        busyTimeoutMilliseconds: Int32 = 5_000, fingerprinter: (any MediaFingerprinting)? = nil
     ) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -33,7 +33,8 @@ final class APIHarness {
         try FileManager.default.createDirectory(atPath: dir + "/bodies", withIntermediateDirectories: true)
         api = API(
             store: store, blobs: blobs, providers: .defaults(dataDirectory: dir + "/data"), deliveries: deliveries,
-            limits: limits, bodyFiles: RequestBodyFiles(directory: dir + "/bodies"), logger: Logger(label: "test"))
+            limits: limits, bodyFiles: RequestBodyFiles(directory: dir + "/bodies"), fingerprinter: fingerprinter,
+            logger: Logger(label: "test"))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }

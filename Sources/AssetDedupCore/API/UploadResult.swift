@@ -49,15 +49,19 @@ public struct UploadResult: JSONRepresentable, Sendable, Equatable {
     public let note: String
     /// The asset's deliveries by provider id (what `GET /assets/{id}` shows too).
     public let deliveries: [String: DeliverySummary]
+    /// `perceptual_hash` and `similar`; nil leaves both keys out.
+    public var nearDuplicates: NearDuplicateFields?
 
     public var json: JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("asset_id", .int(assetID)), ("sha256", .string(sha256)), ("size", .int(size)),
             ("status", .string(status.rawValue)), ("provider_id", .string(providerID)),
             ("provider_asset_id", .string(providerAssetID)), ("uploaded_to_providers", .strings(uploadedToProviders)),
             ("media_type", .string(mediaType)), ("external_url", .string(externalURL)), ("note", .string(note)),
             ("deliveries", DeliverySummary.map(deliveries)),
-        ])
+        ]
+        if let nearDuplicates { fields += nearDuplicates.fields }
+        return .object(fields)
     }
 
     public init(
@@ -107,6 +111,8 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
     public let providers: [String: String]
     /// Deliveries by provider id; nil leaves the key out (the list endpoint).
     public let deliveries: [String: DeliverySummary]?
+    /// `perceptual_hash` and `similar`; nil leaves both keys out (the list endpoint).
+    public var nearDuplicates: NearDuplicateFields?
 
     public var json: JSONValue {
         var fields: [(String, JSONValue)] = [
@@ -117,6 +123,7 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
             ("providers", .object(providers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
         ]
         if let deliveries { fields.append(("deliveries", DeliverySummary.map(deliveries))) }
+        if let nearDuplicates { fields += nearDuplicates.fields }
         return .object(fields)
     }
 
@@ -133,4 +140,18 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
         self.providers = Dictionary(uniqueKeysWithValues: asset.uploads.map { ($0.key.rawValue, $0.value) })
         self.deliveries = deliveries
     }
+}
+
+/// An asset's `perceptual_hash` (null until computed) and `similar` list, already as JSON: the
+/// hash types live in `PerceptualHash`, which the core does not depend on.
+public struct NearDuplicateFields: Sendable, Equatable {
+    public let perceptualHash: JSONValue
+    public let similar: JSONValue
+
+    public init(perceptualHash: JSONValue, similar: JSONValue) {
+        self.perceptualHash = perceptualHash
+        self.similar = similar
+    }
+
+    var fields: [(String, JSONValue)] { [("perceptual_hash", perceptualHash), ("similar", similar)] }
 }

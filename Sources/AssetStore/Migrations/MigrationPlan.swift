@@ -16,6 +16,7 @@ public enum MigrationPlan {
         uploadSessions,
         leases,
         blobGCMarks,
+        mediaFingerprints,
     ]
 
     /// The newest version this binary knows.
@@ -384,5 +385,48 @@ public enum MigrationPlan {
         ],
         down: [.sql("DROP INDEX idx_upload_sessions_sha256; DROP TABLE blob_gc_marks;")],
         isAlreadyApplied: { db in try db.tableExists("blob_gc_marks") }
+    )
+
+    // MARK: 12. media fingerprints
+
+    /// Perceptual fingerprints (issue 14): one row per fingerprinted asset (its kind, or 'none'
+    /// and why), and one row per 64-bit hash (an image's, or each video frame's) with the hash cut
+    /// into four 16-bit substrings, each indexed after (user_id, kind). A search within distance
+    /// d looks up, per substring, the values within d / 4 bits of the query's (multi-index
+    /// hashing): a few hundred index seeks in the user's own rows. The hash is in each index so
+    /// the lookup never reads the table.
+    static let mediaFingerprints = Migration<Database>(
+        version: 12, name: "media_fingerprints",
+        up: [
+            .sql(
+                """
+                CREATE TABLE asset_fingerprints (
+                    asset_id INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,
+                    user_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('image', 'video', 'none')),
+                    reason TEXT,
+                    duration_seconds REAL,
+                    computed_at TEXT NOT NULL
+                );
+                CREATE TABLE asset_fingerprint_hashes (
+                    asset_id INTEGER NOT NULL REFERENCES asset_fingerprints(asset_id) ON DELETE CASCADE,
+                    frame INTEGER NOT NULL,
+                    user_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('image', 'video')),
+                    hash INTEGER NOT NULL,
+                    s0 INTEGER NOT NULL,
+                    s1 INTEGER NOT NULL,
+                    s2 INTEGER NOT NULL,
+                    s3 INTEGER NOT NULL,
+                    PRIMARY KEY (asset_id, frame)
+                ) WITHOUT ROWID;
+                CREATE INDEX idx_fingerprint_hashes_s0 ON asset_fingerprint_hashes(user_id, kind, s0, hash);
+                CREATE INDEX idx_fingerprint_hashes_s1 ON asset_fingerprint_hashes(user_id, kind, s1, hash);
+                CREATE INDEX idx_fingerprint_hashes_s2 ON asset_fingerprint_hashes(user_id, kind, s2, hash);
+                CREATE INDEX idx_fingerprint_hashes_s3 ON asset_fingerprint_hashes(user_id, kind, s3, hash);
+                """)
+        ],
+        down: [.sql("DROP TABLE asset_fingerprint_hashes; DROP TABLE asset_fingerprints;")],
+        isAlreadyApplied: { db in try db.tableExists("asset_fingerprints") }
     )
 }

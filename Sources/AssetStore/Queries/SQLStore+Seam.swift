@@ -2,7 +2,7 @@ import StoreProtocols
 
 /// The generic SQL store is every consumer's protocol at once (see StoreProtocols/Store.swift).
 extension SQLStore: AssetCatalog, UserDirectory, DeliveryQueue, UploadSessionStore, DuplicateReviews, ReportSource,
-    ProviderCoverage, BackfillStore, SchemaMigrations
+    ProviderCoverage, BackfillStore, SchemaMigrations, MediaFingerprints
 {
     public func readSnapshot<T>(_ body: () throws -> T) throws -> T { try db.readTransaction(body) }
     public var changeCounter: UInt64? { db.dataVersion }
