@@ -269,3 +269,20 @@ def test_exif_orientation_is_applied_like_the_server(browser, static_site, tmp_p
     assert tagged == upright
     assert hamming(tagged, thumb) <= 4, (tagged, thumb)
     assert hamming(tagged, plain_hash) >= 16, (tagged, plain_hash)
+
+
+def test_a_skip_stands_for_the_next_run(browser, static_site, fake, tmp_path):
+    folder, phash = similar_folder(tmp_path)
+    fake.similar = lambda h: [{"asset_id": 7, "distance": 3, "original_filename": "a.jpg"}]
+    sign_in(browser, static_site.base_url)
+    add_folder(browser, folder)
+    wait_hashed(browser, 2)
+    start_upload(browser)
+    wait_question(browser)
+    browser.find_element("css selector", "tr[data-path$='/copy.png'] .similar-skip").click()
+    assert "1 skipped as similar" in summary(browser)
+    start_upload(browser)
+    line = summary(browser)
+    assert "1 skipped as similar" in line, line
+    assert len(fake.similar_queries) == 1
+    assert len(fake.log("POST", "/api/v1/assets/upload")) == 1

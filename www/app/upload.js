@@ -258,6 +258,11 @@ async function nearDuplicateGate(entry, context) {
   const { api, phasher, changed, signal, stop } = context;
   if (!phasher || entry.kind !== 'image' || entry.assetId != null || entry.similarChoice === 'upload') return true;
   if (stop.aborted) return false;
+  if (entry.similarChoice === 'skip') {
+    // Answered in an earlier run of this page: a choice stands until the folder is added again.
+    settle(entry, 'skipped-similar', `not uploaded: ${similarMessage(entry.similar)}`, changed);
+    return false;
+  }
   if (entry.phash === undefined) {
     entry.uploadMessage = 'waiting to upload (looking for similar images)';
     changed(entry);
@@ -293,12 +298,16 @@ async function nearDuplicateGate(entry, context) {
   const choice = await chosen;
   entry.choose = null;
   if (choice === 'upload') {
-    entry.similarChoice = 'upload'; // a retry in this page does not ask again
+    entry.similarChoice = 'upload'; // a later run in this page does not ask again
     settle(entry, 'queued', 'waiting to upload (chosen despite similar images)', changed);
     return !signal.aborted;
   }
-  if (choice === 'skip') settle(entry, 'skipped-similar', `not uploaded: ${similarMessage(similar)}`, changed);
-  else settle(entry, 'cancelled', 'cancelled', changed);
+  if (choice === 'skip') {
+    entry.similarChoice = 'skip';
+    settle(entry, 'skipped-similar', `not uploaded: ${similarMessage(similar)}`, changed);
+  } else {
+    settle(entry, 'cancelled', 'cancelled', changed);
+  }
   return false;
 }
 
