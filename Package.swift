@@ -192,6 +192,7 @@ let package = Package(
                 "GarbageCollection",
                 "HTTPAPI",
                 "Metrics",
+                "MediaFingerprinter",
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

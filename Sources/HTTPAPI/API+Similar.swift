@@ -13,8 +13,15 @@ struct SimilarRequest: JSONReadable {
 
     init(json: JSONValue) throws {
         let fields = try JSONFields(json)
-        let hash = try fields.optionalString("perceptual_hash")
-        let frames = Self.has("frames", in: json) ? try fields.array("frames") : nil
+        guard case .object(let members) = json else { throw JSONShapeError.wrongType(path: "") }
+        // Present means present: a null here is refused (the document says string, array, integer).
+        func member(_ name: String) throws -> JSONValue? {
+            guard let value = members.last(where: { $0.0 == name })?.1 else { return nil }
+            if value == .null { throw APIError.badRequest("invalid_field", "'\(name)' must not be null") }
+            return value
+        }
+        let hash = try member("perceptual_hash").map { _ in try fields.string("perceptual_hash") }
+        let frames = try member("frames").map { _ in try fields.array("frames") }
         switch (hash, frames) {
         case (let text?, nil):
             fingerprint = .image(try Self.hash(text, field: "perceptual_hash"))
@@ -36,22 +43,16 @@ struct SimilarRequest: JSONReadable {
         case (.some, .some):
             throw APIError.badRequest("invalid_field", "give 'perceptual_hash' or 'frames', not both")
         }
-        let distance: Int64?
-        do {
-            distance = try fields.optionalInt("max_distance")
-        } catch {
+        let range = 0...Self.maxDistance
+        switch try member("max_distance") {
+        case nil: threshold = PerceptualHash64.defaultThreshold
+        case .int(let n) where range.contains(Int(clamping: n)): threshold = Int(n)
+        // 5.0 is an integer to JSON Schema.
+        case .double(let d) where d.rounded() == d && Double(range.lowerBound)...Double(range.upperBound) ~= d:
+            threshold = Int(d)
+        default:
             throw APIError.badRequest("invalid_max_distance", "max_distance must be an integer from 0 to \(Self.maxDistance)")
         }
-        if let distance, !(0...Int64(Self.maxDistance)).contains(distance) {
-            throw APIError.badRequest(
-                "invalid_max_distance", "max_distance must be an integer from 0 to \(Self.maxDistance), got \(distance)")
-        }
-        threshold = distance.map(Int.init) ?? PerceptualHash64.defaultThreshold
-    }
-
-    private static func has(_ name: String, in json: JSONValue) -> Bool {
-        guard case .object(let members) = json, let value = members.last(where: { $0.0 == name })?.1 else { return false }
-        return value != .null
     }
 
     private static func hash(_ text: String, field: String) throws -> PerceptualHash64 {

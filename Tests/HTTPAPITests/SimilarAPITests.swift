@@ -106,7 +106,7 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(status == 200)
         #expect(answer["threshold"] as? Int == 10)
         #expect(similar(answer).map { $0["asset_id"] as? Int } == [first["asset_id"] as? Int])
-        let (_, strict) = h.send("POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(nearCopy)","max_distance":2}"#)
+        let (_, strict) = h.send("POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(nearCopy)","max_distance":2.0}"#)
         #expect(similar(strict).isEmpty && strict["threshold"] as? Int == 2)
         let (_, none) = h.send("POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(unrelated)"}"#)
         #expect(similar(none).isEmpty)
@@ -123,6 +123,8 @@ final class TextFingerprinter: MediaFingerprinting {
             (#"{"perceptual_hash":"0123456789abcdef","frames":[]}"#, "invalid_field"),
             (#"{"perceptual_hash":"0123456789abcdef","max_distance":17}"#, "invalid_max_distance"),
             (#"{"perceptual_hash":"0123456789abcdef","max_distance":"ten"}"#, "invalid_max_distance"),
+            (#"{"perceptual_hash":"0123456789abcdef","max_distance":null}"#, "invalid_field"),
+            (#"{"perceptual_hash":"0123456789abcdef","max_distance":2.5}"#, "invalid_max_distance"),
             ("[1", "invalid_json"),
         ]
         for (json, code) in cases {

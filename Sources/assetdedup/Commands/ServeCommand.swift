@@ -6,6 +6,7 @@ import FastCGIServer
 import Foundation
 import HTTPAPI
 import Logging
+import MediaFingerprinter
 import Metrics
 import Providers
 
@@ -20,6 +21,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Worker threads (each with its own database connection).") var threads: Int =
         max(8, ProcessInfo.processInfo.activeProcessorCount * 4)
     @Option(help: "Data folder holding blobs/ and tmp/.") var data: String = "var"
+    @Flag(inversion: .prefixedNo, help: "Compute perceptual fingerprints of uploads (near-duplicates).")
+    var fingerprints = true
     @Option(help: "Provider config file (JSON); default: two directory providers under <data>/providers.")
     var config: String?
     @Option(help: "Largest upload body accepted, in bytes.") var maxUploadBytes: Int64 = 8 << 30
@@ -85,6 +88,7 @@ struct ServeCommand: ParsableCommand {
             let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
             try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
             let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
+            let fingerprinter: (any MediaFingerprinting)? = fingerprints ? MediaFingerprinter() : nil
             // nginx deletes its body files itself; only a killed nginx leaves some behind.
             let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
             if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
@@ -110,7 +114,7 @@ struct ServeCommand: ParsableCommand {
                     APIResponder(
                         api: API(
                             store: try openStore(), blobs: blobs, providers: providers, deliveries: hub, limits: limits,
-                            bodyFiles: bodyFiles, metrics: metrics, logger: logger))
+                            bodyFiles: bodyFiles, metrics: metrics, fingerprinter: fingerprinter, logger: logger))
                 },
                 log: { logger.notice("\($0)") },
                 // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
