@@ -206,12 +206,15 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "HTTPAPI",
+                "ImageDecoding", "VideoDecoding", "MediaFingerprinter", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
         // Near-duplicate index query against a popcount scan, for `scripts/bench-phash`.
         .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
+        // MediaFingerprinter timed in process on one file, for `scripts/bench-decode`.
+        .executableTarget(name: "MediaFingerprintBench", dependencies: ["MediaFingerprinter", "PerceptualHash"]),
         // The check-by-hash handler timed in process, for `scripts/bench`.
         .executableTarget(
             name: "HandlerBench",
@@ -222,7 +225,7 @@ let package = Package(
         ),
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "MediaFingerprinter", "PerceptualHash"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

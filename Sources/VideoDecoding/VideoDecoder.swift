@@ -1,5 +1,9 @@
 import CFFmpeg
 
+/// FFmpeg logs every damaged packet of a hostile upload to stderr; failures come back as codes.
+/// Set once for the process (a global's initialiser runs exactly once).
+private let quietLogging: Void = av_log_set_level(AV_LOG_QUIET)
+
 /// Takes gray frames at fractions of a video's duration with FFmpeg (libavformat, libavcodec,
 /// libswscale), within limits on duration, frame size, probing and wall time.
 ///
@@ -51,6 +55,7 @@ public struct VideoDecoder: Sendable {
     /// before it and decoding forward (what `ffmpeg -ss T -i FILE` does), so a re-encode with
     /// other keyframes still yields the same moments.
     public func frames(fileAt path: String, at fractions: [Double]) throws(VideoDecodingError) -> VideoSample {
+        _ = quietLogging
         let deadline = av_gettime_relative() + Int64(limits.timeLimitSeconds * 1_000_000)
         let input = try FormatInput(
             path: path, formats: Self.containers, probeBytes: Int64(limits.probeBytes),
@@ -110,9 +115,22 @@ public struct VideoDecoder: Sendable {
                     "seeking to \(fraction * duration) s: \(ffmpegMessage(seek))")
             }
             avcodec_flush_buffers(decoder.context)
-            try decodeFrame(
+            var found = try decodeFrame(
                 at: target, format: format, streamIndex: index, decoder: decoder.context, buffers: buffers,
                 deadline: deadline)
+            if !found {
+                // The seek landed past the last keyframe before the target (byte-based seeking in
+                // MPEG-TS, short clips): decode from the first byte instead.
+                let rewind = av_seek_frame(format, -1, 0, AVSEEK_FLAG_BYTE)
+                guard rewind >= 0 || avformat_seek_file(format, index, Int64.min, Int64.min, start, 0) >= 0 else {
+                    throw VideoDecodingError(.corrupt, "no frame near \(fraction * duration) s and cannot rewind")
+                }
+                avcodec_flush_buffers(decoder.context)
+                found = try decodeFrame(
+                    at: target, format: format, streamIndex: index, decoder: decoder.context, buffers: buffers,
+                    deadline: deadline)
+            }
+            guard found else { throw VideoDecodingError(.corrupt, "no frame decoded near \(fraction * duration) s") }
             frames.append(try scaler.scale(buffers.kept, side: limits.frameSide))
             av_frame_unref(buffers.kept)
         }
@@ -134,11 +152,12 @@ public struct VideoDecoder: Sendable {
     }
 
     /// Leaves in `buffers.kept` the first frame whose timestamp is at or after `target` (or
-    /// the last one decoded, at the end of the stream or after `maxFramesPerSeek`).
+    /// the last one decoded, at the end of the stream or after `maxFramesPerSeek`); false when
+    /// the stream ended before any frame.
     private func decodeFrame(
         at target: Int64, format: UnsafeMutablePointer<AVFormatContext>, streamIndex: Int32,
         decoder: UnsafeMutablePointer<AVCodecContext>, buffers: DecodeBuffers, deadline: Int64
-    ) throws(VideoDecodingError) {
+    ) throws(VideoDecodingError) -> Bool {
         let packet = buffers.packet
         let frame = buffers.received
         var decoded = 0
@@ -155,8 +174,7 @@ public struct VideoDecoder: Sendable {
                 let received = avcodec_receive_frame(decoder, frame)
                 if received == ADSHIM_AVERROR_EAGAIN { break }
                 if received == ADSHIM_AVERROR_EOF {
-                    guard haveFrame else { throw VideoDecodingError(.corrupt, "no frame decoded before the end") }
-                    return
+                    return haveFrame
                 }
                 guard received >= 0 else { throw VideoDecodingError(.corrupt, "decoding: \(ffmpegMessage(received))") }
                 av_frame_unref(buffers.kept)
@@ -169,11 +187,10 @@ public struct VideoDecoder: Sendable {
                 fruitless = 0
                 haveFrame = true
                 let pts = f.best_effort_timestamp
-                if pts == ADSHIM_AV_NOPTS_VALUE || pts >= target || decoded >= limits.maxFramesPerSeek { return }
+                if pts == ADSHIM_AV_NOPTS_VALUE || pts >= target || decoded >= limits.maxFramesPerSeek { return true }
             }
             if draining {
-                guard haveFrame else { throw VideoDecodingError(.corrupt, "no frame decoded before the end") }
-                return
+                return haveFrame
             }
             let read = av_read_frame(format, packet)
             if read == ADSHIM_AVERROR_EOF || (read < 0 && read != ADSHIM_AVERROR_EXIT && haveFrame) {
