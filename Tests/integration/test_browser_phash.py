@@ -30,7 +30,7 @@ def run_async(driver, body, *args):
     return result
 
 
-def hash_files_in_page(driver, paths, strip_pixels=None):
+def hash_files_in_page(driver, paths, strip_pixels=None, max_exact_pixels=None):
     """Hashes files with the page's PerceptualHasher (the worker: decode, strips, hash)."""
     driver.execute_script("""
         const input = document.createElement('input');
@@ -39,13 +39,13 @@ def hash_files_in_page(driver, paths, strip_pixels=None):
     driver.find_element("id", "phash-files").send_keys("\n".join(str(p) for p in paths))
     return run_async(driver, """
         const { PerceptualHasher } = await import('./perceptual-hasher.js');
-        const hasher = new PerceptualHasher({ stripPixels: arguments[0] });
+        const hasher = new PerceptualHasher({ stripPixels: arguments[0], maxExactPixels: arguments[1] });
         const input = document.getElementById('phash-files');
         const out = [];
         for (const file of input.files) out.push(await hasher.hash(file));
         hasher.terminate();
         input.remove();
-        return out;""", strip_pixels)
+        return out;""", strip_pixels, max_exact_pixels)
 
 
 def test_js_hash_equals_the_server_vectors(browser, static_site):
@@ -286,3 +286,17 @@ def test_a_skip_stands_for_the_next_run(browser, static_site, fake, tmp_path):
     assert "1 skipped as similar" in line, line
     assert len(fake.similar_queries) == 1
     assert len(fake.log("POST", "/api/v1/assets/upload")) == 1
+
+
+def test_images_over_the_pixel_cap_are_scaled_first_and_stay_close(browser, static_site, tmp_path):
+    """Above the cap (50 MP; lowered here) the browser scales the bitmap down before reading it:
+    not the server's area average, but close to it."""
+    from browser_images import draw_images
+
+    open_app(browser, static_site.base_url)
+    data = draw_images(browser, [{"seed": 11, "width": 2000, "height": 1500, "type": "jpeg", "quality": 0.9}])[0]
+    path = tmp_path / "big.jpg"
+    path.write_bytes(data)
+    exact = hash_files_in_page(browser, [path])[0]
+    scaled = hash_files_in_page(browser, [path], max_exact_pixels=2000 * 1500 // 9)[0]
+    assert hamming(exact, scaled) <= 4, (exact, scaled)

@@ -5,9 +5,10 @@
 
 /** Computes perceptual hashes of image Files in a worker; `hash(file)` resolves to hex or null. */
 export class PerceptualHasher {
-  /** `stripPixels` overrides the worker's strip size (tests). */
-  constructor({ stripPixels = null } = {}) {
+  /** `stripPixels` and `maxExactPixels` override the worker's limits (tests). */
+  constructor({ stripPixels = null, maxExactPixels = null } = {}) {
     this.stripPixels = stripPixels;
+    this.maxExactPixels = maxExactPixels;
     this.worker = null;
     this.queue = [];
     this.running = null; // {id, file, resolve}
@@ -32,7 +33,7 @@ export class PerceptualHasher {
       return;
     }
     this.running = this.queue.shift();
-    worker.postMessage({ type: 'phash', id: this.running.id, file: this.running.file, stripPixels: this.stripPixels });
+    worker.postMessage({ type: 'phash', id: this.running.id, file: this.running.file, stripPixels: this.stripPixels, maxExactPixels: this.maxExactPixels });
   }
 
   start() {

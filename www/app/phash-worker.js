@@ -4,7 +4,8 @@
 // an embedded ICC profile is converted to sRGB, as the server's thumbnail does; an untagged
 // file's values are taken as they are on both sides. The pixels are read in strips of rows through a small
 // OffscreenCanvas, so the JS-side memory is one strip, not the whole image.
-// Messages in: {type:'phash', id, file, stripPixels} (stripPixels: tests read in smaller strips). Out: {type:'done', id, phash, width, height, exact}
+// Messages in: {type:'phash', id, file, stripPixels, maxExactPixels} (both optional: tests lower
+// them to read in small strips and to take the downscaling path on small images). Out: {type:'done', id, phash, width, height, exact}
 // or {type:'error', id, message} (the caller treats that as "no hash").
 import { AreaReducer, addPixelRows, hashFromReduced } from './phash.js';
 
@@ -19,13 +20,13 @@ export const MAX_EXACT_PIXELS = 50_000_000;
 /** Pixels read per getImageData call: one strip of rows (16 MiB of RGBA at most). */
 const STRIP_PIXELS = 4 * 1024 * 1024;
 
-async function decode(file) {
+async function decode(file, maxExactPixels) {
   const options = { imageOrientation: 'from-image', colorSpaceConversion: 'default', premultiplyAlpha: 'none' };
   let bitmap = await createImageBitmap(file, options);
   let exact = true;
   const pixels = bitmap.width * bitmap.height;
-  if (pixels > MAX_EXACT_PIXELS) {
-    const scale = Math.sqrt(MAX_EXACT_PIXELS / pixels);
+  if (pixels > maxExactPixels) {
+    const scale = Math.sqrt(maxExactPixels / pixels);
     const resized = await createImageBitmap(bitmap, {
       resizeWidth: Math.max(1, Math.floor(bitmap.width * scale)),
       resizeHeight: Math.max(1, Math.floor(bitmap.height * scale)),
@@ -38,8 +39,8 @@ async function decode(file) {
   return { bitmap, exact };
 }
 
-async function phashOf(file, stripPixels = STRIP_PIXELS) {
-  const { bitmap, exact } = await decode(file);
+async function phashOf(file, stripPixels = STRIP_PIXELS, maxExactPixels = MAX_EXACT_PIXELS) {
+  const { bitmap, exact } = await decode(file, maxExactPixels);
   try {
     const { width, height } = bitmap;
     if (width === 0 || height === 0) throw new Error('empty image');
@@ -62,9 +63,9 @@ async function phashOf(file, stripPixels = STRIP_PIXELS) {
 }
 
 self.onmessage = (event) => {
-  const { type, id, file, stripPixels } = event.data;
+  const { type, id, file, stripPixels, maxExactPixels } = event.data;
   if (type !== 'phash') return;
-  phashOf(file, stripPixels || undefined).then(
+  phashOf(file, stripPixels || undefined, maxExactPixels || undefined).then(
     (result) => postMessage({ type: 'done', id, ...result }),
     (error) => postMessage({ type: 'error', id, message: String((error && error.message) || error) }),
   );
