@@ -172,16 +172,3 @@ export function addPixelRows(reducer, data, width, rows, bytesPerPixel = 4) {
     reducer.addRow((x) => lum[x]);
   }
 }
-
-/** Hamming distance between two 16-hex-digit hashes. */
-export function hammingDistance(a, b) {
-  let bits = 0;
-  for (let i = 0; i < 16; i += 4) {
-    let x = (parseInt(a.slice(i, i + 4), 16) ^ parseInt(b.slice(i, i + 4), 16)) >>> 0;
-    while (x) {
-      bits += x & 1;
-      x >>>= 1;
-    }
-  }
-  return bits;
-}
