@@ -38,6 +38,7 @@ class FakeUploadAPI:
         # perceptual hash returning the `similar` list, or an int status to answer with.
         self.similar = None
         self.similar_queries = []  # the perceptual hashes asked about, in order
+        self.similar_on_upload = []  # `similar` in the answer to a multipart upload
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -176,8 +177,9 @@ class FakeUploadAPI:
                 self.assets[sha] = asset
             if provider not in asset["providers"]:
                 asset["providers"].append(provider)
-            return self.reply(req, entry, 201 if created else 200,
-                              self.answer_for(asset, provider, "created" if created else "added_provider"))
+            answer = self.answer_for(asset, provider, "created" if created else "added_provider")
+            answer["similar"] = self.similar_on_upload
+            return self.reply(req, entry, 201 if created else 200, answer)
 
     def create(self, req, entry, query):
         provider = query["provider_id"][0]

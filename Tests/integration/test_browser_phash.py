@@ -300,3 +300,18 @@ def test_images_over_the_pixel_cap_are_scaled_first_and_stay_close(browser, stat
     exact = hash_files_in_page(browser, [path])[0]
     scaled = hash_files_in_page(browser, [path], max_exact_pixels=2000 * 1500 // 9)[0]
     assert hamming(exact, scaled) <= 4, (exact, scaled)
+
+
+def test_similar_in_the_upload_answer_is_shown(browser, static_site, fake, tmp_path):
+    """Two similar new files picked together are not compared before upload; the server's
+    upload answer names the similar asset and the row says so."""
+    folder, phash = similar_folder(tmp_path)
+    fake.similar = lambda h: []
+    fake.similar_on_upload = [{"asset_id": 3, "distance": 1, "original_filename": "twin.png"}]
+    sign_in(browser, static_site.base_url)
+    add_folder(browser, folder)
+    wait_hashed(browser, 2)
+    start_upload(browser)
+    assert summary(browser).startswith("Done: 2 uploaded"), summary(browser)
+    row = by_name(browser)["copy.png"]
+    assert row["upload"].endswith("; similar to asset 3 (twin.png)") and row["upload"].startswith("uploaded (asset "), row

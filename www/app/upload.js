@@ -530,7 +530,11 @@ async function settleAnswer(entry, { answer, bytesSent }, { db, providerId, chan
   } else if (answer.status === 'added_provider') {
     settle(entry, 'done', bytesSent ? `uploaded (added to ${providerId}, asset ${answer.asset_id})` : `${held}added to ${providerId}${zero}`, changed);
   } else {
-    settle(entry, 'done', `uploaded (asset ${answer.asset_id})`, changed);
+    // The server compares new content with the user's assets too: this catches what the
+    // question before the upload could not (two similar new files picked together).
+    const similar = Array.isArray(answer.similar) ? answer.similar.filter((s) => s.asset_id !== answer.asset_id) : [];
+    const note = similar.length && entry.similarChoice !== 'upload' ? `; ${similarMessage(similar)}` : '';
+    settle(entry, 'done', `uploaded (asset ${answer.asset_id})${note}`, changed);
   }
   if (!bytesSent) entry.addedWithoutBytes = true;
 }
