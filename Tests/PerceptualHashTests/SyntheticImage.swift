@@ -50,8 +50,10 @@ struct SyntheticImage: Sendable {
     var bytes: [UInt8] { pixels.map { UInt8(min(255, max(0, $0.rounded()))) } }
 
     /// A diagonal ramp bent by a radial term around an off-centre point.
-    static func gradient(angle: Double, centre: (Double, Double)) -> SyntheticImage {
-        SyntheticImage(name: "gradient \(Int(angle))°") { x, y in
+    static func gradient(
+        angle: Double, centre: (Double, Double), width: Int = 320, height: Int = 240
+    ) -> SyntheticImage {
+        SyntheticImage(name: "gradient \(Int(angle))°", width: width, height: height) { x, y in
             let ramp = x * cos(angle * .pi / 180) + y * sin(angle * .pi / 180)
             let dx = x - centre.0
             let dy = y - centre.1
@@ -60,12 +62,12 @@ struct SyntheticImage: Sendable {
     }
 
     /// A few soft light and dark discs on mid-grey.
-    static func blobs(seed: UInt64) -> SyntheticImage {
+    static func blobs(seed: UInt64, width: Int = 320, height: Int = 240) -> SyntheticImage {
         var rng = SeededGenerator(seed: seed)
         let discs = (0..<6).map { _ in
             (x: rng.unit(), y: rng.unit(), r: 0.08 + 0.2 * rng.unit(), a: rng.unit() < 0.5 ? -90.0 : 90.0)
         }
-        return SyntheticImage(name: "blobs \(seed)") { x, y in
+        return SyntheticImage(name: "blobs \(seed)", width: width, height: height) { x, y in
             discs.reduce(128) { v, d in
                 let dx = x - d.x
                 let dy = y - d.y
@@ -75,7 +77,7 @@ struct SyntheticImage: Sendable {
     }
 
     /// Value noise: a coarse random lattice, smoothly interpolated, plus a finer, fainter one.
-    static func texture(seed: UInt64) -> SyntheticImage {
+    static func texture(seed: UInt64, width: Int = 320, height: Int = 240) -> SyntheticImage {
         var rng = SeededGenerator(seed: seed)
         let coarse = (0..<(9 * 9)).map { _ in rng.unit() }
         let fine = (0..<(33 * 33)).map { _ in rng.unit() }
@@ -92,7 +94,7 @@ struct SyntheticImage: Sendable {
             let bottom = grid[(iy + 1) * n + ix] * (1 - sx) + grid[(iy + 1) * n + ix + 1] * sx
             return top * (1 - sy) + bottom * sy
         }
-        return SyntheticImage(name: "texture \(seed)") { x, y in
+        return SyntheticImage(name: "texture \(seed)", width: width, height: height) { x, y in
             30 + 170 * lattice(coarse, 9, x, y) + 50 * lattice(fine, 33, x, y)
         }
     }

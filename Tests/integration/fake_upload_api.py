@@ -2,7 +2,8 @@
 talks to, for tests that need answers the real server gives only under faults: resumable uploads
 (draft-ietf-httpbis-resumable-upload-15: POST/HEAD/PATCH/DELETE /api/v1/uploads), adding a held
 asset to a provider (POST /api/v1/assets/{id}/providers, 200 or 202 "queued"), the batch check
-and the provider list. It keeps every upload's bytes in memory (tests send a few MiB) and logs
+the provider list, single multipart uploads (POST /api/v1/assets/upload) and the near-duplicate
+query (POST /api/v1/assets/similar: 404 until a test sets `similar`). It keeps every upload's bytes in memory (tests send a few MiB) and logs
 each request with its body size, so a test can count the bytes the browser sent.
 
 Faults, set by the test: `script` answers the next PATCHes in order ("drop": read the body, keep
@@ -33,6 +34,11 @@ class FakeUploadAPI:
         self.held = threading.Event()
         self.gate = threading.Event()
         self.next_id = 1
+        # POST /assets/similar: None answers 404 (a server without it), else a function of the
+        # perceptual hash returning the `similar` list, or an int status to answer with.
+        self.similar = None
+        self.similar_queries = []  # the perceptual hashes asked about, in order
+        self.similar_on_upload = []  # `similar` in the answer to a multipart upload
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -119,6 +125,16 @@ class FakeUploadAPI:
             return self.add_provider(req, entry, int(match.group(1)), json.loads(body)["provider_id"])
         if path == "/api/v1/uploads" and method == "POST":
             return self.create(req, entry, parse_qs(url.query))
+        if path == "/api/v1/assets/similar" and method == "POST" and self.similar is not None:
+            phash = json.loads(body)["perceptual_hash"]
+            with self.lock:
+                self.similar_queries.append(phash)
+            answer = self.similar(phash)
+            if isinstance(answer, int):
+                return self.reply(req, entry, answer, {"error": {"code": f"http_{answer}", "message": "scripted"}})
+            return self.reply(req, entry, 200, {"similar": answer, "threshold": 10})
+        if path == "/api/v1/assets/upload" and method == "POST":
+            return self.upload(req, entry, body)
         match = re.fullmatch(r"/api/v1/uploads/(\d+)", path)
         if match:
             return self.resource(req, entry, method, int(match.group(1)), body)
@@ -140,6 +156,30 @@ class FakeUploadAPI:
                 return self.reply(req, entry, 202, self.answer_for(asset, provider, "queued"))
             asset["providers"].append(provider)
             return self.reply(req, entry, 200, self.answer_for(asset, provider, "added_provider"))
+
+    def upload(self, req, entry, body):
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + req.headers["Content-Type"].encode() + b"\r\n\r\n" + body)
+        fields = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
+        provider = fields["provider_id"].get_content().strip()
+        data = fields["file"].get_payload(decode=True)
+        sha = hashlib.sha256(data).hexdigest()
+        with self.lock:
+            asset = self.assets.get(sha)
+            created = asset is None
+            if created:
+                asset = {"id": self.next_id, "providers": [], "size": len(data), "data": data,
+                         "filename": fields["file"].get_filename()}
+                self.next_id += 1
+                self.assets[sha] = asset
+            if provider not in asset["providers"]:
+                asset["providers"].append(provider)
+            answer = self.answer_for(asset, provider, "created" if created else "added_provider")
+            answer["similar"] = self.similar_on_upload
+            return self.reply(req, entry, 201 if created else 200, answer)
 
     def create(self, req, entry, query):
         provider = query["provider_id"][0]

@@ -124,6 +124,28 @@ export class ApiClient {
     return this.request('POST', `/assets/${encodeURIComponent(assetId)}/providers`, { provider_id: providerId });
   }
 
+  /**
+   * Near-duplicates of content not uploaded yet: `{similar: [{asset_id, distance,
+   * original_filename}], threshold}` for a 16-hex-digit perceptual hash, the user's own assets
+   * only. A server without the endpoint answers 404 (or 501): the caller uploads as before.
+   * Questions go one at a time, and after such an answer later ones fail the same way without
+   * a request (an older server is asked once per sign-in, not once per image).
+   */
+  similar(perceptualHash) {
+    const ask = async () => {
+      if (this.similarUnavailable) throw this.similarUnavailable;
+      try {
+        return await this.request('POST', '/assets/similar', { perceptual_hash: perceptualHash });
+      } catch (error) {
+        if ([404, 405, 501].includes(error.status)) this.similarUnavailable = error;
+        throw error;
+      }
+    };
+    const answer = (this.similarQueue || Promise.resolve()).then(ask);
+    this.similarQueue = answer.catch(() => {});
+    return answer;
+  }
+
   // ---- admin: duplicate review (admin tokens only; others get 403 "forbidden") ---------------
 
   /** One page of duplicate groups: `{groups, next_after}`; pass `next_after` as `after`. */

@@ -3,6 +3,7 @@
 import { ApiClient, ApiError } from './api.js';
 import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
+import { PerceptualHasher } from './perceptual-hasher.js';
 import { JsSha256 } from './sha256-fallback.js';
 import { classify, ensureReadPermission, filesFromDirectoryHandle, filesFromInput, hasDirectoryPicker } from './scan.js';
 import {
@@ -23,6 +24,9 @@ const state = {
   db: null,
   // ?engine=js|wasm forces one streaming engine, ?reader=inline|slices a fallback reader (tests)
   pool: new HashPool(undefined, params.get('engine'), params.get('reader')),
+  // Perceptual hashes of images before upload, for the near-duplicate check (`?similar=off`
+  // turns the check off).
+  phasher: params.get('similar') === 'off' ? null : new PerceptualHasher(),
   api: null,
   entries: new Map(), // path -> entry
   rows: new Map(), // path -> <tr>
@@ -147,7 +151,29 @@ function renderRow(entry) {
   const hash = tr.querySelector('.hash');
   hash.textContent = hashText(entry);
   hash.title = entry.sha256 || '';
-  tr.querySelector('.upload').textContent = uploadText(entry);
+  if (entry.phash) tr.dataset.phash = entry.phash;
+  else delete tr.dataset.phash;
+  const upload = tr.querySelector('.upload');
+  upload.textContent = uploadText(entry);
+  if (entry.uploadState === 'similar' && entry.choose) upload.append(' ', ...similarChoices(entry));
+}
+
+/** The two answers to "similar to asset 123 (a.jpg)": the upload of that file waits for one. */
+function similarChoices(entry) {
+  const choices = [['skip', 'Skip'], ['upload', 'Upload anyway']].map(([value, label]) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = `similar-${value}`;
+    button.textContent = label;
+    button.addEventListener('click', () => {
+      if (entry.choose) entry.choose(value);
+    });
+    return button;
+  });
+  const span = document.createElement('span');
+  span.className = 'choices';
+  span.append(...choices);
+  return [span];
 }
 
 function updateButtons() {
@@ -291,6 +317,7 @@ async function upload() {
       providerId,
       signal: run.signal,
       changed: renderRow,
+      phasher: state.phasher,
       resumableThreshold: state.resumableThreshold,
       chunkBytes: state.chunkBytes,
       retryBaseMs: state.retryBaseMs,

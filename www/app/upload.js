@@ -115,9 +115,11 @@ export async function annotateFromLocalStore(entries, { db, changed }) {
  * `onBytes(sent, total, resumed)` follows the upload bytes (`resumed`: bytes the server already
  * had from an earlier, interrupted run, counted in `sent`); resolves to a summary count.
  * `resumableThreshold`, `chunkBytes` and `retryBaseMs` override the constants above (tests lower them).
+ * `phasher` (a PerceptualHasher) turns on the near-duplicate check for images the server does
+ * not hold: without it every file uploads as before.
  */
 export async function uploadEntries(entries, {
-  db, api, providerId, changed, onBytes, signal,
+  db, api, providerId, changed, onBytes, signal, phasher = null,
   resumableThreshold = RESUMABLE_THRESHOLD, chunkBytes = CHUNK_BYTES, retryBaseMs = RETRY_BASE_MS,
 }) {
   const leaders = markInFolderDuplicates(entries, changed);
@@ -177,20 +179,57 @@ export async function uploadEntries(entries, {
   const progress = () => onBytes(sentBytes(), totalBytes(), resumedBytes());
   progress();
 
-  let next = 0;
+  // Each file passes the near-duplicate gate first (images only; non-images pass at once, in
+  // order), then waits for one of UPLOAD_CONCURRENCY lanes. A file waiting for the person's
+  // choice holds no lane: the others go on uploading.
   let fatal = null; // a rejected token stops every lane
-  const context = { db, api, providerId, changed, signal, progress, resumableThreshold, chunkBytes, retryBaseMs };
+  const stop = new AbortController(); // Cancel, or a rejected token: ends the waits for a choice
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const context = {
+    db, api, providerId, changed, signal, progress, resumableThreshold, chunkBytes, retryBaseMs, phasher, stop: stop.signal,
+  };
+  const ready = [];
+  let gating = queue.length;
+  let wakeLanes = [];
+  const wake = () => {
+    for (const resolve of wakeLanes.splice(0)) resolve();
+  };
+  stop.signal.addEventListener('abort', wake, { once: true });
+  const gates = queue.map(async (entry) => {
+    try {
+      if (await nearDuplicateGate(entry, context)) ready.push(entry);
+    } catch (error) {
+      if (error.status === 401) {
+        fatal = error;
+        stop.abort();
+      }
+    } finally {
+      gating -= 1;
+      wake();
+    }
+  });
   const lane = async () => {
-    while (next < queue.length && !fatal && !signal.aborted) {
-      const entry = queue[next++];
+    while (!fatal && !signal.aborted) {
+      if (ready.length === 0) {
+        if (gating === 0) return;
+        await new Promise((resolve) => wakeLanes.push(resolve));
+        continue;
+      }
+      const entry = ready.shift();
       try {
         await uploadOne(entry, context);
       } catch (error) {
-        if (error.status === 401) fatal = error;
+        if (error.status === 401) {
+          fatal = error;
+          stop.abort();
+        }
       }
     }
   };
   await Promise.all(Array.from({ length: UPLOAD_CONCURRENCY }, lane));
+  await Promise.all(gates);
+  signal.removeEventListener('abort', onAbort);
   for (const entry of queue) {
     if (entry.uploadState === 'queued') {
       settle(entry, signal.aborted ? 'cancelled' : 'failed', signal.aborted ? 'cancelled' : 'not uploaded', changed);
@@ -199,6 +238,77 @@ export async function uploadEntries(entries, {
   finishDuplicates(entries, changed);
   if (fatal) throw fatal;
   return summarize(entries);
+}
+
+/** "similar to asset 123 (a.jpg)", naming up to three assets, closest first. */
+export function similarMessage(similar) {
+  const named = similar.slice(0, 3).map((s) => `asset ${s.asset_id} (${s.original_filename || 'no name'})`);
+  const more = similar.length > 3 ? ` and ${similar.length - 3} more` : '';
+  return `similar to ${named.join(', ')}${more}`;
+}
+
+/**
+ * Before an image the server does not hold is sent: its perceptual hash, then
+ * `POST /assets/similar`. With near-duplicates the row shows them and waits for the person's
+ * choice (`entry.choose('skip' | 'upload')`); resolves true to upload, false not to. A file
+ * without a hash (not an image the browser decodes) and a server without the endpoint (404,
+ * 405, 501) or failing to answer upload as before: the check only ever adds a question.
+ */
+async function nearDuplicateGate(entry, context) {
+  const { api, phasher, changed, signal, stop } = context;
+  if (!phasher || entry.kind !== 'image' || entry.assetId != null || entry.similarChoice === 'upload') return true;
+  if (stop.aborted) return false;
+  if (entry.similarChoice === 'skip') {
+    // Answered in an earlier run of this page: a choice stands until the folder is added again.
+    settle(entry, 'skipped-similar', `not uploaded: ${similarMessage(entry.similar)}`, changed);
+    return false;
+  }
+  if (entry.phash === undefined) {
+    entry.uploadMessage = 'waiting to upload (looking for similar images)';
+    changed(entry);
+    entry.phash = await phasher.hash(entry.file);
+  }
+  if (stop.aborted) return false;
+  if (!entry.phash) return true;
+  let answer;
+  try {
+    answer = await api.similar(entry.phash);
+  } catch (error) {
+    if (error.status === 401) throw error;
+    if (![404, 405, 501].includes(error.status)) console.warn(`no near-duplicate check for ${entry.path}:`, error.message);
+    return true;
+  }
+  const similar = Array.isArray(answer && answer.similar) ? answer.similar : [];
+  if (stop.aborted) return false;
+  if (similar.length === 0) {
+    entry.uploadMessage = 'waiting to upload';
+    changed(entry);
+    return true;
+  }
+  entry.similar = similar;
+  const chosen = new Promise((resolve) => {
+    const onStop = () => resolve('cancel');
+    stop.addEventListener('abort', onStop, { once: true });
+    entry.choose = (value) => {
+      stop.removeEventListener('abort', onStop);
+      resolve(value);
+    };
+  });
+  settle(entry, 'similar', similarMessage(similar), changed); // the row offers entry.choose
+  const choice = await chosen;
+  entry.choose = null;
+  if (choice === 'upload') {
+    entry.similarChoice = 'upload'; // a later run in this page does not ask again
+    settle(entry, 'queued', 'waiting to upload (chosen despite similar images)', changed);
+    return !signal.aborted;
+  }
+  if (choice === 'skip') {
+    entry.similarChoice = 'skip';
+    settle(entry, 'skipped-similar', `not uploaded: ${similarMessage(similar)}`, changed);
+  } else {
+    settle(entry, 'cancelled', 'cancelled', changed);
+  }
+  return false;
 }
 
 /** Sends one file (or, when the server holds it, none of its bytes) and settles its row. */
@@ -420,7 +530,11 @@ async function settleAnswer(entry, { answer, bytesSent }, { db, providerId, chan
   } else if (answer.status === 'added_provider') {
     settle(entry, 'done', bytesSent ? `uploaded (added to ${providerId}, asset ${answer.asset_id})` : `${held}added to ${providerId}${zero}`, changed);
   } else {
-    settle(entry, 'done', `uploaded (asset ${answer.asset_id})`, changed);
+    // The server compares new content with the user's assets too: this catches what the
+    // question before the upload could not (two similar new files picked together).
+    const similar = Array.isArray(answer.similar) ? answer.similar.filter((s) => s.asset_id !== answer.asset_id) : [];
+    const note = similar.length && entry.similarChoice !== 'upload' ? `; ${similarMessage(similar)}` : '';
+    settle(entry, 'done', `uploaded (asset ${answer.asset_id})${note}`, changed);
   }
   if (!bytesSent) entry.addedWithoutBytes = true;
 }
@@ -466,11 +580,13 @@ export function summarize(entries) {
     failed: count('failed'),
     cancelled: count('cancelled'),
     queued: count('pending'),
+    similarSkipped: count('skipped-similar'),
     fromServerCopy: entries.filter((e) => (e.uploadState === 'done' || e.uploadState === 'pending') && e.addedWithoutBytes).length,
     total: entries.length,
   };
   const parts = [`${summary.uploaded} uploaded`, `${summary.already} already uploaded`, `${summary.duplicates} identical in this folder`, `${summary.failed} failed`];
   if (summary.queued) parts.push(`${summary.queued} queued for delivery`);
+  if (summary.similarSkipped) parts.push(`${summary.similarSkipped} skipped as similar`);
   if (summary.cancelled) parts.push(`${summary.cancelled} cancelled`);
   if (summary.fromServerCopy) parts.push(`${summary.fromServerCopy} added from the server's copy (0 bytes sent)`);
   summary.line = `Done: ${parts.join(', ')} (of ${summary.total} files).`;
