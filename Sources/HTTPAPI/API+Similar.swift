@@ -86,7 +86,9 @@ extension API {
     /// `fingerprints backfill`. A declared video goes to the background worker (seconds of
     /// decoding must not hold a request thread), and the request waits for it at most
     /// `limits.fingerprintWaitSeconds`, not at all with `Prefer: respond-async`.
-    func fingerprintIfMissing(_ asset: AssetID, sha256: SHA256Digest, mimeType: String?, request: HTTPRequest) {
+    func fingerprintIfMissing(
+        _ asset: AssetID, sha256: SHA256Digest, mimeType: String?, stagedPath: String?, request: HTTPRequest
+    ) {
         guard let fingerprinter else { return }
         do {
             guard try store.fingerprint(asset: asset) == nil else { return }
@@ -97,7 +99,14 @@ extension API {
                 }
                 return
             }
-            let outcome = try blobs.withLocalFile(sha256) { fingerprinter.fingerprint(fileAt: $0) }
+            // The staged copy is still here after a bucket's commit (a folder's commit moved it
+            // into the blob, which is local anyway): no download of what was just uploaded.
+            let outcome =
+                if let stagedPath, access(stagedPath, R_OK) == 0 {
+                    fingerprinter.fingerprint(fileAt: stagedPath)
+                } else {
+                    try blobs.withLocalFile(sha256) { fingerprinter.fingerprint(fileAt: $0) }
+                }
             try store.saveFingerprint(outcome, asset: asset)
         } catch {
             logger.warning("fingerprint of asset \(asset) not computed (backfill will retry): \(error)")

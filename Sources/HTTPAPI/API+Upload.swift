@@ -12,6 +12,9 @@ struct CommittedUpload {
     let provider: ProviderID
     let mimeType: String?
     let filename: String?
+    /// This node's staged copy of the bytes, while it still exists: fingerprinting reads it
+    /// instead of fetching the blob back from a bucket. nil when there is none.
+    var stagedPath: String? = nil
 }
 
 extension API {
@@ -52,7 +55,8 @@ extension API {
         return try completeUpload(
             CommittedUpload(
                 user: user, sha256: digest, size: file.writer.size, provider: provider,
-                mimeType: file.contentType.map(Self.cleanMime), filename: file.filename.map(Self.cleanFilename)),
+                mimeType: file.contentType.map(Self.cleanMime), filename: file.filename.map(Self.cleanFilename),
+                stagedPath: file.writer.path),
             request: request)
     }
 
@@ -72,7 +76,8 @@ extension API {
             NewAsset(
                 userID: upload.user.userID, sha256: upload.sha256, size: upload.size, mimeType: upload.mimeType,
                 originalFilename: upload.filename, providerID: upload.provider))
-        fingerprintIfMissing(asset.id, sha256: upload.sha256, mimeType: upload.mimeType, request: request)
+        fingerprintIfMissing(
+            asset.id, sha256: upload.sha256, mimeType: upload.mimeType, stagedPath: upload.stagedPath, request: request)
         return try deliver(asset, to: upload.provider, created: created, request: request)
     }
 
