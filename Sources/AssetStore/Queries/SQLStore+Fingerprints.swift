@@ -37,7 +37,10 @@ extension SQLStore {
                     INSERT INTO asset_fingerprint_hashes (asset_id, frame, user_id, kind, hash, s0, s1, s2, s3)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    [asset.rawValue, frame, user, kind, Int64(bitPattern: hash.bits), Int(s[0]), Int(s[1]), Int(s[2]), Int(s[3])]
+                    [
+                        asset.rawValue, frame, user, kind, Int64(bitPattern: hash.bits), Int(s[0]), Int(s[1]),
+                        Int(s[2]), Int(s[3]),
+                    ]
                         as [SQLBindable])
             }
             return true
@@ -77,7 +80,8 @@ extension SQLStore {
         switch fingerprint {
         case .image(let query):
             var seen = Set<Int64>()
-            try candidates(user: user, kind: kind, frame: nil, hash: query, radius: radius, threshold: threshold) { id, _, hash in
+            try candidates(user: user, kind: kind, frame: nil, hash: query, radius: radius, threshold: threshold) {
+                id, _, hash in
                 guard id != excluded?.rawValue, seen.insert(id).inserted else { return }
                 if let distance = fingerprint.matchDistance(to: .image(hash), threshold: threshold) {
                     matches.append((id, distance))
@@ -87,7 +91,8 @@ extension SQLStore {
             var ids = Set<Int64>()
             for frame in 0..<Self.probeFrames(count: frames.count) {
                 try candidates(
-                    user: user, kind: kind, frame: frame, hash: frames[frame], radius: radius, threshold: threshold) { id, _, _ in
+                    user: user, kind: kind, frame: frame, hash: frames[frame], radius: radius, threshold: threshold
+                ) { id, _, _ in
                     if id != excluded?.rawValue { ids.insert(id) }
                 }
             }
