@@ -193,6 +193,8 @@ let package = Package(
                 "HTTPAPI",
                 "Metrics",
                 "MediaFingerprinter",
+                "ImageDecoding",
+                "PerceptualHash",
                 .product(name: "Mustache", package: "swift-mustache"),
                 "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -206,6 +208,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "HTTPAPI",
+                "ImageDecoding", "VideoDecoding", "MediaFingerprinter", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -214,6 +217,8 @@ let package = Package(
         .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
         // Near-duplicate search in SQL against an in-memory scan, for `scripts/bench-similar`.
         .executableTarget(name: "SimilarBench", dependencies: ["AssetStore", "PostgresBackend", "PerceptualHash"]),
+        // MediaFingerprinter timed in process on one file, for `scripts/bench-decode`.
+        .executableTarget(name: "MediaFingerprintBench", dependencies: ["MediaFingerprinter", "PerceptualHash"]),
         // The check-by-hash handler timed in process, for `scripts/bench`.
         .executableTarget(
             name: "HandlerBench",
@@ -224,7 +229,7 @@ let package = Package(
         ),
 
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "MediaFingerprinter", "PerceptualHash"]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

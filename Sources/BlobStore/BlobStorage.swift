@@ -14,6 +14,10 @@ public protocol BlobStorage: Sendable {
 
     /// A new local temp file, hashed as it is written (always on this node's disk).
     func makeTempWriter() throws -> HashingFileWriter
+    /// A temp writer for content the client announced as `digest` before sending it: a bucket
+    /// may start sending it under that key while it is written, published only if `commit` is
+    /// called with the same digest. `sizeHint` is the body's length when known.
+    func makeTempWriter(announced digest: SHA256Digest, sizeHint: Int64?) throws -> HashingFileWriter
     /// Publishes a finished temp file as the blob for `digest`; when the blob exists already the
     /// temp file is dropped (same content, same bytes).
     func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws
@@ -97,6 +101,11 @@ public struct BlobStorageUnavailable: Error, CustomStringConvertible {
 }
 
 extension BlobStorage {
+    /// A folder gains nothing from knowing the digest early: the plain temp writer.
+    public func makeTempWriter(announced digest: SHA256Digest, sizeHint: Int64?) throws -> HashingFileWriter {
+        try makeTempWriter()
+    }
+
     /// Brings an existing file into the store by copying it through a temp file. Returns its
     /// digest and size. The folder store overrides this with a hard link.
     @discardableResult

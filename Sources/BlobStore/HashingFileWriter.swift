@@ -19,6 +19,9 @@ public final class HashingFileWriter {
     /// Whether `finish` makes the bytes durable: a blob's own file must be; a staged copy that
     /// is sent to a bucket (the durable place) need not pay for flushing it to this disk.
     public let durable: Bool
+    /// Told the running size after each write: a bucket sends parts of the file while it grows
+    /// (see `BlobStorage.makeTempWriter(announced:sizeHint:)`). Lives as long as the writer.
+    public var follower: (any WriteFollower)?
 
     /// Creates the file exclusively (`O_EXCL`): a temp name is never shared.
     public init(path: String, durable: Bool = true) throws {
@@ -44,6 +47,7 @@ public final class HashingFileWriter {
             offset += written
         }
         size += Int64(bytes.count)
+        follower?.written(size)
     }
 
     public func write(_ bytes: [UInt8]) throws {
@@ -75,6 +79,12 @@ public final class HashingFileWriter {
 
     /// Marks the file as moved elsewhere so `deinit` does not unlink it.
     public func markKept() { kept = true }
+}
+
+/// Follows a temp file as it is written (see `HashingFileWriter.follower`).
+public protocol WriteFollower: AnyObject {
+    /// The file now holds `total` bytes.
+    func written(_ total: Int64)
 }
 
 /// Streams a whole file through SHA-256 in 1 MiB reads.

@@ -27,6 +27,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// A resumable-upload request: first line the method (`POST` creates, else a `PATCH`/`HEAD`/
     /// `DELETE` of one upload), then `name: value` header lines, a blank line, and the body.
     case resumable
+    /// An image file: libvips' decode to luminance and the report thumbnail, then the fingerprinter.
+    case image
+    /// A video file: FFmpeg's demux, seek and decode of the 10 frames, then the fingerprinter.
+    case video
 }
 
 /// Runs fuzz inputs against a real in-process API (temp SQLite file, temp data folder) and
@@ -71,6 +75,8 @@ public final class FuzzHarness {
         case .authorization: return authorization(String(decoding: input, as: UTF8.self))
         case .config: return config(input)
         case .resumable: return resumable(input)
+        case .image: return image(input)
+        case .video: return video(input)
         }
     }
 

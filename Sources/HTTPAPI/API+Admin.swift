@@ -125,4 +125,45 @@ extension API {
             }
         }
     }
+
+    /// `POST /admin/near-duplicates/{asset_id}/review`: records what `assetdedup review-similar`
+    /// records for the near-duplicate group holding the asset, the admin as the reviewer.
+    func reviewNearDuplicates(asset text: String, request: HTTPRequest) throws -> HTTPResponse {
+        let user = try admin(request)
+        guard let asset = try? AssetID(parsing: text) else {
+            throw APIError.badRequest("invalid_id", "the asset id must be a positive integer")
+        }
+        let body = try decodeJSON(DuplicateReviewRequest.self, from: request)
+        do {
+            let review = try store.reviewNearDuplicates(
+                of: asset, decision: body.decision, keepAssetID: body.keepAssetID, note: body.note,
+                reviewedBy: user.name)
+            return .json(NearDuplicateReviewRecorded(review: review), status: 201)
+        } catch let error as NearDuplicateGroupError {
+            switch error {
+            case .unknownAsset: throw APIError(status: 404, code: "not_found", message: error.description)
+            case .noFingerprint, .noGroup: throw APIError(status: 404, code: "unknown_group", message: error.description)
+            case .notAMember: throw APIError(status: 422, code: "asset_not_in_group", message: error.description)
+            }
+        }
+    }
+}
+
+/// `POST /admin/near-duplicates/{asset_id}/review` answer.
+struct NearDuplicateReviewRecorded: JSONRepresentable {
+    let review: NearDuplicateReview
+    var json: JSONValue {
+        .object([
+            (
+                "review",
+                .object([
+                    ("anchor_asset_id", .int(review.anchorAssetID.rawValue)),
+                    ("member_ids", .array(review.memberIDs.map { .int($0.rawValue) })),
+                    ("decision", .string(review.decision)), ("keep_asset_id", .int(review.keepAssetID?.rawValue)),
+                    ("note", .string(review.note)), ("reviewed_by", .string(review.reviewedBy)),
+                    ("reviewed_at", .string(review.reviewedAt)),
+                ])
+            )
+        ])
+    }
 }

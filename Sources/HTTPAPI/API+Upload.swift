@@ -24,7 +24,7 @@ extension API {
         if let length = request.contentLength, length > limits.maxUploadBytes {
             throw APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
         }
-        let multipart = MultipartUpload(boundary: boundary, blobs: blobs)
+        let multipart = MultipartUpload(boundary: boundary, blobs: blobs, sizeHint: request.contentLength)
         try multipart.consume(request.body, maxBytes: limits.maxUploadBytes) { name, value in
             // Reject before the file streams in when the fields come first (as our client sends them).
             switch name {

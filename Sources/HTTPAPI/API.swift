@@ -147,6 +147,10 @@ public final class API {
             if path.hasPrefix("/uploads/") {
                 return try resumable(request, id: String(path.dropFirst("/uploads/".count)))
             }
+            if path.hasPrefix("/admin/near-duplicates/"), path.hasSuffix("/review") {
+                let asset = String(path.dropFirst("/admin/near-duplicates/".count).dropLast("/review".count))
+                return try only("POST") { try reviewNearDuplicates(asset: asset, request: request) }
+            }
             if path.hasPrefix("/admin/duplicates/"), path.hasSuffix("/review") {
                 let group = String(path.dropFirst("/admin/duplicates/".count).dropLast("/review".count))
                 return try only("POST") { try reviewDuplicate(group: group, request: request) }
@@ -360,4 +364,4 @@ public final class API {
 
 /// What the API needs of the store: one connection per FastCGI thread.
 public typealias APIStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
-    & SchemaMigrations & BlobCollection & MediaFingerprints
+    & SchemaMigrations & BlobCollection & MediaFingerprints & NearDuplicateReviews

@@ -1,3 +1,4 @@
+import AssetDedupCore
 import BlobStore
 
 /// Streams a `multipart/form-data` body: small text fields into memory (capped), the `file`
@@ -23,6 +24,8 @@ final class MultipartUpload {
 
     private let parser: MultipartFramer
     private let blobs: any BlobStorage
+    /// The body's length when known, passed on to a bucket sending the file while it arrives.
+    private let sizeHint: Int64?
     private let maxFieldBytes = 4096
     /// Everything that is not file content (part headers, fields, boundaries, preamble and
     /// epilogue) is bounded too, so a body of endless headers or parts is refused early
@@ -53,9 +56,10 @@ final class MultipartUpload {
         return nil
     }
 
-    init(boundary: String, blobs: any BlobStorage) {
+    init(boundary: String, blobs: any BlobStorage, sizeHint: Int64? = nil) {
         self.parser = MultipartFramer(boundary: boundary)
         self.blobs = blobs
+        self.sizeHint = sizeHint
         staging.reserveCapacity(Self.flushSize)
         // unowned(unsafe): the parser is owned by this object and only runs inside `consume`, so
         // `self` outlives every callback; plain `unowned` costs a refcount check per chunk.
@@ -142,7 +146,14 @@ final class MultipartUpload {
                 return
             }
             do {
-                writer = try blobs.makeTempWriter()
+                // A `sha256` field before the file lets a bucket start storing it under that key now.
+                if let announced = fields["sha256"].flatMap({ try? SHA256Digest(parsing: $0) }) {
+                    writer = try blobs.makeTempWriter(announced: announced, sizeHint: sizeHint)
+                } else {
+                    writer = try blobs.makeTempWriter()
+                }
+            } catch is BlobStorageUnavailable {
+                problem = .storageUnavailable
             } catch {
                 problem = (error as? FileError)?.isNoSpace == true ? .noSpace : .internalError
             }

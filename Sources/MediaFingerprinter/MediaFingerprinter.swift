@@ -23,6 +23,15 @@ public struct MediaFingerprinter: MediaFingerprinting {
     }
 
     public func fingerprint(fileAt path: String) -> FingerprintOutcome {
+        switch outcome(path) {
+        case .unavailable(let reason):
+            // Reasons reach API answers and reports; the blob's path on this server must not.
+            .unavailable(reason: path.isEmpty ? reason : reason.replacing(path, with: "the file"))
+        case let fingerprint: fingerprint
+        }
+    }
+
+    private func outcome(_ path: String) -> FingerprintOutcome {
         let header: [UInt8]
         do { header = try Self.readHeader(path) } catch { return .unavailable(reason: error.message) }
         switch MediaSniffer.kind(of: header) {

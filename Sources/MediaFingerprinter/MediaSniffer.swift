@@ -33,6 +33,8 @@ public enum MediaSniffer {
         if ascii("FLV") { return .video("flv") }
         if starts([0x00, 0x00, 0x01, 0xBA]) { return .video("mpeg") }
         if header.count > 188, header[0] == 0x47, header[188] == 0x47 { return .video("mpegts") }
+        // M2TS (AVCHD camcorders' .MTS): 192-byte packets, a 4-byte timestamp before each sync byte.
+        if header.count > 196, header[4] == 0x47, header[196] == 0x47 { return .video("mpegts") }
         return .neither
     }
 

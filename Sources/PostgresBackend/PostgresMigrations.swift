@@ -20,6 +20,7 @@ public enum PostgresMigrations {
         leases,
         blobGCMarks,
         mediaFingerprints,
+        nearDuplicateReviews,
     ]
 
     static let now = PostgresConnection.dialect.now
@@ -378,6 +379,32 @@ public enum PostgresMigrations {
         down: [.sql("DROP TABLE asset_fingerprint_hashes; DROP TABLE asset_fingerprints;")],
         isAlreadyApplied: { db in try db.tableExists("asset_fingerprints") }
     )
+
+    // MARK: 13. near-duplicate reviews
+
+    /// Decisions on near-duplicate groups (see `MigrationPlan.nearDuplicateReviews`).
+    static let nearDuplicateReviews = Migration<PostgresConnection>(
+        version: 13, name: "near_duplicate_reviews",
+        up: [
+            .sql(
+                """
+                CREATE TABLE near_duplicate_reviews (
+                    id \(id),
+                    user_id BIGINT NOT NULL,
+                    anchor_asset_id BIGINT NOT NULL,
+                    member_ids TEXT NOT NULL,
+                    decision TEXT NOT NULL CHECK (decision IN ('keep', 'ignore')),
+                    keep_asset_id BIGINT,
+                    note TEXT,
+                    reviewed_by TEXT NOT NULL,
+                    reviewed_at TEXT NOT NULL DEFAULT (\(now))
+                );
+                CREATE INDEX idx_near_duplicate_reviews_anchor ON near_duplicate_reviews(anchor_asset_id, id);
+                """)
+        ],
+        down: [.sql("DROP TABLE near_duplicate_reviews;")],
+        isAlreadyApplied: { db in try db.tableExists("near_duplicate_reviews") }
+    )
 }
 
 extension Migrator where Connection == PostgresConnection {
@@ -388,4 +415,5 @@ extension Migrator where Connection == PostgresConnection {
 extension SQLStore where Connection == PostgresConnection {
     /// The shared SQL store on a PostgreSQL connection, with PostgreSQL's plan.
     public convenience init(db: PostgresConnection) { self.init(db: db, migrations: PostgresMigrations.plan) }
+
 }

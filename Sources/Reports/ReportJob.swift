@@ -28,6 +28,9 @@ public struct ReportJob {
     /// Called after each file is written to the staging folder; a throw aborts the run (tests
     /// use it to prove an interrupted run leaves the published report intact).
     public var afterWriting: (String) throws -> Void
+    /// A small thumbnail of the blob with this SHA-256 (hex) as a `data:image/jpeg;base64,...`
+    /// URI, for the near-duplicates HTML page; nil (the default) shows none.
+    public var thumbnails: ((String) -> String?)?
 
     public init(
         store: any ReportSource, templatesDirectory: String, outputDirectory: String, minProviders: Int = 1,
@@ -62,14 +65,19 @@ public struct ReportJob {
 
             let data = try store.readSnapshot {
                 let export = try DuplicateExport(directory: staged, generatedAt: generatedAt)
-                let data = try ReportData.load(
+                let nearExport = try NearDuplicateExport(
+                    directory: staged, generatedAt: generatedAt, threshold: NearDuplicateSummary(keep: 0).threshold)
+                var data = try ReportData.load(
                     from: store, minProviders: minProviders, listLimit: listLimit,
-                    member: export.append)
+                    member: export.append, nearDuplicateGroup: nearExport.append)
                 try export.close()
+                try nearExport.close()
+                if let thumbnails { data.nearDuplicates.attachThumbnails(thumbnails) }
                 return data
             }
-            files += ["duplicates.csv", "duplicates.json"]
+            files += ["duplicates.csv", "duplicates.json", "near-duplicates.csv", "near-duplicates.json"]
             try afterWriting("duplicates.json")
+            try afterWriting("near-duplicates.json")
             let coverageCSV = try BufferedFile(path: "\(staged)/coverage-users.csv")
             try CoverageExport.write(data, to: coverageCSV)
             try coverageCSV.close()

@@ -138,7 +138,7 @@ public protocol DuplicateReviews: StoreSnapshots {
 }
 
 /// The nightly reports' aggregate reads.
-public protocol ReportSource: StoreSnapshots {
+public protocol ReportSource: StoreSnapshots, NearDuplicateReviews {
     func storeTotals() throws -> StoreTotals
     func forEachDuplicateMember(_ body: (DuplicateMember) throws -> Void) throws
     func latestDuplicateReviews() throws -> [String: DuplicateReview]

@@ -13,10 +13,10 @@ final class FormatInput {
     let context: UnsafeMutablePointer<AVFormatContext>
     private let deadline: UnsafeMutablePointer<Int64>
 
-    /// Opens `path` with only the file protocol and the `formats` demuxers, probing at most
+    /// Opens `path` with only the file protocol, the `formats` demuxers and the `decoders`, probing at most
     /// `probeBytes` and `analyzeMicroseconds`; every blocking read gives up after `deadline`.
     init(
-        path: String, formats: String, probeBytes: Int64, analyzeMicroseconds: Int64, deadline: Int64
+        path: String, formats: String, decoders: String, probeBytes: Int64, analyzeMicroseconds: Int64, deadline: Int64
     ) throws(VideoDecodingError) {
         let deadlinePointer = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
         deadlinePointer.initialize(to: deadline)
@@ -30,6 +30,7 @@ final class FormatInput {
         var options: OpaquePointer?
         av_dict_set(&options, "protocol_whitelist", "file", 0)
         av_dict_set(&options, "format_whitelist", formats, 0)
+        av_dict_set(&options, "codec_whitelist", decoders, 0)
         var context: UnsafeMutablePointer<AVFormatContext>? = allocated
         // On failure avformat_open_input frees the context and sets it to NULL.
         let opened = avformat_open_input(&context, path, nil, &options)

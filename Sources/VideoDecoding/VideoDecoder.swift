@@ -1,5 +1,9 @@
 import CFFmpeg
 
+/// FFmpeg logs every damaged packet of a hostile upload to stderr; failures come back as codes.
+/// Set once for the process (a global's initialiser runs exactly once).
+private let quietLogging: Void = av_log_set_level(AV_LOG_QUIET)
+
 /// Takes gray frames at fractions of a video's duration with FFmpeg (libavformat, libavcodec,
 /// libswscale), within limits on duration, frame size, probing and wall time.
 ///
@@ -41,6 +45,13 @@ public struct VideoDecoder: Sendable {
     /// write. Anything else (playlists, image2, raw streams) is never probed.
     public static let containers = "mov,matroska,avi,mpegts,mpeg,flv"
 
+    /// Decoders allowed (FFmpeg's names), for stream probing too: what those containers carry
+    /// from phones, cameras, browsers and editors. FFmpeg's long tail of legacy decoders is
+    /// attack surface no upload needs.
+    public static let decoders =
+        "h264,hevc,av1,libdav1d,libaom-av1,vp8,vp9,libvpx,libvpx-vp9,mpeg4,h263,mpeg1video,mpeg2video,"
+        + "mjpeg,prores,dnxhd,vc1,wmv3,theora,ffv1"
+
     public let limits: Limits
 
     public init(limits: Limits = Limits()) {
@@ -51,9 +62,10 @@ public struct VideoDecoder: Sendable {
     /// before it and decoding forward (what `ffmpeg -ss T -i FILE` does), so a re-encode with
     /// other keyframes still yields the same moments.
     public func frames(fileAt path: String, at fractions: [Double]) throws(VideoDecodingError) -> VideoSample {
+        _ = quietLogging
         let deadline = av_gettime_relative() + Int64(limits.timeLimitSeconds * 1_000_000)
         let input = try FormatInput(
-            path: path, formats: Self.containers, probeBytes: Int64(limits.probeBytes),
+            path: path, formats: Self.containers, decoders: Self.decoders, probeBytes: Int64(limits.probeBytes),
             analyzeMicroseconds: Int64(limits.analyzeSeconds * 1_000_000), deadline: deadline)
         let format = input.context
         let found = avformat_find_stream_info(format, nil)
@@ -72,6 +84,10 @@ public struct VideoDecoder: Sendable {
             throw VideoDecodingError(.noVideo, "the only video stream is a cover picture")
         }
         guard let codec else { throw VideoDecodingError(.corrupt, "no decoder for the video stream") }
+        let codecName = String(cString: codec.pointee.name)
+        guard Self.decoders.split(separator: ",").contains(Substring(codecName)) else {
+            throw VideoDecodingError(.corrupt, "the \(codecName) decoder is not allowed")
+        }
         let parameters = stream.pointee.codecpar.pointee
         guard parameters.width > 0, parameters.height > 0, parameters.width <= limits.maxSide,
             parameters.height <= limits.maxSide
@@ -101,6 +117,8 @@ public struct VideoDecoder: Sendable {
         let scaler = GrayScaler()
         let start = stream.pointee.start_time == ADSHIM_AV_NOPTS_VALUE ? 0 : stream.pointee.start_time
         var frames: [GrayFrame] = []
+        // Packets more than a second before the target are decoded only if they are references.
+        let skipWindow = Int64(1 / secondsPerTick)
         for fraction in fractions {
             let target = start + Int64((min(max(fraction, 0), 1) * duration / secondsPerTick).rounded(.down))
             let seek = avformat_seek_file(format, index, Int64.min, target, target, 0)
@@ -110,9 +128,22 @@ public struct VideoDecoder: Sendable {
                     "seeking to \(fraction * duration) s: \(ffmpegMessage(seek))")
             }
             avcodec_flush_buffers(decoder.context)
-            try decodeFrame(
+            var found = try decodeFrame(
                 at: target, format: format, streamIndex: index, decoder: decoder.context, buffers: buffers,
-                deadline: deadline)
+                deadline: deadline, skipWindow: skipWindow)
+            if !found {
+                // The seek landed past the last keyframe before the target (byte-based seeking in
+                // MPEG-TS, short clips): decode from the first byte instead.
+                let rewind = av_seek_frame(format, -1, 0, AVSEEK_FLAG_BYTE)
+                guard rewind >= 0 || avformat_seek_file(format, index, Int64.min, Int64.min, start, 0) >= 0 else {
+                    throw VideoDecodingError(.corrupt, "no frame near \(fraction * duration) s and cannot rewind")
+                }
+                avcodec_flush_buffers(decoder.context)
+                found = try decodeFrame(
+                    at: target, format: format, streamIndex: index, decoder: decoder.context, buffers: buffers,
+                    deadline: deadline, skipWindow: skipWindow)
+            }
+            guard found else { throw VideoDecodingError(.corrupt, "no frame decoded near \(fraction * duration) s") }
             frames.append(try scaler.scale(buffers.kept, side: limits.frameSide))
             av_frame_unref(buffers.kept)
         }
@@ -134,11 +165,13 @@ public struct VideoDecoder: Sendable {
     }
 
     /// Leaves in `buffers.kept` the first frame whose timestamp is at or after `target` (or
-    /// the last one decoded, at the end of the stream or after `maxFramesPerSeek`).
+    /// the last one decoded, at the end of the stream or after `maxFramesPerSeek`); false when
+    /// the stream ended before any frame.
     private func decodeFrame(
         at target: Int64, format: UnsafeMutablePointer<AVFormatContext>, streamIndex: Int32,
-        decoder: UnsafeMutablePointer<AVCodecContext>, buffers: DecodeBuffers, deadline: Int64
-    ) throws(VideoDecodingError) {
+        decoder: UnsafeMutablePointer<AVCodecContext>, buffers: DecodeBuffers, deadline: Int64,
+        skipWindow: Int64
+    ) throws(VideoDecodingError) -> Bool {
         let packet = buffers.packet
         let frame = buffers.received
         var decoded = 0
@@ -155,8 +188,7 @@ public struct VideoDecoder: Sendable {
                 let received = avcodec_receive_frame(decoder, frame)
                 if received == ADSHIM_AVERROR_EAGAIN { break }
                 if received == ADSHIM_AVERROR_EOF {
-                    guard haveFrame else { throw VideoDecodingError(.corrupt, "no frame decoded before the end") }
-                    return
+                    return haveFrame
                 }
                 guard received >= 0 else { throw VideoDecodingError(.corrupt, "decoding: \(ffmpegMessage(received))") }
                 av_frame_unref(buffers.kept)
@@ -169,11 +201,10 @@ public struct VideoDecoder: Sendable {
                 fruitless = 0
                 haveFrame = true
                 let pts = f.best_effort_timestamp
-                if pts == ADSHIM_AV_NOPTS_VALUE || pts >= target || decoded >= limits.maxFramesPerSeek { return }
+                if pts == ADSHIM_AV_NOPTS_VALUE || pts >= target || decoded >= limits.maxFramesPerSeek { return true }
             }
             if draining {
-                guard haveFrame else { throw VideoDecodingError(.corrupt, "no frame decoded before the end") }
-                return
+                return haveFrame
             }
             let read = av_read_frame(format, packet)
             if read == ADSHIM_AVERROR_EOF || (read < 0 && read != ADSHIM_AVERROR_EXIT && haveFrame) {
@@ -188,6 +219,11 @@ public struct VideoDecoder: Sendable {
             }
             defer { av_packet_unref(packet) }
             guard packet.pointee.stream_index == streamIndex else { continue }
+            // Far before the target only frames others refer to are needed: skipping the rest
+            // (B-frames, mostly) cuts the walk from the keyframe without changing the target frame.
+            let pts = packet.pointee.pts
+            let far = pts != ADSHIM_AV_NOPTS_VALUE && pts < target - skipWindow
+            decoder.pointee.skip_frame = far ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
             // A damaged packet is skipped as players do; `fruitless` bounds how many.
             _ = avcodec_send_packet(decoder, packet)
             fruitless += 1

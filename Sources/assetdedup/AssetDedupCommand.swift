@@ -8,7 +8,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
         abstract: "Per-user content-hash deduplication of media assets pushed to providers.",
         subcommands: [
             MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self, ServeCommand.self,
-            NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self,
+            NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self, ReviewSimilarCommand.self,
             SyncCommand.self, WhereisCommand.self, BackupCommand.self, RestoreCommand.self,
             GCCommand.self, FingerprintsCommand.self,
         ]

@@ -1,5 +1,7 @@
 import Foundation
 import FuzzTargets
+import MediaFingerprinter
+import PerceptualHash
 import Testing
 
 /// A small, seedable generator (SplitMix64) so a failing run can be replayed exactly.
@@ -88,6 +90,21 @@ func corpus(_ target: FuzzTarget) throws -> [[UInt8]] {
             input[0] = chunkSelector
             #expect(harness.run(.multipart, input).isEmpty)
             #expect(harness.lastStatus == (chunkSelector == 0 ? 201 : 200), "chunk selector \(chunkSelector)")
+        }
+    }
+
+    @Test(arguments: [FuzzTarget.image, .video])
+    func mediaSeedsAreRealFiles(_ target: FuzzTarget) throws {
+        // Mutations of files that decode reach deeper than random bytes: every seed must decode.
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FuzzCorpus/\(target.rawValue)")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() {
+            let outcome = MediaFingerprinter().fingerprint(fileAt: folder.appendingPathComponent(name).path)
+            guard case .fingerprint(let fingerprint) = outcome else {
+                Issue.record("\(name): \(outcome)")
+                continue
+            }
+            #expect(fingerprint.kind == (target == .image ? .image : .video), "\(name)")
         }
     }
 }

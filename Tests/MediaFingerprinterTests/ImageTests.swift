@@ -76,9 +76,15 @@ import Testing
             try write(pngHeaderBomb(width: 30000, height: 30000), to: "\(dir)/bomb.png")
             try write([], to: "\(dir)/empty")
 
-            for name in ["truncated.jpg", "fake.jpg", "bomb.png"] {
+            // libheif's message names the file: the reason must not.
+            try write(
+                [0, 0, 0, 0x18] + Array("ftypheic\0\0\0\0mif1heic".utf8)
+                    + (0..<500).map { _ in UInt8.random(in: 0...255) },
+                to: "\(dir)/fake.heic")
+            for name in ["truncated.jpg", "fake.jpg", "bomb.png", "fake.heic"] {
                 let outcome = fingerprinter.fingerprint(fileAt: "\(dir)/\(name)")
                 #expect(outcome.reason != nil, "\(name): \(outcome)")
+                #expect(outcome.reason?.contains(dir) == false, "the path leaks: \(outcome)")
             }
             #expect(fingerprinter.fingerprint(fileAt: "\(dir)/bomb.png").reason?.contains("limit") == true)
             #expect(fingerprinter.fingerprint(fileAt: "\(dir)/random").reason == "not an image or video")

@@ -19,6 +19,7 @@ import Testing
         #expect(kind([0, 0, 0, 8] + ascii("wide")) == .video("mov"))
         #expect(kind([0x1A, 0x45, 0xDF, 0xA3, 0x9F]) == .video("matroska"))
         #expect(kind([0x47] + [UInt8](repeating: 0xFF, count: 187) + [0x47]) == .video("mpegts"))
+        #expect(kind([0, 0, 0, 0, 0x47] + [UInt8](repeating: 0xFF, count: 191) + [0x47]) == .video("mpegts"))
     }
 
     @Test func everythingElseIsNeither() {

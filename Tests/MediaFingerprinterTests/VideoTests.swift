@@ -66,8 +66,25 @@ import VideoDecoding
             for name in ["truncated.mp4", "fake.mp4", "audio.mkv"] {
                 let outcome = fingerprinter.fingerprint(fileAt: "\(dir)/\(name)")
                 #expect(outcome.reason != nil, "\(name): \(outcome)")
+                #expect(outcome.reason?.contains(dir) == false, "the path leaks: \(outcome)")
             }
             #expect(fingerprinter.fingerprint(fileAt: "\(dir)/audio.mkv").reason?.contains("no video") == true)
+            // QuickTime Animation decodes fine in FFmpeg but is not on the decoder list.
+            try lavfiVideo("testsrc2=s=64x48:r=5", seconds: 1, to: "\(dir)/qtrle.mov", ["-c:v", "qtrle"])
+            let qtrle = fingerprinter.fingerprint(fileAt: "\(dir)/qtrle.mov").reason
+            #expect(qtrle?.contains("qtrle decoder is not allowed") == true, "\(String(describing: qtrle))")
+        }
+    }
+
+    @Test func concurrentCallsAgree() throws {
+        try withTemporaryDirectory { dir in
+            try lavfiVideo("testsrc2=s=160x120:r=10", seconds: 4, to: "\(dir)/clip.mp4", Self.h264)
+            let expected = try frames("\(dir)/clip.mp4")
+            let results = FramesBox()
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                results.append(MediaFingerprinter().fingerprint(fileAt: "\(dir)/clip.mp4").videoFrames)
+            }
+            #expect(results.values.count == 8 && results.values.allSatisfy { $0 == expected })
         }
     }
 
@@ -83,4 +100,13 @@ import VideoDecoding
             }
         }
     }
+}
+
+/// Collects results from concurrent closures.
+final class FramesBox: @unchecked Sendable {
+    // @unchecked: every access to `storage` holds `lock`.
+    private let lock = NSLock()
+    private var storage: [[PerceptualHash64]?] = []
+    func append(_ value: [PerceptualHash64]?) { lock.withLock { storage.append(value) } }
+    var values: [[PerceptualHash64]?] { lock.withLock { storage } }
 }

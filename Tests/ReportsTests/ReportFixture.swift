@@ -1,5 +1,7 @@
+import AssetDedupCore
 import AssetStore
 import Foundation
+import PerceptualHash
 import PostgresBackend
 import PostgresTestSupport
 import Reports
@@ -28,6 +30,7 @@ enum ReportFixture {
             let store = try SQLiteStore(path: dir + "/test.sqlite")
             try Migrator(db: store.db).up()
             try seed(store.db)
+            try seedFingerprints(store)
             return try body(store, dir)
         }
     }
@@ -39,6 +42,7 @@ enum ReportFixture {
                 let store = SQLStore(db: try PostgresConnection(url: url))
                 try store.migrateUp(to: nil) { _ in }
                 try seed(store.db)
+                try seedFingerprints(store)
                 return try body(store, dir)
             }
         }
@@ -94,6 +98,37 @@ enum ReportFixture {
         }
     }
 
+    /// Look-alike copies of alice's sunset (a 50% resize, a JPEG q60) and of her clip (a
+    /// re-encode), bob's copy of the same sunset (never grouped with alice's), a text file
+    /// without a fingerprint, and an unrelated picture of alice's.
+    static let sunset: UInt64 = 0x8f37_3714_acfc_f4f0
+    static func frames(_ seed: UInt64) -> [PerceptualHash64] {
+        (1...10).map { PerceptualHash64(bits: seed &* UInt64($0) ^ (seed >> UInt64($0))) }
+    }
+
+    static func seedFingerprints<C: SQLConnection>(_ store: SQLStore<C>) throws {
+        try store.db.execute(
+            """
+            INSERT INTO assets (id, user_id, sha256, size, original_filename, created_at) VALUES
+              (10, 1, '\(String(repeating: "a7", count: 32))', 1024, 'sunset-small.jpg', '2026-02-10T00:00:00.000Z'),
+              (11, 1, '\(String(repeating: "a8", count: 32))', 900, 'sunset-q60.jpg', '2026-02-11T00:00:00.000Z'),
+              (12, 1, '\(String(repeating: "b9", count: 32))', 800, 'clip-720p.mp4', '2026-02-12T00:00:00.000Z'),
+              (13, 1, '\(String(repeating: "ca", count: 32))', 700, 'cat.jpg', '2026-02-13T00:00:00.000Z');
+            """)
+        let clip = frames(0x9e37_79b9_7f4a_7c15)
+        let outcomes: [(Int64, FingerprintOutcome)] = [
+            (1, .fingerprint(.image(PerceptualHash64(bits: sunset)))),
+            (2, .fingerprint(.image(PerceptualHash64(bits: sunset)))),
+            (10, .fingerprint(.image(PerceptualHash64(bits: sunset ^ 0b1011)))),
+            (11, .fingerprint(.image(PerceptualHash64(bits: sunset ^ 0x30_0000_0101)))),
+            (13, .fingerprint(.image(PerceptualHash64(bits: ~sunset)))),
+            (4, .fingerprint(.video(frames: clip, durationSeconds: 61.5))),
+            (12, .fingerprint(.video(frames: clip.map { PerceptualHash64(bits: $0.bits ^ 0b11) }, durationSeconds: 61.5))),
+            (6, .unavailable(reason: "not an image or video")),
+        ]
+        for (asset, outcome) in outcomes { try store.saveFingerprint(outcome, asset: AssetID(asset)) }
+    }
+
     /// What changes between the two runs: a new hostile-named asset and a review.
     static func secondDay<C: SQLConnection>(_ db: C) throws {
         try db.run(
@@ -106,6 +141,10 @@ enum ReportFixture {
             INSERT INTO provider_uploads (asset_id, provider_id, provider_asset_id) VALUES (8, 'pixverse', 'pv-8');
             INSERT INTO duplicate_reviews (group_sha256, decision, keep_asset_id, note, reviewed_by, reviewed_at)
             VALUES ('\(hashA)', 'keep', 1, 'oldest | original', 'alice', '2026-11-19T15:30:00.000Z');
+            INSERT INTO near_duplicate_reviews (user_id, anchor_asset_id, member_ids, decision, keep_asset_id, note,
+                reviewed_by, reviewed_at)
+            VALUES (1, 1, '1,10,11', 'keep', 1, 'the original', 'alice', '2026-11-19T16:00:00.000Z'),
+                   (1, 4, '4,12,14', 'ignore', NULL, NULL, 'alice', '2026-11-19T16:05:00.000Z');
             """)
     }
 

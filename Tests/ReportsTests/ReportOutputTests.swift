@@ -10,17 +10,48 @@ import Testing
             try ReportFixture.secondDay(store.db)
             _ = try ReportFixture.job(store, out: out, now: ReportFixture.day1).run()
             let expectations: [String: (tables: Int, charts: Int)] = [
-                "index": (1, 2), "duplicates": (3, 1), "coverage": (5, 2), "migrations": (2, 1),
+                "index": (1, 2), "duplicates": (3, 1), "near-duplicates": (1, 0), "coverage": (5, 2), "migrations": (2, 1),
             ]
             for (page, expected) in expectations {
                 let check = XHTMLCheck.parse(try ReportFixture.read("\(out)/\(page).html"))
                 #expect(check.error == nil, "\(page).html: \(check.error ?? "")")
                 #expect(check.elements["table"] == expected.tables, "\(page).html tables")
-                #expect(check.elements["svg"] == expected.charts, "\(page).html charts")
+                #expect((check.elements["svg"] ?? 0) == expected.charts, "\(page).html charts")
                 #expect(check.elements["nav"] == 1 && check.elements["script"] == nil, "\(page).html")
             }
             let chart = XHTMLCheck.parse(try ReportFixture.read("\(out)/charts/coverage-providers.svg"))
             #expect(chart.error == nil && chart.elements["rect"] == 3)
+        }
+    }
+
+    /// Thumbnails are inline data URIs in the HTML page only; the exports hold every group, each
+    /// of one user, and never bob's copy of alice's sunset.
+    @Test func nearDuplicatesShowThumbnailsInHTMLAndExportEveryGroup() throws {
+        try ReportFixture.withStore { store, dir in
+            let out = dir + "/reports"
+            try ReportFixture.secondDay(store.db)
+            var job = ReportFixture.job(store, out: out, now: ReportFixture.day1)
+            // A 1x1 JPEG's bytes do not matter here: the page must carry what the source gives.
+            job.thumbnails = { sha256 in sha256.hasPrefix("a1") ? "data:image/jpeg;base64,/9j/AAAA" : nil }
+            _ = try job.run()
+            let html = try ReportFixture.read("\(out)/near-duplicates.html")
+            let check = XHTMLCheck.parse(html)
+            #expect(check.error == nil, "\(check.error ?? "")")
+            #expect(check.elements["img"] == 1, "only asset 1's blob (a1...) has a thumbnail")
+            #expect(html.contains("<img src=\"data:image/jpeg;base64,/9j/AAAA\" alt=\"asset 1\""))
+            #expect(!(try ReportFixture.read("\(out)/near-duplicates.md")).contains("data:image"))
+
+            let csv = try ReportFixture.read("\(out)/near-duplicates.csv").split(separator: "\r\n")
+            #expect(csv.count == 1 + 5)
+            #expect(csv.dropFirst().map { $0.split(separator: ",")[5] } == ["1", "10", "11", "4", "12"])
+            let json = try JSONSerialization.jsonObject(
+                with: Data(try ReportFixture.read("\(out)/near-duplicates.json").utf8)) as! [String: Any]
+            let groups = json["groups"] as! [[String: Any]]
+            #expect(groups.map { $0["anchor_asset_id"] as! Int } == [1, 4])
+            #expect(groups.map { $0["user"] as! String } == ["alice", "alice"])
+            #expect(groups.map { ($0["assets"] as! [[String: Any]]).count } == [3, 2])
+            #expect((groups[0]["review"] as! [String: Any])["decision"] as! String == "keep")
+            #expect(groups[1]["review"] is NSNull, "a decision on other members is not this group's")
         }
     }
 

@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from conftest import ROOT
+
 
 def tool(*args):
     subprocess.run(args, check=True, capture_output=True)
@@ -124,3 +126,68 @@ def test_backfill_fingerprints_older_assets_and_resumes(stack, media):
     stack.sql("DELETE FROM asset_fingerprints WHERE asset_id = ?", ids[2])
     out = stack.cli("fingerprints", "backfill", "--data", str(stack.data_dir)).stdout
     assert out.splitlines()[-1] == "fingerprints: done, 1 image, 0 video, 0 none, 0 failed"
+
+
+def test_report_groups_per_user_with_thumbnails_and_records_reviews(stack, media, tmp_path):
+    alice, bob = stack.add_user("alice"), stack.add_user("bob")
+    original = upload(stack, alice, media, "original.jpg")["asset_id"]
+    copy = upload(stack, alice, media, "copy.jpg")["asset_id"]
+    unrelated = upload(stack, alice, media, "unrelated.png", mime="image/png")["asset_id"]
+    bobs = upload(stack, bob, media, "copy.jpg")["asset_id"]
+    out = tmp_path / "reports"
+
+    def report():
+        stack.cli("report", "--out", str(out), "--templates", str(ROOT / "templates"), "--data", str(stack.data_dir))
+        return (out / "near-duplicates.md").read_text(), (out / "near-duplicates.html").read_text()
+
+    markdown, html = report()
+    rows = [line for line in markdown.splitlines() if line.startswith(f"| {original} |")]
+    assert len(rows) == 1, markdown
+    assert f"{copy} copy.jpg" in rows[0] and "| alice | image |" in rows[0] and "not reviewed" in rows[0]
+    table = [line for line in markdown.splitlines() if line.startswith("| ") and line[2:3].isdigit()]
+    assert len(table) == 1, "one group: alice's; bob's copy and the unrelated picture are in none"
+    # Thumbnails: one small JPEG per member, inline, in the HTML page only.
+    assert html.count('<img src="data:image/jpeg;base64,') == 2
+    assert "data:image" not in markdown
+    csv = (out / "near-duplicates.csv").read_text().splitlines()
+    assert [line.split(",")[5] for line in csv[1:]] == [str(original), str(copy)]
+
+    done = stack.cli("review-similar", str(copy), "--keep", str(original), "--note", "the q60 copy", "--by", "admin")
+    assert f"group of assets {original}, {copy}: keep asset {original} by admin" in done.stdout
+    markdown, _ = report()
+    assert f"keep asset {original} (admin, " in markdown and "the q60 copy" in markdown
+
+    alone = stack.cli("review-similar", str(unrelated), "--ignore", check=False)
+    assert alone.returncode != 0 and "has no near-duplicates" in alone.stderr
+    other = stack.cli("review-similar", str(copy), "--keep", str(bobs), check=False)
+    assert other.returncode != 0 and f"asset {bobs} is not in this group" in other.stderr
+
+
+def test_admins_review_a_near_duplicate_group_through_the_api(stack, media):
+    alice, admin = stack.add_user("alice"), stack.add_user("root", admin=True)
+    original = upload(stack, alice, media, "original.jpg")["asset_id"]
+    copy = upload(stack, alice, media, "copy.jpg")["asset_id"]
+    unrelated = upload(stack, alice, media, "unrelated.png", mime="image/png")["asset_id"]
+
+    def review(asset, body, token=admin):
+        return stack.api("POST", f"/api/v1/admin/near-duplicates/{asset}/review", token, json=body)
+
+    def rows():  # a token's last use is recorded on every request
+        return {table: rows for table, rows in stack.dump().items() if table != "api_tokens"}
+
+    before = rows()
+    assert review(copy, {"decision": "ignore"}, token=alice).status_code == 403
+    bad = review(copy, {"decision": "keep"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_review"
+    assert review(999999, {"decision": "ignore"}).json()["error"]["code"] == "not_found"
+    alone = review(unrelated, {"decision": "ignore"})
+    assert alone.status_code == 404 and alone.json()["error"]["code"] == "unknown_group"
+    outside = review(copy, {"decision": "keep", "asset_id": unrelated})
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "asset_not_in_group"
+    assert rows() == before, "nothing is written on an error"
+
+    done = review(copy, {"decision": "keep", "asset_id": original, "note": "the original"})
+    assert done.status_code == 201, done.text
+    recorded = done.json()["review"]
+    assert recorded["anchor_asset_id"] == original and recorded["member_ids"] == [original, copy]
+    assert recorded["keep_asset_id"] == original and recorded["reviewed_by"] == "root"

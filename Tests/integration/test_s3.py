@@ -43,6 +43,34 @@ def test_an_upload_is_one_object_under_its_content_key_and_nothing_else(stack):
 
 
 @pytest.mark.s3_only
+def test_an_announced_upload_is_published_whole_under_its_key(stack):
+    # `sha256` before `file` (as our clients send it): parts go to the bucket while the body is
+    # staged (S3StreamingUpload); the object appears once, whole, and no upload is left open.
+    token = stack.add_user("alice")
+    content = os.urandom(40 << 20)
+    answer = stack.upload(token, content, sha256=sha(content))
+    assert answer.status_code == 201, answer.text
+    assert stack.bucket.keys() == [f"blobs/sha256/{sha(content)}"]
+    assert stack.bucket.blob(sha(content)).read_bytes() == content
+    assert stack.bucket.open_multipart_uploads() == []
+    assert stack.temp_files() == []
+
+
+@pytest.mark.s3_only
+def test_an_announced_sha256_that_does_not_match_publishes_nothing(stack):
+    # The parts already sent under the announced key are aborted: no object, no open upload.
+    token = stack.add_user("alice")
+    content, other = os.urandom(40 << 20), os.urandom(16)
+    answer = stack.upload(token, content, sha256=sha(other))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["code"] == "sha256_mismatch"
+    assert stack.bucket.keys() == []
+    assert stack.bucket.open_multipart_uploads() == []
+    assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
+    assert stack.temp_files() == []
+
+
+@pytest.mark.s3_only
 def test_unreachable_storage_answers_503_for_uploads_and_checks_go_on(make_stack):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ public enum MigrationPlan {
         leases,
         blobGCMarks,
         mediaFingerprints,
+        nearDuplicateReviews,
     ]
 
     /// The newest version this binary knows.
@@ -428,5 +429,33 @@ public enum MigrationPlan {
         ],
         down: [.sql("DROP TABLE asset_fingerprint_hashes; DROP TABLE asset_fingerprints;")],
         isAlreadyApplied: { db in try db.tableExists("asset_fingerprints") }
+    )
+
+    // MARK: 13. near-duplicate reviews
+
+    /// Admin decisions on near-duplicate groups (issue 14): keyed by the group's lowest asset id,
+    /// with the members the decision was taken on (a group changes as assets come and go; the
+    /// report shows a decision on other members as out of date, not as applying).
+    static let nearDuplicateReviews = Migration<Database>(
+        version: 13, name: "near_duplicate_reviews",
+        up: [
+            .sql(
+                """
+                CREATE TABLE near_duplicate_reviews (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id INTEGER NOT NULL,
+                    anchor_asset_id INTEGER NOT NULL,
+                    member_ids TEXT NOT NULL,
+                    decision TEXT NOT NULL CHECK (decision IN ('keep', 'ignore')),
+                    keep_asset_id INTEGER,
+                    note TEXT,
+                    reviewed_by TEXT NOT NULL,
+                    reviewed_at TEXT NOT NULL DEFAULT (\(now))
+                );
+                CREATE INDEX idx_near_duplicate_reviews_anchor ON near_duplicate_reviews(anchor_asset_id, id);
+                """)
+        ],
+        down: [.sql("DROP TABLE near_duplicate_reviews;")],
+        isAlreadyApplied: { db in try db.tableExists("near_duplicate_reviews") }
     )
 }

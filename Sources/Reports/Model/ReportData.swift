@@ -25,13 +25,16 @@ struct ReportData: Sendable {
     var partialUploads: (count: Int, bytes: Int64)
     /// Blobs `gc` marked as orphans and has not deleted yet.
     var orphans: OrphanSummary
+    /// Per-user groups of look-alike assets (perceptual hashes) and fingerprinting progress.
+    var nearDuplicates = NearDuplicateSummary(keep: 0)
 
     /// Reads the store; call it inside a read transaction so all pages see one snapshot. Each
     /// duplicate member is also handed to `member` as it streams by, so exports are written
     /// without holding every row.
     static func load(
         from store: any ReportSource, minProviders: Int, listLimit: Int,
-        member: (DuplicateMember) throws -> Void
+        member: (DuplicateMember) throws -> Void,
+        nearDuplicateGroup: (NearDuplicateSummary.Group) throws -> Void = { _ in }
     ) throws -> ReportData {
         // The largest sort (every asset, by user and provider set) runs first, so the smaller
         // one behind the duplicate groups reuses the memory it freed instead of growing the heap.
@@ -53,6 +56,7 @@ struct ReportData: Sendable {
             migrations: try store.migrationStatus(),
             indexFacts: try store.assetIndexFacts(),
             partialUploads: try store.partialUploadTotals(),
-            orphans: try store.orphanSummary())
+            orphans: try store.orphanSummary(),
+            nearDuplicates: try NearDuplicateSummary.load(from: store, keep: listLimit, group: nearDuplicateGroup))
     }
 }

@@ -33,6 +33,9 @@ struct PageInfo: Sendable {
             id: .duplicates, title: "Duplicates",
             summary: "identical content held by several users, legacy merges, review state"),
         PageInfo(
+            id: .nearDuplicates, title: "Near-duplicates",
+            summary: "look-alike images and videos per user (perceptual hashes), thumbnails, review state"),
+        PageInfo(
             id: .coverage, title: "Provider coverage",
             summary: "assets per provider, per user, provider combinations, under-covered assets"),
         PageInfo(

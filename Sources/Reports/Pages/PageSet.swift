@@ -2,13 +2,16 @@ import Foundation
 
 /// The pages of a report, in navigation order; the raw value names the files and templates.
 enum ReportPageID: String, CaseIterable, Sendable {
-    case index, duplicates, coverage, migrations
+    case index, duplicates
+    case nearDuplicates = "near-duplicates"
+    case coverage, migrations
 }
 
 /// One page's model, typed: which template renders it follows from the case.
 enum ReportPage {
     case index(IndexPage)
     case duplicates(DuplicatesPage)
+    case nearDuplicates(NearDuplicatesPage)
     case coverage(CoveragePage)
     case migrations(MigrationsPage)
 
@@ -16,13 +19,14 @@ enum ReportPage {
         switch self {
         case .index: .index
         case .duplicates: .duplicates
+        case .nearDuplicates: .nearDuplicates
         case .coverage: .coverage
         case .migrations: .migrations
         }
     }
 }
 
-/// The four page models of one run, built once per format from the same data.
+/// The page models of one run, built once per format from the same data.
 struct PageSet {
     let data: ReportData
     let checks: [MigrationCheck]
@@ -37,6 +41,7 @@ struct PageSet {
         switch id {
         case .index: .index(index(format: format))
         case .duplicates: .duplicates(duplicates(format: format))
+        case .nearDuplicates: .nearDuplicates(nearDuplicates(format: format))
         case .coverage: .coverage(coverage(format: format))
         case .migrations: .migrations(migrations(format: format))
         }
@@ -50,6 +55,10 @@ struct PageSet {
 
     func duplicates(format: PageFormat) -> DuplicatesPage {
         DuplicatesPage(data: data, listLimit: listLimit, generatedAt: generatedAt, format: format)
+    }
+
+    func nearDuplicates(format: PageFormat) -> NearDuplicatesPage {
+        NearDuplicatesPage(data: data, listLimit: listLimit, generatedAt: generatedAt, format: format)
     }
 
     func coverage(format: PageFormat) -> CoveragePage {

@@ -42,6 +42,7 @@ public struct ReportRenderer: Sendable {
         return switch page {
         case .index(let model): library.render(model, withTemplate: template) ?? ""
         case .duplicates(let model): library.render(model, withTemplate: template) ?? ""
+        case .nearDuplicates(let model): library.render(model, withTemplate: template) ?? ""
         case .coverage(let model): library.render(model, withTemplate: template) ?? ""
         case .migrations(let model): library.render(model, withTemplate: template) ?? ""
         }
@@ -50,7 +51,8 @@ public struct ReportRenderer: Sendable {
     /// Wraps the HTML of a page's Markdown in the shared layout.
     ///
     /// Raw HTML is allowed because the only raw HTML in a page is the SVG the report draws;
-    /// every value from the database reached the Markdown through `MarkdownEscaping`.
+    /// every value from the database reached the Markdown through `MarkdownEscaping` (the
+    /// thumbnails' data URIs are base64 the report made, not text from the database).
     func html(page id: ReportPageID, markdown: String, generatedAt: String) -> String {
         let body = Markdown.html(from: markdown, options: .allowRawHTML)
         let info = PageInfo.all.first { $0.id == id }

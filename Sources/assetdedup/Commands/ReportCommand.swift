@@ -1,7 +1,10 @@
 import ArgumentParser
-import StoreProtocols
+import AssetDedupCore
+import BlobStore
 import Foundation
+import ImageDecoding
 import Reports
+import StoreProtocols
 
 /// `assetdedup report`: the nightly dashboards, published atomically; exit 1 when a migrations
 /// check fails so that cron mails the output.
@@ -14,6 +17,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Templates folder; its reports/ holds layout.html.mustache and the *.md.mustache pages.")
     var templates: String = "templates"
     @Option(help: "List assets held by fewer providers than this.") var minProviders: Int = 1
+    @OptionGroup var blobOptions: BlobOptions
+    @Option(help: "Data folder (blobs/, tmp/): the near-duplicates page's thumbnails are made from the blobs.")
+    var data: String = "var"
+    @Flag(help: "No thumbnails on the near-duplicates page (they read each listed image's blob).")
+    var noThumbnails = false
     @Option(help: .hidden) var now: String?
     @Flag(help: .hidden) var printSQL = false
 
@@ -37,9 +45,12 @@ struct ReportCommand: ParsableCommand {
                 throw CLIError(
                     "database \(options.displayName) is at schema version \(version), too old to report on; run 'assetdedup migrate up'")
             }
-            let job = ReportJob(
+            var job = ReportJob(
                 store: store, templatesDirectory: templates, outputDirectory: out, minProviders: minProviders,
                 now: now.flatMap(Self.parse) ?? Date())
+            if !noThumbnails {
+                job.thumbnails = Self.thumbnails(from: try blobOptions.open(dataDirectory: data, readOnly: true))
+            }
             let outcome = try job.run()
             print(
                 "report: \(outcome.files.count) files published to \(out) (history \(outcome.day)); "
@@ -48,6 +59,18 @@ struct ReportCommand: ParsableCommand {
             if !failed.isEmpty {
                 throw CLIError("migration checks failed: \(failed.joined(separator: "; "))")
             }
+        }
+    }
+
+    /// 64-pixel JPEG thumbnails as data URIs (~2 KB each), made by libvips from the blob; nil for
+    /// a blob that is missing or is not an image this decoder reads (videos get none).
+    static func thumbnails(from blobs: any BlobStorage) -> (String) -> String? {
+        let decoder = ImageDecoder()
+        return { hex in
+            guard let digest = try? SHA256Digest(parsing: hex),
+                let jpeg = try? blobs.withLocalFile(digest, { try decoder.thumbnailJPEG(fileAt: $0) })
+            else { return nil }
+            return "data:image/jpeg;base64," + Data(jpeg).base64EncodedString()
         }
     }
 
