@@ -30,12 +30,14 @@ struct SimilarRequest: JSONReadable {
             let count = VideoFrames.fractions.count
             guard frames.count == count else {
                 throw APIError.badRequest(
-                    "invalid_frames", "frames must be \(count) hashes (one per tenth of the video), got \(frames.count)")
+                    "invalid_frames", "frames must be \(count) hashes (one per tenth of the video), got \(frames.count)"
+                )
             }
             fingerprint = .video(
                 frames: try frames.map { element in
                     guard case .string(let text) = element.value else {
-                        throw APIError.badRequest("invalid_perceptual_hash", "\(element.path) must be a string of 16 hex digits")
+                        throw APIError.badRequest(
+                            "invalid_perceptual_hash", "\(element.path) must be a string of 16 hex digits")
                     }
                     return try Self.hash(text, field: element.path)
                 }, durationSeconds: 0)
@@ -52,7 +54,8 @@ struct SimilarRequest: JSONReadable {
         case .double(let d) where d.rounded() == d && Double(range.lowerBound)...Double(range.upperBound) ~= d:
             threshold = Int(d)
         default:
-            throw APIError.badRequest("invalid_max_distance", "max_distance must be an integer from 0 to \(Self.maxDistance)")
+            throw APIError.badRequest(
+                "invalid_max_distance", "max_distance must be an integer from 0 to \(Self.maxDistance)")
         }
     }
 
@@ -71,7 +74,9 @@ extension API {
 
     /// `POST /assets/similar`: the caller's assets that look like content not uploaded yet.
     func similar(_ request: HTTPRequest) throws -> HTTPResponse {
-        try reading(request) { try decodeJSON(SimilarRequest.self, from: request) } _: { user, body in
+        try reading(request) {
+            try decodeJSON(SimilarRequest.self, from: request)
+        } _: { user, body in
             let found = try store.similarAssets(
                 user: user.userID, to: body.fingerprint, threshold: body.threshold, limit: Self.similarLimit,
                 excluding: nil)

@@ -14,7 +14,9 @@ extension PostgresConnection {
             // Ordered byte-wise, as SQLite's group_concat over a primary-key scan comes out,
             // whatever collation the database was created with.
             "string_agg((\(expression))::text, '\(separator.replacingQuotes)' ORDER BY (\(expression))::text COLLATE \"C\")"
-        }
+        },
+        // XOR of the two bigints as 64 bits, counted (bit_count: PostgreSQL 14).
+        hammingWithin: { a, b, limit in "bit_count(((\(a)) # (\(b)))::bit(64)) <= \(limit)" }
     )
 }
 

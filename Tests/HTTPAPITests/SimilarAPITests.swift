@@ -13,7 +13,9 @@ final class TextFingerprinter: MediaFingerprinting {
 
     func fingerprint(fileAt path: String) -> FingerprintOutcome {
         calls.add(1, ordering: .relaxed)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return .unavailable(reason: "unreadable") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return .unavailable(reason: "unreadable")
+        }
         let words = text.split(separator: " ")
         if words.first == "IMG", words.count == 2, let hash = try? PerceptualHash64(hex: words[1]) {
             return .fingerprint(.image(hash))
@@ -33,7 +35,8 @@ final class TextFingerprinter: MediaFingerprinting {
     let unrelated = "fedcba9876543210"
 
     func upload(_ h: APIHarness, _ text: String, name: String, token: String? = nil) -> (Int, [String: Any]) {
-        let body = APIHarness.multipart(boundary: "B", fields: [("provider_id", "pixverse")], file: Array(text.utf8), filename: name)
+        let body = APIHarness.multipart(
+            boundary: "B", fields: [("provider_id", "pixverse")], file: Array(text.utf8), filename: name)
         var headers = ["content-type": "multipart/form-data; boundary=B"]
         if let token { headers["authorization"] = "Bearer \(token)" }
         return h.send("POST", "/api/v1/assets/upload", headers: headers, body: body)
@@ -75,6 +78,18 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(fingerprinter.calls.load(ordering: .relaxed) == calls)
     }
 
+    @Test func resumableCompletionIsFingerprintedToo() throws {
+        let h = try APIHarness(fingerprinter: TextFingerprinter())
+        let (_, first) = upload(h, "IMG \(original)", name: "a.png")
+        let bytes = Array("IMG \(nearCopy)".utf8)
+        let created = h.create(Array(bytes[0..<4]))
+        let location = try #require(created.location)
+        let done = h.patch(location, offset: 4, complete: true, Array(bytes[4...]))
+        #expect(done.response.status == 201)
+        #expect(done.json["perceptual_hash"] as? [String: String] == ["kind": "image", "hash": nearCopy])
+        #expect(similar(done.json).map { $0["asset_id"] as? Int } == [first["asset_id"] as? Int])
+    }
+
     @Test func aFileThatDoesNotDecodeStillUploadsWithKindNone() throws {
         let h = try APIHarness(fingerprinter: TextFingerprinter())
         let (status, json) = upload(h, "just some text", name: "notes.txt")
@@ -94,7 +109,9 @@ final class TextFingerprinter: MediaFingerprinting {
         edited[9] = "ffffffffffffffff"
         let (_, second) = upload(h, "VID " + edited.joined(separator: " "), name: "clip-small.mp4")
         #expect(similar(second).first?["asset_id"] as? Int == first["asset_id"] as? Int)
-        let (status, answer) = h.send("POST", "/api/v1/assets/similar", json: #"{"frames":[\#(frames.map { "\"\($0)\"" }.joined(separator: ","))]}"#)
+        let (status, answer) = h.send(
+            "POST", "/api/v1/assets/similar",
+            json: #"{"frames":[\#(frames.map { "\"\($0)\"" }.joined(separator: ","))]}"#)
         #expect(status == 200)
         #expect(similar(answer).count == 2)
     }
@@ -106,7 +123,8 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(status == 200)
         #expect(answer["threshold"] as? Int == 10)
         #expect(similar(answer).map { $0["asset_id"] as? Int } == [first["asset_id"] as? Int])
-        let (_, strict) = h.send("POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(nearCopy)","max_distance":2.0}"#)
+        let (_, strict) = h.send(
+            "POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(nearCopy)","max_distance":2.0}"#)
         #expect(similar(strict).isEmpty && strict["threshold"] as? Int == 2)
         let (_, none) = h.send("POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(unrelated)"}"#)
         #expect(similar(none).isEmpty)
@@ -133,7 +151,8 @@ final class TextFingerprinter: MediaFingerprinting {
             #expect((body["error"] as? [String: Any])?["code"] as? String == code, "\(json)")
         }
         #expect(h.send("GET", "/api/v1/assets/similar").0 == 405)
-        #expect(h.send("POST", "/api/v1/assets/similar", json: "{}", headers: ["authorization": "Bearer nope"]).0 == 401)
+        #expect(
+            h.send("POST", "/api/v1/assets/similar", json: "{}", headers: ["authorization": "Bearer nope"]).0 == 401)
     }
 
     @Test func withoutAFingerprinterTheHashIsNull() throws {

@@ -57,7 +57,8 @@ struct FingerprintStoreTests {
     func roundTrip(_ backend: Backend) throws {
         try withStore(backend) { store in
             let alice = try store.addUser(name: "alice")
-            let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1, originalFilename: "a.jpg"))
+            let a = try store.insertAsset(
+                NewAsset(userID: alice.id, sha256: digest(1), size: 1, originalFilename: "a.jpg"))
             #expect(try store.fingerprint(asset: a) == nil)
             let image = FingerprintOutcome.fingerprint(.image(PerceptualHash64(bits: 0xfedc_ba98_7654_3210)))
             #expect(try store.saveFingerprint(image, asset: a))
@@ -72,7 +73,9 @@ struct FingerprintStoreTests {
         }
     }
 
-    @Test("search agrees with a brute-force scan, nearest first, only the user's, excluding one", arguments: Backend.allCases)
+    @Test(
+        "search agrees with a brute-force scan, nearest first, only the user's, excluding one",
+        arguments: Backend.allCases)
     func searchMatchesScan(_ backend: Backend) throws {
         try withStore(backend) { store in
             let alice = try store.addUser(name: "alice")
@@ -82,7 +85,8 @@ struct FingerprintStoreTests {
             var stored: [(AssetID, PerceptualHash64)] = []
             // Random hashes, plus planted copies at distances 0...14 (two each).
             for n in 0..<400 {
-                let hash = n < 30 ? flip(query, n / 2) : PerceptualHash64(bits: UInt64.random(in: 0...UInt64.max, using: &rng))
+                let hash =
+                    n < 30 ? flip(query, n / 2) : PerceptualHash64(bits: UInt64.random(in: 0...UInt64.max, using: &rng))
                 let id = try store.insertAsset(
                     NewAsset(userID: alice.id, sha256: digest(n), size: 1, originalFilename: "a\(n).jpg"))
                 try store.saveFingerprint(.fingerprint(.image(hash)), asset: id)
@@ -103,12 +107,14 @@ struct FingerprintStoreTests {
                 #expect(!found.contains { $0.assetID == bobs })
             }
             let first = stored[0].0
-            let limited = try store.similarAssets(user: alice.id, to: .image(q), threshold: 10, limit: 3, excluding: first)
+            let limited = try store.similarAssets(
+                user: alice.id, to: .image(q), threshold: 10, limit: 3, excluding: first)
             #expect(limited.count == 3)
             #expect(!limited.contains { $0.assetID == first })
             #expect(limited[0] == SimilarAsset(assetID: stored[1].0, distance: 0, originalFilename: "a1.jpg"))
-            #expect(try store.similarAssets(user: bob.id, to: .image(q), threshold: 10, limit: 20, excluding: nil)
-                .map(\.assetID) == [bobs])
+            #expect(
+                try store.similarAssets(user: bob.id, to: .image(q), threshold: 10, limit: 20, excluding: nil)
+                    .map(\.assetID) == [bobs])
         }
     }
 
@@ -119,7 +125,8 @@ struct FingerprintStoreTests {
             var rng = SystemRandomNumberGenerator()
             let original = (0..<10).map { _ in UInt64.random(in: 0...UInt64.max, using: &rng) }
             func save(_ n: Int, _ outcome: FingerprintOutcome) throws -> AssetID {
-                let id = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(n), size: 1, originalFilename: "v\(n)"))
+                let id = try store.insertAsset(
+                    NewAsset(userID: alice.id, sha256: digest(n), size: 1, originalFilename: "v\(n)"))
                 try store.saveFingerprint(outcome, asset: id)
                 return id
             }
@@ -138,7 +145,9 @@ struct FingerprintStoreTests {
         }
     }
 
-    @Test("the backfill cursor lists hashed assets without a row; deleting an asset drops its rows", arguments: Backend.allCases)
+    @Test(
+        "the backfill cursor lists hashed assets without a row; deleting an asset drops its rows",
+        arguments: Backend.allCases)
     func cursor(_ backend: Backend) throws {
         try withStore(backend) { store, sql in
             let alice = try store.addUser(name: "alice")
@@ -148,9 +157,11 @@ struct FingerprintStoreTests {
             let c = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(3), size: 1))
             try store.saveFingerprint(.unavailable(reason: "x"), asset: b)
             #expect(try store.unfingerprintedAssetCount() == 2)
-            #expect(try store.unfingerprintedAssets(after: nil, limit: 10) == [
-                UnfingerprintedAsset(assetID: a, sha256: digest(1)), UnfingerprintedAsset(assetID: c, sha256: digest(3)),
-            ])
+            #expect(
+                try store.unfingerprintedAssets(after: nil, limit: 10) == [
+                    UnfingerprintedAsset(assetID: a, sha256: digest(1)),
+                    UnfingerprintedAsset(assetID: c, sha256: digest(3)),
+                ])
             #expect(try store.unfingerprintedAssets(after: a, limit: 10).map(\.assetID) == [c])
             try store.saveFingerprint(.fingerprint(.image(PerceptualHash64(bits: 7))), asset: c)
             try sql("DELETE FROM assets WHERE id = \(c.rawValue)")

@@ -37,7 +37,10 @@ extension SQLStore {
                     INSERT INTO asset_fingerprint_hashes (asset_id, frame, user_id, kind, hash, s0, s1, s2, s3)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    [asset.rawValue, frame, user, kind, Int64(bitPattern: hash.bits), Int(s[0]), Int(s[1]), Int(s[2]), Int(s[3])]
+                    [
+                        asset.rawValue, frame, user, kind, Int64(bitPattern: hash.bits), Int(s[0]), Int(s[1]),
+                        Int(s[2]), Int(s[3]),
+                    ]
                         as [SQLBindable])
             }
             return true
@@ -77,7 +80,8 @@ extension SQLStore {
         switch fingerprint {
         case .image(let query):
             var seen = Set<Int64>()
-            try candidates(user: user, kind: kind, frame: nil, hash: query, radius: radius) { id, _, hash in
+            try candidates(user: user, kind: kind, frame: nil, hash: query, radius: radius, threshold: threshold) {
+                id, _, hash in
                 guard id != excluded?.rawValue, seen.insert(id).inserted else { return }
                 if let distance = fingerprint.matchDistance(to: .image(hash), threshold: threshold) {
                     matches.append((id, distance))
@@ -86,7 +90,9 @@ extension SQLStore {
         case .video(let frames, _):
             var ids = Set<Int64>()
             for frame in 0..<Self.probeFrames(count: frames.count) {
-                try candidates(user: user, kind: kind, frame: frame, hash: frames[frame], radius: radius) { id, _, _ in
+                try candidates(
+                    user: user, kind: kind, frame: frame, hash: frames[frame], radius: radius, threshold: threshold
+                ) { id, _, _ in
                     if id != excluded?.rawValue { ids.insert(id) }
                 }
             }
@@ -135,9 +141,10 @@ extension SQLStore {
     }
 
     /// Hands every stored hash of the user and kind (and frame) sharing a substring within
-    /// `radius` bits of `hash`'s to `body`; an asset may come once per substring.
+    /// `radius` bits of `hash`'s to `body` (only those within `threshold` where the backend can
+    /// count bits); an asset may come once per substring.
     private func candidates(
-        user: UserID, kind: String, frame: Int?, hash: PerceptualHash64, radius: Int,
+        user: UserID, kind: String, frame: Int?, hash: PerceptualHash64, radius: Int, threshold: Int,
         _ body: (Int64, Int, PerceptualHash64) -> Void
     ) throws {
         var arguments: [SQLBindable] = [user.rawValue, kind]
@@ -155,15 +162,19 @@ extension SQLStore {
         let masks = FingerprintSubstrings.masks(within: radius)
         let query = FingerprintSubstrings(hash)
         let first = frame == nil ? 3 : 4
+        // The hash and the threshold follow the substring values when the backend filters.
+        let after = first + FingerprintSubstrings.count * masks.count
+        let filter = Connection.dialect.hammingWithin.map { " AND " + $0("hash", "?\(after)", "?\(after + 1)") } ?? ""
         var branches: [String] = []
         for j in 0..<FingerprintSubstrings.count {
             let base = first + j * masks.count
             let list = (0..<masks.count).map { "?\(base + $0)" }.joined(separator: ", ")
             branches.append(
                 "SELECT asset_id, frame, hash FROM asset_fingerprint_hashes WHERE user_id = ?1 AND kind = ?2"
-                    + frameFilter + " AND s\(j) IN (\(list))")
+                    + frameFilter + " AND s\(j) IN (\(list))" + filter)
             arguments += masks.map { Int(query[j] ^ $0) as SQLBindable }
         }
+        if !filter.isEmpty { arguments += [Int64(bitPattern: hash.bits), threshold] }
         try db.forEachRow(branches.joined(separator: " UNION ALL "), arguments, cached: true, read)
     }
 

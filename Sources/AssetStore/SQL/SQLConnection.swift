@@ -137,16 +137,22 @@ public struct SQLDialect: Sendable {
     public var blobType: String
     /// `string_agg`/`group_concat`: joins `expression` over a group with `separator` (a literal).
     public var concatenate: @Sendable (_ expression: String, _ separator: String) -> String
+    /// A condition "the 64-bit integers `a` and `b` differ in at most `limit` bits", or nil when
+    /// the backend has no popcount (SQLite: the candidates are checked in Swift, rows in process
+    /// are cheap). PostgreSQL filters in the query so thousands of candidates never cross the wire.
+    public var hammingWithin: (@Sendable (_ a: String, _ b: String, _ limit: String) -> String)?
 
     public init(
         name: String, now: String, autoIncrementPrimaryKey: String, blobType: String,
-        concatenate: @escaping @Sendable (String, String) -> String
+        concatenate: @escaping @Sendable (String, String) -> String,
+        hammingWithin: (@Sendable (String, String, String) -> String)? = nil
     ) {
         self.name = name
         self.now = now
         self.autoIncrementPrimaryKey = autoIncrementPrimaryKey
         self.blobType = blobType
         self.concatenate = concatenate
+        self.hammingWithin = hammingWithin
     }
 }
 

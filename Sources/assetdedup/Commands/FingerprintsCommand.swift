@@ -20,7 +20,9 @@ struct FingerprintsCommand: ParsableCommand {
         @Option(help: "Assets read per query, and a progress line after each batch.") var batch: Int = 100
 
         func validate() throws {
-            guard (1...10_000).contains(batch) else { throw ValidationError("--batch must be 1 to 10000, got \(batch)") }
+            guard (1...10_000).contains(batch) else {
+                throw ValidationError("--batch must be 1 to 10000, got \(batch)")
+            }
         }
 
         func run() throws {
