@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func agreesWithBruteForceOnClusteredHashes() {
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         var members: [NearDuplicateGrouping.Member] = []
         for cluster in 0..<60 {
             let centre = generator.next()
@@ -81,18 +81,5 @@ import Testing
         let brute = expected.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
         #expect(NearDuplicateGrouping.groups(members).map(\.ids) == brute)
         #expect(brute.count > 20)
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import AssetDedupCore
-import Foundation
 import StoreProtocols
 
 /// `assetdedup review-similar ASSET_ID --keep ID | --ignore`: an admin's decision on the
@@ -16,26 +15,14 @@ struct ReviewSimilarCommand: ParsableCommand {
     )
     @OptionGroup var options: StoreOptions
     @Argument(help: "Any asset of the group, as listed on the near-duplicates page.") var asset: String
-    @Option(help: "The asset to keep (a member of the group).") var keep: String?
-    @Flag(help: "The assets only look alike (a burst, an edit worth keeping): mark the group reviewed.") var ignore =
-        false
-    @Option(help: "A note shown with the decision.") var note: String?
-    @Option(help: "Who decided (default: $SUDO_USER or $USER).") var by: String?
+    @OptionGroup var decision: ReviewDecisionOptions
 
     func validate() throws {
-        guard (keep == nil) != !ignore else { throw ValidationError("give exactly one of --keep ASSET_ID or --ignore") }
         do {
             _ = try AssetID(parsing: asset)
-            if let keep { _ = try AssetID(parsing: keep) }
-            _ = try UserName.validate(reviewer)
         } catch {
             throw ArgumentParser.ValidationError(error.message)
         }
-        if let note, note.count > 1000 { throw ValidationError("--note is limited to 1000 characters") }
-    }
-
-    private var reviewer: String {
-        by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "admin"
     }
 
     func run() throws {
@@ -44,8 +31,8 @@ struct ReviewSimilarCommand: ParsableCommand {
             let review: NearDuplicateReview
             do {
                 review = try store.reviewNearDuplicates(
-                    of: try AssetID(parsing: asset), decision: ignore ? "ignore" : "keep",
-                    keepAssetID: try keep.map { try AssetID(parsing: $0) }, note: note, reviewedBy: reviewer)
+                    of: try AssetID(parsing: asset), decision: decision.decision, keepAssetID: decision.keepAssetID,
+                    note: decision.note, reviewedBy: decision.reviewer)
             } catch let error as NearDuplicateGroupError {
                 throw CLIError(error.description)
             }
