@@ -104,14 +104,7 @@ extension API {
                 }
                 return
             }
-            // The staged copy is still here after a bucket's commit (a folder's commit moved it
-            // into the blob, which is local anyway): no download of what was just uploaded.
-            let outcome =
-                if let stagedPath, access(stagedPath, R_OK) == 0 {
-                    fingerprinter.fingerprint(fileAt: stagedPath)
-                } else {
-                    try blobs.withLocalFile(sha256) { fingerprinter.fingerprint(fileAt: $0) }
-                }
+            let outcome = try fingerprinter.fingerprint(blob: sha256, in: blobs, stagedPath: stagedPath)
             try store.saveFingerprint(outcome, asset: asset)
         } catch {
             logger.warning("fingerprint of asset \(asset) not computed (backfill will retry): \(error)")

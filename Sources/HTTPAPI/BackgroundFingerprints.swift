@@ -69,8 +69,7 @@ public final class BackgroundFingerprints: @unchecked Sendable {
             while let job = next() {
                 do {
                     if try store.fingerprint(asset: job.asset) == nil {
-                        let outcome = try blobs.withLocalFile(job.sha256) { fingerprinter.fingerprint(fileAt: $0) }
-                        try store.saveFingerprint(outcome, asset: job.asset)
+                        try store.saveFingerprint(fingerprinter.fingerprint(blob: job.sha256, in: blobs), asset: job.asset)
                     }
                 } catch {
                     logger.warning("fingerprint of asset \(job.asset) not computed (backfill will retry): \(error)")

@@ -37,8 +37,8 @@ public struct NearDuplicateIndex: Sendable {
         }
     }
 
-    static let substrings = 4
-    static let substringBits = 16
+    static let substrings = HashSubstrings.count
+    static let substringBits = HashSubstrings.bits
 
     /// `substrings * 65536` buckets, table j's bucket for substring value v at `j << 16 | v`.
     private var buckets: [[Entry]]
@@ -95,7 +95,7 @@ public struct NearDuplicateIndex: Sendable {
         guard maxDistance >= 0 else { return [] }
         let radius = maxDistance / Self.substrings
         guard radius <= Self.maxBucketRadius,
-            count >= Self.scanCostRatio * Self.substrings * Self.neighbourCount[radius]
+            count >= Self.scanCostRatio * Self.substrings * HashSubstrings.masks(within: radius).count
         else { return scan(hash, maxDistance: maxDistance) }
         return bucketSearch(hash, maxDistance: maxDistance)
     }
@@ -112,7 +112,7 @@ public struct NearDuplicateIndex: Sendable {
         var matches: [Match] = []
         // Unsafe views: no retain/release or bounds check per bucket on the hot path.
         buckets.withUnsafeBufferPointer { tables in
-            Self.masksByWeight[0..<Self.neighbourCount[radius]].withUnsafeBufferPointer { masks in
+            HashSubstrings.masks(within: radius).withUnsafeBufferPointer { masks in
                 for j in 0..<Self.substrings {
                     let base = j << Self.substringBits
                     let key = Int(Self.substring(hash, table: j))
@@ -151,9 +151,7 @@ public struct NearDuplicateIndex: Sendable {
     /// Substring radius past which the query scans (3 means up to 697 buckets per table).
     static let maxBucketRadius = 3
 
-    static func substring(_ hash: UInt64, table j: Int) -> UInt16 {
-        UInt16(truncatingIfNeeded: hash >> (j * substringBits))
-    }
+    static func substring(_ hash: UInt64, table j: Int) -> UInt16 { HashSubstrings.substring(hash, j) }
 
     private static func bucket(_ hash: UInt64, table j: Int) -> Int {
         j << substringBits | Int(substring(hash, table: j))
@@ -165,15 +163,5 @@ public struct NearDuplicateIndex: Sendable {
             return true
         }
         return false
-    }
-
-    /// All 16-bit masks ordered by popcount, so the first `neighbourCount[r]` are those within r.
-    private static let masksByWeight: [UInt16] = (0...UInt16.max).sorted {
-        ($0.nonzeroBitCount, $0) < ($1.nonzeroBitCount, $1)
-    }
-
-    /// `neighbourCount[r]` = number of 16-bit values within r bits of a given one.
-    private static let neighbourCount: [Int] = (0...substringBits).map { r in
-        (0...UInt16.max).reduce(0) { $0 + ($1.nonzeroBitCount <= r ? 1 : 0) }
     }
 }

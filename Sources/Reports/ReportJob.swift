@@ -66,7 +66,7 @@ public struct ReportJob {
             let data = try store.readSnapshot {
                 let export = try DuplicateExport(directory: staged, generatedAt: generatedAt)
                 let nearExport = try NearDuplicateExport(
-                    directory: staged, generatedAt: generatedAt, threshold: NearDuplicateSummary(keep: 0).threshold)
+                    directory: staged, generatedAt: generatedAt, threshold: NearDuplicateSummary.defaultThreshold)
                 var data = try ReportData.load(
                     from: store, minProviders: minProviders, listLimit: listLimit,
                     member: export.append, nearDuplicateGroup: nearExport.append)

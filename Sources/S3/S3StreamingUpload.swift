@@ -11,8 +11,6 @@ import Foundation
 /// release without `complete`, aborts the upload: this is an optimisation the caller can always
 /// fall back from, by sending the finished file the ordinary way.
 public final class S3StreamingUpload: Sendable {
-    public var bucket: String { sender.bucket }
-    public var key: String { sender.key }
     /// The sending threads hold the sender, not this object, so releasing this aborts.
     let sender: StreamingPartSender
 
@@ -39,8 +37,8 @@ public final class S3StreamingUpload: Sendable {
 
 /// The state the sending threads share, guarded by one condition.
 final class StreamingPartSender: @unchecked Sendable {
-    public let bucket: String
-    public let key: String
+    let bucket: String
+    let key: String
     let client: S3Client
     let path: String
     let partSize: Int64
@@ -72,23 +70,21 @@ final class StreamingPartSender: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard failure == nil, finalSize == nil else { return }
+        let wholeParts = total / partSize
+        let newPart = wholeParts > writtenBytes / partSize
         writtenBytes = total
-        // Only once there is more than one part: a body of one part or less is one PUT.
-        guard total > partSize else { return }
+        // Only once there is more than one part: a body of one part or less is one PUT. The
+        // sending threads are woken when a part is whole, not on every write.
+        guard total > partSize, newPart || uploadID == nil else { return }
         if uploadID == nil {
-            condition.unlock()
-            let begun = Result {
-                try client.createMultipartUpload(bucket: bucket, key: key, contentType: nil, checksums: true)
-            }
-            condition.lock()
-            switch begun {
-            case .success(let id): uploadID = id
-            case .failure(let error):
+            do {
+                uploadID = try client.createMultipartUpload(bucket: bucket, key: key, contentType: nil, checksums: true)
+            } catch {
                 failure = error
                 return
             }
+            startThreads()
         }
-        startThreads()
         condition.broadcast()
     }
 
@@ -96,24 +92,21 @@ final class StreamingPartSender: @unchecked Sendable {
         condition.lock()
         writtenBytes = size
         finalSize = size
-        let begun = uploadID != nil && failure == nil
-        if begun {
-            startThreads()
-            condition.broadcast()
-        }
-        while begun && running > 0 { condition.wait() }
-        let outcome: Result<[S3Client.CompletedPart], any Error>? =
-            if let failure { .failure(failure) } else if let uploadID = uploadID, begun { .success(done) } else { nil }
-        let id = uploadID
-        condition.unlock()
-        guard let outcome, let id else {
+        // Never begun (a small file), or CreateMultipartUpload failed: the caller sends it in one go.
+        guard let id = uploadID else {
             finished = true
+            condition.unlock()
             return false
         }
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        let failed = failure
+        let parts = done
+        condition.unlock()
         do {
-            let parts = try outcome.get()
+            if let failed { throw failed }
             try client.completeMultipartUpload(bucket: bucket, key: key, uploadID: id, parts: parts)
-            finished = true
+            condition.withLock { finished = true }
             return true
         } catch {
             abort()

@@ -209,28 +209,17 @@ extension SQLStore {
     }
 }
 
-/// A hash cut into the four 16-bit substrings the index columns `s0`...`s3` hold (s0 = low bits).
+/// A hash cut into the four 16-bit substrings the index columns `s0`...`s3` hold (s0 = low bits),
+/// as `HashSubstrings` cuts it for the in-memory index.
 struct FingerprintSubstrings {
-    static let count = 4
+    static let count = HashSubstrings.count
     /// Radius 4 (d up to 19) is 2,517 values per substring; beyond, a scan of the user's rows.
     static let maxRadius = 4
-    private let values: [UInt16]
+    private let hash: UInt64
 
-    init(_ hash: PerceptualHash64) {
-        values = (0..<Self.count).map { UInt16(truncatingIfNeeded: hash.bits >> ($0 * 16)) }
-    }
+    init(_ hash: PerceptualHash64) { self.hash = hash.bits }
 
-    subscript(j: Int) -> UInt16 { values[j] }
+    subscript(j: Int) -> UInt16 { HashSubstrings.substring(hash, j) }
 
-    /// The 16-bit masks of at most `radius` bits, fewest first (137 within 2 bits).
-    static func masks(within radius: Int) -> ArraySlice<UInt16> {
-        masksByWeight[..<neighbourCount[max(0, min(radius, 16))]]
-    }
-
-    private static let masksByWeight: [UInt16] = (0...UInt16.max).sorted {
-        ($0.nonzeroBitCount, $0) < ($1.nonzeroBitCount, $1)
-    }
-    private static let neighbourCount: [Int] = (0...16).map { r in
-        masksByWeight.reduce(0) { $0 + ($1.nonzeroBitCount <= r ? 1 : 0) }
-    }
+    static func masks(within radius: Int) -> ArraySlice<UInt16> { HashSubstrings.masks(within: radius) }
 }

@@ -36,7 +36,8 @@ struct NearDuplicateSummary: Sendable {
     /// False on a schema without fingerprints (before migration 13): the page says so.
     var available = true
     var totals = FingerprintTotals(images: 0, videos: 0, unavailable: 0, pending: 0)
-    var threshold = PerceptualHash64.defaultThreshold
+    var threshold = Self.defaultThreshold
+    static let defaultThreshold = PerceptualHash64.defaultThreshold
     var groupCount = 0
     var assetCount = 0
     var reviewedGroups = 0
@@ -76,7 +77,7 @@ extension NearDuplicateSummary {
     /// Reads every fingerprint, groups each user's, and hands every group to `group` (the
     /// exports) as it is found.
     static func load(
-        from store: any NearDuplicateReviews, keep: Int, threshold: Int = PerceptualHash64.defaultThreshold,
+        from store: any NearDuplicateReviews, keep: Int, threshold: Int = defaultThreshold,
         group visit: (Group) throws -> Void
     ) throws -> NearDuplicateSummary {
         var summary = NearDuplicateSummary(keep: keep)

@@ -95,9 +95,16 @@ struct DuplicatesPage: Sendable {
 
     /// `keep asset 12 (alice, 2026-11-19 10:00): note`.
     static func describe(_ review: DuplicateReview) -> String {
-        var text = review.decision == "keep" ? "keep asset \(review.keepAssetID.map(String.init) ?? "?")" : review.decision
-        text += " (\(review.reviewedBy), \(Format.storedTimestamp(review.reviewedAt)))"
-        if let note = review.note, !note.isEmpty { text += ": \(note)" }
+        describe(
+            decision: review.decision, keep: review.keepAssetID.map(String.init), by: review.reviewedBy,
+            at: review.reviewedAt, note: review.note)
+    }
+
+    /// The review text both duplicates pages show, from a decision's parts.
+    static func describe(decision: String, keep: String?, by: String, at: String, note: String?) -> String {
+        var text = decision == "keep" ? "keep asset \(keep ?? "?")" : decision
+        text += " (\(by), \(Format.storedTimestamp(at)))"
+        if let note, !note.isEmpty { text += ": \(note)" }
         return text
     }
 }

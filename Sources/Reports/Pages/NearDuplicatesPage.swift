@@ -84,9 +84,8 @@ struct NearDuplicatesPage: Sendable {
             }
             return "not reviewed"
         }
-        var text = review.decision == "keep" ? "keep asset \(review.keepAssetID?.description ?? "?")" : review.decision
-        text += " (\(review.reviewedBy), \(Format.storedTimestamp(review.reviewedAt)))"
-        if let note = review.note, !note.isEmpty { text += ": \(note)" }
-        return text
+        return DuplicatesPage.describe(
+            decision: review.decision, keep: review.keepAssetID?.description, by: review.reviewedBy,
+            at: review.reviewedAt, note: review.note)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlobStore
 import Foundation
+import HTTPAPI
 import MediaFingerprinter
 import StoreProtocols
 
@@ -31,7 +32,7 @@ struct FingerprintsCommand: ParsableCommand {
                 let blobs = try blobOptions.open(dataDirectory: data)
                 let fingerprinter = MediaFingerprinter()
                 let job = FingerprintBackfillJob(store: store, batchSize: batch) { row in
-                    try blobs.withLocalFile(row.sha256) { fingerprinter.fingerprint(fileAt: $0) }
+                    try fingerprinter.fingerprint(blob: row.sha256, in: blobs)
                 }
                 // Unbuffered, one line a batch: a cron log or a watching process sees each as it happens.
                 let out = FileHandle.standardOutput
