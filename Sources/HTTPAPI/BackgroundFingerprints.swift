@@ -69,7 +69,8 @@ public final class BackgroundFingerprints: @unchecked Sendable {
             while let job = next() {
                 do {
                     if try store.fingerprint(asset: job.asset) == nil {
-                        try store.saveFingerprint(fingerprinter.fingerprint(blob: job.sha256, in: blobs), asset: job.asset)
+                        try store.saveFingerprint(
+                            fingerprinter.fingerprint(blob: job.sha256, in: blobs), asset: job.asset)
                     }
                 } catch {
                     logger.warning("fingerprint of asset \(job.asset) not computed (backfill will retry): \(error)")
