@@ -135,6 +135,8 @@ let package = Package(
             dependencies: [
                 "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
+                // tus's checksum extension: sha256, sha1 and md5 of request bodies.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 

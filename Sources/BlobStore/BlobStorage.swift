@@ -40,6 +40,9 @@ public protocol BlobStorage: Sendable {
     func hasPartial(upload id: String) throws -> Bool
     /// Publishes upload `id`'s bytes, which hash to `digest`, as that blob and drops the partial.
     func commitPartial(upload id: String, as digest: SHA256Digest) throws
+    /// Appends upload `id`'s partial bytes (all `length` of them) to `writer`, hashed on the way:
+    /// a tus final upload joins its partial uploads this way, in bounded memory.
+    func copyPartial(upload id: String, length: Int64, into writer: HashingFileWriter) throws
     /// Drops upload `id`'s partial bytes; true when there were some.
     @discardableResult func removePartial(upload id: String) -> Bool
     /// Ids of partial uploads untouched for `olderThanSeconds` (the sweep drops those without a row).

@@ -98,6 +98,14 @@ extension BlobStore {
         try PartialUploadFile(opening: partialPath(upload: id), recordedOffset: recordedOffset)
     }
 
+    public func copyPartial(upload id: String, length: Int64, into writer: HashingFileWriter) throws {
+        let before = writer.size
+        try writer.copy(from: partialPath(upload: id))
+        guard writer.size - before == length else {
+            throw FileError("copy (upload \(id) holds \(writer.size - before) bytes, not \(length))", path: partialPath(upload: id), errno: EIO)
+        }
+    }
+
     public func hasPartial(upload id: String) -> Bool { access(partialPath(upload: id), F_OK) == 0 }
 
     /// Publishes the finished partial file as the blob by rename (no copy, no re-read); when the

@@ -74,7 +74,6 @@ extension API {
     /// `GET /admin/duplicates?limit&after`: duplicate groups in hash order, keyset paginated
     /// (`after` is the last hash of the previous page).
     func listDuplicates(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try admin(request)
         var limit = 50
         if let text = request.query["limit"] {
             guard let value = Int(text), (1...limits.maxPageSize).contains(value) else {
@@ -107,8 +106,7 @@ extension API {
 
     /// `POST /admin/duplicates/{sha256}/review`: records what `assetdedup review` records, with
     /// the admin's user name as the reviewer. Nothing is written unless every check passes.
-    func reviewDuplicate(group text: String, request: HTTPRequest) throws -> HTTPResponse {
-        let user = try admin(request)
+    func reviewDuplicate(group text: String, request: HTTPRequest, admin user: AuthenticatedUser) throws -> HTTPResponse {
         let sha256 = try SHA256Digest(parsing: text)
         let body = try decodeJSON(DuplicateReviewRequest.self, from: request)
         do {
@@ -128,8 +126,9 @@ extension API {
 
     /// `POST /admin/near-duplicates/{asset_id}/review`: records what `assetdedup review-similar`
     /// records for the near-duplicate group holding the asset, the admin as the reviewer.
-    func reviewNearDuplicates(asset text: String, request: HTTPRequest) throws -> HTTPResponse {
-        let user = try admin(request)
+    func reviewNearDuplicates(
+        asset text: String, request: HTTPRequest, admin user: AuthenticatedUser
+    ) throws -> HTTPResponse {
         guard let asset = try? AssetID(parsing: text) else {
             throw APIError.badRequest("invalid_id", "the asset id must be a positive integer")
         }

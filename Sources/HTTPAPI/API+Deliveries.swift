@@ -133,8 +133,7 @@ extension API {
 
     /// `POST /assets/{id}/providers` `{provider_id}`: deliver content the server already holds
     /// to one more provider; the client sends no file bytes. Another user's asset is 404.
-    func addProvider(assetID text: String, request: HTTPRequest) throws -> HTTPResponse {
-        let user = try authenticate(request)
+    func addProvider(assetID text: String, request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         let body = try decodeJSON(AddProviderRequest.self, from: request)
         guard let id = try? AssetID(parsing: text), let asset = try store.asset(id: id, user: user.userID) else {
             throw APIError.assetNotFound

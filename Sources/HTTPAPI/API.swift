@@ -40,7 +40,7 @@ public final class API {
     public init(
         store: any APIStore, blobs: any BlobStorage, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
-        metrics: Metrics = Metrics(routes: API.routeLabels), fingerprinter: (any MediaFingerprinting)? = nil,
+        metrics: Metrics = Metrics(routes: API.routes.labels), fingerprinter: (any MediaFingerprinting)? = nil,
         backgroundFingerprints: BackgroundFingerprints? = nil, logger: Logger
     ) {
         self.fingerprinter = fingerprinter
@@ -61,8 +61,10 @@ public final class API {
 
     /// Answers a request whose body nginx buffered to `bodyFile` (uploads), or streams it.
     public func respond(to request: HTTPRequest, bodyFile: String?) -> HTTPResponse {
-        measured(request) {
-            guard let bodyFile else { return answer(request) }
+        let request = Self.overridingMethod(request)
+        let match = Self.routes.match(method: request.method, path: request.path)
+        return measured(match) {
+            guard let bodyFile else { return answer(request, match) }
             let body: FileRequestBody
             do {
                 body = try bodyFiles.open(bodyFile)
@@ -75,18 +77,39 @@ public final class API {
             var withBody = request
             withBody.body = body
             withBody.headers["content-length"] = String(body.size)
-            return answer(withBody)
+            return answer(withBody, match)
         }
     }
 
     /// Answers one request; every failure becomes a JSON error, never a crash.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        measured(request) { answer(request) }
+        let request = Self.overridingMethod(request)
+        let match = Self.routes.match(method: request.method, path: request.path)
+        return measured(match) { answer(request, match) }
     }
 
-    private func answer(_ request: HTTPRequest) -> HTTPResponse {
+    /// tus lets a client that can only send GET and POST name the method in
+    /// `X-HTTP-Method-Override`; honoured on POSTs to tus upload URLs only.
+    static func overridingMethod(_ request: HTTPRequest) -> HTTPRequest {
+        guard request.method == "POST", let method = request.headers["x-http-method-override"],
+            request.path.hasPrefix("/api/v1/tus/")
+        else { return request }
+        var overridden = request
+        overridden.method = method.trimmingCharacters(in: .whitespaces).uppercased()
+        return overridden
+    }
+
+    private func answer(_ request: HTTPRequest, _ match: RouteTable.Match) -> HTTPResponse {
+        var response = answerWithoutRouteHeaders(request, match)
+        if case .route(let route, _, _) = match { response.headers += route.headers }
+        return response
+    }
+
+    private func answerWithoutRouteHeaders(_ request: HTTPRequest, _ match: RouteTable.Match) -> HTTPResponse {
         do {
-            return try route(request)
+            return try route(request, match)
+        } catch let problem as UploadProblem {
+            return problem.response
         } catch let error as APIError {
             // The upload stream turns ENOSPC into a 507 itself; operators still need to hear of it.
             if error.status == 507 { logger.error("storage full on \(request.method) \(request.path): \(error.body.message)") }
@@ -108,65 +131,22 @@ public final class API {
         }
     }
 
-    private func route(_ request: HTTPRequest) throws -> HTTPResponse {
-        let prefix = "/api/v1"
-        guard request.path.hasPrefix(prefix) else { throw APIError.notFound }
-        let path = request.path.dropFirst(prefix.count)
-        let method = request.method
-
-        func only(_ allowed: String, _ handler: () throws -> HTTPResponse) throws -> HTTPResponse {
-            guard method == allowed else { throw APIError.methodNotAllowed([allowed]) }
-            return try handler()
-        }
-
-        switch path {
-        case "/health":
-            return try only("GET") { try health() }
-        case "/auth/admin":
-            return try only("GET") { try adminCheck(request) }
-        case "/auth/user":
-            return try only("GET") { try userCheck(request) }
-        case "/assets/check-by-hash":
-            return try only("POST") { try checkByHash(request) }
-        case "/assets/check-by-hash/batch":
-            return try only("POST") { try checkByHashBatch(request) }
-        case "/assets/check-by-hash-batch":
-            return try only("POST") { try legacyCheckBatch(request) }
-        case "/assets/upload":
-            return try only("POST") { try upload(request, user: authenticate(request)) }
-        case "/assets/similar":
-            return try only("POST") { try similar(request) }
-        case "/assets":
-            return try only("GET") { try reading(request, input: {}) { user, _ in try listAssets(request, user: user) } }
-        case "/uploads":
-            return try resumable(request, id: nil)
-        case "/providers":
-            return try only("GET") { try listProviders(user: authenticate(request)) }
-        case "/admin/duplicates":
-            return try only("GET") { try listDuplicates(request) }
-        case "/metrics":
-            return try only("GET") { try metricsText(request) }
-        default:
-            if path.hasPrefix("/uploads/") {
-                return try resumable(request, id: String(path.dropFirst("/uploads/".count)))
-            }
-            if path.hasPrefix("/admin/near-duplicates/"), path.hasSuffix("/review") {
-                let asset = String(path.dropFirst("/admin/near-duplicates/".count).dropLast("/review".count))
-                return try only("POST") { try reviewNearDuplicates(asset: asset, request: request) }
-            }
-            if path.hasPrefix("/admin/duplicates/"), path.hasSuffix("/review") {
-                let group = String(path.dropFirst("/admin/duplicates/".count).dropLast("/review".count))
-                return try only("POST") { try reviewDuplicate(group: group, request: request) }
-            }
-            if path.hasPrefix("/assets/"), path.hasSuffix("/providers") {
-                let id = String(path.dropFirst("/assets/".count).dropLast("/providers".count))
-                return try only("POST") { try addProvider(assetID: id, request: request) }
-            }
-            if path.hasPrefix("/assets/") {
-                let id = String(path.dropFirst("/assets/".count))
-                return try only("GET") { try reading(request, input: {}) { user, _ in try getAsset(id: id, user: user) } }
-            }
+    /// Runs the route `match` found: checks the caller's access, then the handler.
+    private func route(_ request: HTTPRequest, _ match: RouteTable.Match) throws -> HTTPResponse {
+        switch match {
+        case .notFound:
             throw APIError.notFound
+        case .methodNotAllowed(let allowed, _):
+            throw APIError.methodNotAllowed(allowed)
+        case .route(let route, let parameters, _):
+            switch (route.handler, route.access) {
+            case (.plain(let handle), _):
+                return try handle(self, request, parameters)
+            case (.authenticated(let handle), .admin):
+                return try handle(self, request, parameters, admin(request))
+            case (.authenticated(let handle), _):
+                return try handle(self, request, parameters, authenticate(request))
+            }
         }
     }
 
@@ -257,6 +237,14 @@ public final class API {
         }
     }
 
+    /// nginx `auth_request` target run before an upload body is read: 204 for any valid token,
+    /// so a wrong one is refused before nginx takes in a file it would throw away. A tus
+    /// `OPTIONS` (nginx passes the method as `X-Original-Method`) needs no token.
+    func userCheck(_ request: HTTPRequest) throws -> HTTPResponse {
+        if request.headers["x-original-method"] != "OPTIONS" { _ = try authenticate(request) }
+        return HTTPResponse(status: 204)
+    }
+
     /// `Bearer <token>`, or HTTP Basic with the token as password (what a browser sends for
     /// the admin reports behind nginx `auth_request`). Byte-level: this runs on every request.
     /// Public for the fuzz targets.
@@ -288,13 +276,6 @@ public final class API {
             }
             return nil
         }
-    }
-
-    /// nginx `auth_request` target run before an upload body is read: 204 for any valid token,
-    /// so a wrong one is refused before nginx takes in a file it would throw away.
-    func userCheck(_ request: HTTPRequest) throws -> HTTPResponse {
-        _ = try authenticate(request)
-        return HTTPResponse(status: 204)
     }
 
     /// nginx `auth_request` target guarding `/reports/`: 204 for an admin, 401 (with a Basic

@@ -16,6 +16,9 @@ public struct APILimits: Sendable {
     /// How long an upload of a video waits for its fingerprint from the background worker
     /// (`serve --fingerprint-wait-seconds`) before answering without it.
     public var fingerprintWaitSeconds: Double = 10
+    /// Idle time after which an unfinished upload is swept (`serve --upload-expiry-hours`);
+    /// tus's `Upload-Expires` tells clients when that is.
+    public var uploadExpirySeconds: Double = 24 * 3600
 
     public init(maxUploadBytes: Int64 = 8 << 30) {
         self.maxUploadBytes = maxUploadBytes

@@ -21,6 +21,7 @@ public enum PostgresMigrations {
         blobGCMarks,
         mediaFingerprints,
         nearDuplicateReviews,
+        MigrationPlan.uploadKinds(),
     ]
 
     static let now = PostgresConnection.dialect.now

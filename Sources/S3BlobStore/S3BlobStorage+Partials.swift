@@ -60,6 +60,21 @@ extension S3BlobStorage {
         for chunk in chunks { try s3("DELETE", { try client.deleteObject(bucket: bucket, key: chunk.key) }) }
     }
 
+    public func copyPartial(upload id: String, length: Int64, into writer: HashingFileWriter) throws {
+        let before = writer.size
+        let scratch = try makeTempWriter()
+        for chunk in try chunks(upload: id) where chunk.size > 0 && chunk.offset < length {
+            let fd = open(scratch.path, O_RDWR | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw FileError("open", path: scratch.path) }
+            defer { close(fd) }
+            _ = try s3("GET", { try client.getObject(bucket: bucket, key: chunk.key, toFileDescriptor: fd) })
+            try writer.copy(from: scratch.path)
+        }
+        guard writer.size - before == length else {
+            throw FileError("copy (upload \(id) has \(writer.size - before) bytes, not \(length))", path: location, errno: EIO)
+        }
+    }
+
     @discardableResult
     public func removePartial(upload id: String) -> Bool {
         guard let chunks = try? chunks(upload: id), !chunks.isEmpty else { return false }

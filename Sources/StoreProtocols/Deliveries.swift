@@ -73,4 +73,32 @@ public enum Timestamp {
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
+
+    /// The date a `string(_:)` text stands for; nil for any other text.
+    public static func date(_ text: String) -> Date? {
+        let digits = Array(text.utf8)
+        guard digits.count >= 20, digits[4] == 45, digits[7] == 45, digits[10] == 84, digits[13] == 58,
+            digits[16] == 58
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            var value: Int32 = 0
+            for index in range {
+                guard (48...57).contains(digits[index]) else { return nil }
+                value = value * 10 + Int32(digits[index] - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        let millis = digits.count >= 24 && digits[19] == 46 ? number(20..<23).map { Double($0) / 1000 } ?? 0 : 0
+        return Date(timeIntervalSince1970: Double(timegm(&parts)) + millis)
+    }
 }

@@ -1,10 +1,22 @@
 import AssetDedupCore
 
+/// What an upload becomes when complete.
+public enum UploadKind: String, Equatable, Sendable {
+    /// An asset: completion commits the blob and answers like `POST /assets/upload`.
+    case single
+    /// One part of a tus concatenation: completion keeps the bytes for a final upload to join.
+    case partial
+}
+
 /// One resumable upload as stored: who, where to, how far, and the hash state of those bytes.
 public struct UploadSession: Equatable, Sendable {
     public var id: String
     public var userID: UserID
-    public var providerID: ProviderID
+    /// Where the asset goes; nil only for a tus partial upload (its final upload names it).
+    public var providerID: ProviderID?
+    public var kind: UploadKind
+    /// tus `Upload-Metadata` as the client sent it, echoed by `HEAD`.
+    public var metadata: String?
     public var filename: String?
     public var mimeType: String?
     /// The final length, once the client has said it (or the upload completed).
@@ -24,13 +36,16 @@ public struct UploadSession: Equatable, Sendable {
     public var isComplete: Bool { completedAt != nil }
 
     public init(
-        id: String, userID: UserID, providerID: ProviderID, filename: String? = nil, mimeType: String? = nil,
+        id: String, userID: UserID, providerID: ProviderID?, kind: UploadKind = .single, metadata: String? = nil,
+        filename: String? = nil, mimeType: String? = nil,
         length: Int64? = nil, offset: Int64 = 0, hashState: [UInt8], claimedSHA256: SHA256Digest? = nil,
         sha256: SHA256Digest? = nil, completedAt: String? = nil, answeredAt: String? = nil, updatedAt: String = ""
     ) {
         self.id = id
         self.userID = userID
         self.providerID = providerID
+        self.kind = kind
+        self.metadata = metadata
         self.filename = filename
         self.mimeType = mimeType
         self.length = length

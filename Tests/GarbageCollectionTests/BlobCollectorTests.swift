@@ -43,6 +43,7 @@ final class MemoryBlobs: BlobStorage {
     func createPartial(upload id: String) throws -> any PartialUpload { throw Unsupported() }
     func openPartial(upload id: String, recordedOffset: Int64) throws -> any PartialUpload { throw Unsupported() }
     func commitPartial(upload id: String, as digest: SHA256Digest) throws { throw Unsupported() }
+    func copyPartial(upload id: String, length: Int64, into writer: HashingFileWriter) throws { throw Unsupported() }
 }
 
 @Suite struct BlobCollectorTests {

@@ -62,10 +62,15 @@ import Testing
         return try h.store.issueToken(for: admin.id).secret
     }
 
-    func route(_ label: String) throws -> Int { try #require(API.routeLabels.firstIndex(of: label)) }
+    func route(_ label: String) throws -> Int { try #require(API.routes.labels.firstIndex(of: label)) }
 
     @Test func routesAreLabelledByPatternNeverByID() throws {
-        func label(_ path: String) -> String { API.routeLabels[API.routeIndex(path)] }
+        func label(_ path: String, _ method: String = "GET") -> String {
+            switch API.routes.match(method: method, path: path) {
+            case .route(_, _, let index), .methodNotAllowed(_, let index): API.routes.labels[index]
+            case .notFound: "other"
+            }
+        }
         #expect(label("/api/v1/health") == "/health")
         #expect(label("/api/v1/assets") == "/assets")
         #expect(label("/api/v1/assets/123") == "/assets/{id}")
@@ -73,10 +78,35 @@ import Testing
         #expect(label("/api/v1/assets/check-by-hash") == "/assets/check-by-hash")
         #expect(label("/api/v1/assets/check-by-hash/batch") == "/assets/check-by-hash/batch")
         #expect(label("/api/v1/uploads") == "/uploads")
-        #expect(label("/api/v1/uploads/abc") == "/uploads/{id}")
+        #expect(label("/api/v1/uploads/abc") == "/uploads/{uploadId}")
+        #expect(label("/api/v1/admin/near-duplicates/12/review", "POST") == "/admin/near-duplicates/{asset_id}/review")
+        #expect(label("/api/v1/admin/duplicates/\(String(repeating: "a", count: 64))/review", "POST")
+            == "/admin/duplicates/{sha256}/review")
+        #expect(label("/api/v1/assets/check-by-hash", "GET") == "/assets/check-by-hash")
         #expect(label("/api/v1/metrics") == "/metrics")
         #expect(label("/api/v1/nope/123") == "other")
         #expect(label("/elsewhere") == "other")
+    }
+
+    /// Every route of the table is labelled by its own pattern, and the label list is exactly
+    /// the table's patterns plus `other`: no second list to keep in step.
+    @Test func everyRouteIsLabelledByItsPattern() throws {
+        for route in API.routes.routes {
+            let path = "/api/v1" + route.pattern.segments.map { segment -> String in
+                switch segment {
+                case .literal(let text): "/" + text
+                case .parameter: "/7"
+                }
+            }.joined()
+            guard case .route(let found, _, let index) = API.routes.match(method: route.method, path: path) else {
+                Issue.record("\(route.method) \(path) matched no route")
+                continue
+            }
+            #expect(found.pattern == route.pattern && found.method == route.method)
+            #expect(API.routes.labels[index] == route.pattern.description)
+        }
+        #expect(Set(API.routes.labels) == Set(API.routes.routes.map(\.pattern.description) + ["other"]))
+        #expect(API.routes.labels.count == Set(API.routes.labels).count)
     }
 
     @Test func requestsUploadsAndBytesAreCounted() throws {

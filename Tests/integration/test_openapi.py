@@ -1,12 +1,11 @@
 """The OpenAPI 3.1 document, www/api/openapi.json: nginx serves it without auth at
 /api/v1/openapi.json and no other file of www/api; it is valid OpenAPI 3.1; it names every route
-the app's router knows (parsed from Sources/HTTPAPI); and schemathesis, run against the live
+the app's route table knows (`assetdedup routes --json`); and schemathesis, run against the live
 stack with a seed, finds the app answering as the document says (no 5xx, documented statuses,
 content types, headers and bodies)."""
 import json
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
@@ -14,20 +13,10 @@ import sys
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from conftest import ROOT, Stack
+from conftest import BIN, ROOT, Stack
 
 HERE = pathlib.Path(__file__).resolve().parent
 DOC = ROOT / "www/api/openapi.json"
-ROUTER = ROOT / "Sources/HTTPAPI/API.swift"
-
-# Routes the router matches by prefix, not by a `case "/..."`: (the string it tests, documented path, methods).
-PREFIX_ROUTES = [
-    ('path.hasPrefix("/uploads/")', "/uploads/{uploadId}", {"head", "patch", "delete"}),
-    ('path.hasSuffix("/providers")', "/assets/{id}/providers", {"post"}),
-    ('if path.hasPrefix("/assets/") {', "/assets/{id}", {"get"}),
-]
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """One stack for the module: the repo's www/, the default directory providers named in a
@@ -45,21 +34,11 @@ def live(tmp_path_factory):
 
 
 def router_routes():
-    """(path, method) for each `case "/..."` of the router, and the prefix routes above."""
-    source = ROUTER.read_text()
-    routes = set()
-    for path, body in re.findall(r'case "(/[^"]*)":\s*\n\s*return (.*)', source):
-        only = re.search(r'only\("(\w+)"\)', body)
-        if only:
-            routes.add((path, only.group(1).lower()))
-        elif path == "/uploads":  # resumable(request, id: nil): POST only
-            routes.add((path, "post"))
-        else:
-            raise AssertionError(f"the test does not know how {path} picks its methods: {body}")
-    for needle, path, methods in PREFIX_ROUTES:
-        assert needle in source, f"the router changed how it matches {path}: update PREFIX_ROUTES"
-        routes |= {(path, m) for m in methods}
-    return routes
+    """(path, method) for each route of the app's route table, as `assetdedup routes --json` prints it."""
+    out = subprocess.run([BIN, "routes", "--json"], check=True, capture_output=True, text=True).stdout
+    table = json.loads(out)
+    assert table["prefix"] == "/api/v1"
+    return {(route["path"], route["method"].lower()) for route in table["routes"]}
 
 
 def test_served_document_is_the_repo_file(live):

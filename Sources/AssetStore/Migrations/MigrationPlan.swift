@@ -18,6 +18,7 @@ public enum MigrationPlan {
         blobGCMarks,
         mediaFingerprints,
         nearDuplicateReviews,
+        uploadKinds(),
     ]
 
     /// The newest version this binary knows.
@@ -458,4 +459,32 @@ public enum MigrationPlan {
         down: [.sql("DROP TABLE near_duplicate_reviews;")],
         isAlreadyApplied: { db in try db.tableExists("near_duplicate_reviews") }
     )
+
+    // MARK: 14. upload kinds (written once for every backend)
+
+    /// tus uploads (issue 22): `kind` is 'single' (an asset) or 'partial' (one part of a tus
+    /// concatenation, whose provider the final upload names: `provider_id` is '' then), and
+    /// `metadata` is the client's `Upload-Metadata`, echoed by HEAD. Plain SQL both backends
+    /// share, so the one text serves every plan (and one checksum).
+    public static func uploadKinds<C: SQLConnection>() -> Migration<C> {
+        Migration<C>(
+            version: 14, name: "upload_kinds",
+            up: [
+                .sql(
+                    """
+                    ALTER TABLE upload_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'single';
+                    ALTER TABLE upload_sessions ADD COLUMN metadata TEXT;
+                    CREATE INDEX idx_upload_sessions_partial ON upload_sessions(user_id) WHERE kind = 'partial';
+                    """)
+            ],
+            down: [
+                .sql(
+                    """
+                    DROP INDEX idx_upload_sessions_partial;
+                    ALTER TABLE upload_sessions DROP COLUMN metadata;
+                    ALTER TABLE upload_sessions DROP COLUMN kind;
+                    """)
+            ],
+            isAlreadyApplied: { db in try db.indexExists("idx_upload_sessions_partial") })
+    }
 }

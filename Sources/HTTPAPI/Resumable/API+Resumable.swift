@@ -7,24 +7,6 @@ import Foundation
 /// with `POST /uploads`, learn the offset with `HEAD`, append with `PATCH`, cancel with `DELETE`.
 /// Offset and hash state live in the session row and move together after each fdatasync.
 extension API {
-    /// Routes `/uploads` and `/uploads/{id}`; problem answers are responses, not thrown further.
-    func resumable(_ request: HTTPRequest, id: String?) throws -> HTTPResponse {
-        do {
-            guard let id else {
-                guard request.method == "POST" else { throw APIError.methodNotAllowed(["POST"]) }
-                return try createUpload(request, user: authenticate(request))
-            }
-            switch request.method {
-            case "HEAD": return try uploadStatus(id: id, user: authenticate(request))
-            case "PATCH": return try appendUpload(id: id, request, user: authenticate(request))
-            case "DELETE": return try cancelUpload(id: id, user: authenticate(request))
-            default: throw APIError.methodNotAllowed(["HEAD", "PATCH", "DELETE"])
-            }
-        } catch let problem as UploadProblem {
-            return problem.response
-        }
-    }
-
     /// The same 404 for an unknown id and for another user's upload.
     static let uploadNotFound = APIError(status: 404, code: "not_found", message: "no such upload")
 
@@ -80,6 +62,18 @@ extension API {
         let session = UploadSession(
             id: Self.newUploadID(), userID: user.userID, providerID: provider, filename: filename, mimeType: mime,
             length: headers.length, hashState: ResumableSHA256().state, claimedSHA256: headers.digest)
+        let outcome = try startUpload(
+            session, request, complete: complete, user: user, location: "/api/v1/uploads/\(session.id)")
+        return draftAnswer(outcome, session: session, creating: true)
+    }
+
+    /// Records a new upload and appends its first bytes (maybe none), for every protocol. On a
+    /// failure nothing of it is kept (the client never learned its URL), unless it completed:
+    /// that answer may be a provider failure, and the asset is kept.
+    func startUpload(
+        _ session: UploadSession, _ request: HTTPRequest, complete: Bool, user: AuthenticatedUser,
+        checksum: ChunkChecksum? = nil, location: String
+    ) throws -> AppendOutcome {
         let file = try blobs.createPartial(upload: session.id)
         let owner = AppendLockOwner.make()
         do {
@@ -90,10 +84,8 @@ extension API {
         }
         do {
             return try append(
-                to: session, file: file, request, complete: complete, owner: owner, user: user, creating: true)
+                to: session, file: file, request, complete: complete, owner: owner, user: user, checksum: checksum)
         } catch {
-            // The client never learns this upload's URL from a failed creation: keep nothing.
-            // A completed upload stays (its answer may be a provider failure; the asset is kept).
             if try store.uploadSession(id: session.id, user: user.userID)?.isComplete != true {
                 try? store.deleteUploadSession(id: session.id)
                 blobs.removePartial(upload: session.id)
@@ -101,8 +93,7 @@ extension API {
                 // Complete and kept: the client retries the completion at this URL.
                 throw APIError(
                     status: error.status, code: error.body.code, message: error.body.message,
-                    retryable: error.body.retryable,
-                    headers: error.headers + [("Location", "/api/v1/uploads/\(session.id)")])
+                    retryable: error.body.retryable, headers: error.headers + [("Location", location)])
             }
             throw error
         }
@@ -136,22 +127,9 @@ extension API {
         guard let complete = headers.complete, let offset = headers.offset else {
             throw APIError.badRequest("missing_header", "Upload-Offset and Upload-Complete are required")
         }
-        let owner = AppendLockOwner.make()
-        var session: UploadSession
-        switch try store.lockUploadSession(
-            id: id, user: user.userID, owner: owner, staleAfter: limits.appendLockStaleSeconds,
-            isOwnerAlive: AppendLockOwner.isAlive)
-        {
-        case .notFound:
-            throw Self.uploadNotFound
-        case .held(_, let since):
-            throw APIError(
-                status: 409, code: "append_in_progress",
-                message: "another request has been appending to this upload since \(since); retry after it ends",
-                retryable: true)
-        case .locked(let found):
-            session = found
-        }
+        let locked = try lockSession(id: id, user: user)
+        var session = locked.session
+        let owner = locked.owner
         let state = UploadRules.State(
             offset: session.offset, length: session.length, isComplete: session.isComplete,
             isAnswered: session.answeredAt != nil)
@@ -165,7 +143,9 @@ extension API {
             case .finishAgain where session.sha256 != nil:
                 // A completion whose answer was lost (crash, provider failure) is finished again.
                 try store.unlockUploadSession(id: id, owner: owner)
-                return try finish(session, digest: session.sha256!, size: session.offset, user: user, request: request)
+                let response = try finish(
+                    session, digest: session.sha256!, size: session.offset, user: user, request: request)
+                return draftAnswer(.finished(response), session: session, creating: false)
             case let refused:
                 throw refusal(refused, provided: offset)
             }
@@ -174,8 +154,25 @@ extension API {
             try? store.unlockUploadSession(id: id, owner: owner)
             throw error
         }
-        return try append(
-            to: session, file: file, request, complete: complete, owner: owner, user: user, creating: false)
+        let outcome = try append(to: session, file: file, request, complete: complete, owner: owner, user: user)
+        return draftAnswer(outcome, session: session, creating: false)
+    }
+
+    /// The draft's words for an append's outcome: `201` + `Location` for a creation, `204` with
+    /// the offset while incomplete, the upload JSON with `Upload-Complete: ?1` once complete.
+    func draftAnswer(_ outcome: AppendOutcome, session: UploadSession, creating: Bool) -> HTTPResponse {
+        let location = ("Location", "/api/v1/uploads/\(session.id)")
+        switch outcome {
+        case .stored(let offset):
+            var headers = [("Upload-Offset", String(offset)), ("Upload-Complete", "?0"), uploadLimitHeader]
+            if let length = session.length { headers.append(("Upload-Length", String(length))) }
+            if creating { headers.insert(location, at: 0) }
+            return HTTPResponse(status: creating ? 201 : 204, headers: headers)
+        case .finished(var response):
+            response.headers.append(("Upload-Complete", "?1"))
+            if creating { response.headers.append(location) }
+            return response
+        }
     }
 
     /// The error a refusing decision answers with (`provided`: the request's `Upload-Offset`).
@@ -188,26 +185,35 @@ extension API {
         }
     }
 
-    // MARK: DELETE /uploads/{id}
-
-    /// Cancels the upload: the row and the partial bytes go.
-    func cancelUpload(id: String, user: AuthenticatedUser) throws -> HTTPResponse {
+    /// Takes the append lock of the user's upload `id` (the caller releases it): 404 for an
+    /// unknown id and for another user's alike, 409 `append_in_progress` while another request
+    /// appends.
+    func lockSession(id: String, user: AuthenticatedUser) throws -> (session: UploadSession, owner: String) {
         guard Self.isUploadID(id) else { throw Self.uploadNotFound }
+        let owner = AppendLockOwner.make()
         switch try store.lockUploadSession(
-            id: id, user: user.userID, owner: AppendLockOwner.make(), staleAfter: limits.appendLockStaleSeconds,
+            id: id, user: user.userID, owner: owner, staleAfter: limits.appendLockStaleSeconds,
             isOwnerAlive: AppendLockOwner.isAlive)
         {
         case .notFound:
             throw Self.uploadNotFound
-        case .held:
+        case .held(_, let since):
             throw APIError(
                 status: 409, code: "append_in_progress",
-                message: "the upload is being appended to; retry after it ends",
+                message: "another request has been appending to this upload since \(since); retry after it ends",
                 retryable: true)
-        case .locked:
-            try store.deleteUploadSession(id: id)
-            blobs.removePartial(upload: id)
-            return HTTPResponse(status: 204)
+        case .locked(let found):
+            return (found, owner)
         }
+    }
+
+    // MARK: DELETE /uploads/{id}
+
+    /// Cancels the upload: the row and the partial bytes go.
+    func cancelUpload(id: String, user: AuthenticatedUser) throws -> HTTPResponse {
+        _ = try lockSession(id: id, user: user)
+        try store.deleteUploadSession(id: id)
+        blobs.removePartial(upload: id)
+        return HTTPResponse(status: 204)
     }
 }

@@ -3,17 +3,29 @@ import StoreProtocols
 import BlobStore
 import Foundation
 
+/// What one append came to; each protocol (the IETF drafts, tus) words it its own way.
+enum AppendOutcome {
+    /// The bytes are recorded; the upload goes on from `offset` (a tus partial upload stays
+    /// here when complete: its final upload joins it).
+    case stored(offset: Int64)
+    /// The upload completed: the asset answer of `completeUpload` (201, 200, 202 or 502).
+    case finished(HTTPResponse)
+}
+
 extension API {
     /// Streams the request body onto the partial file while hashing it, then records the new
     /// offset and hash state in one transaction (after fdatasync). The caller holds the lock;
-    /// every path out of here releases it.
+    /// every path out of here releases it. The upload engine every protocol shares.
     ///
-    /// A failed append (full disk, too many bytes) is cut back to the recorded offset, so the
-    /// upload resumes from there. A body the client broke off is kept up to where it stopped.
+    /// A failed append (full disk, too many bytes, a `checksum` that does not match the body)
+    /// is cut back to the recorded offset, so the upload resumes from there. A body the client
+    /// broke off is kept up to where it stopped, unless it carried a checksum (a part of it
+    /// cannot be checked).
     func append(
         to session: UploadSession, file: any PartialUpload, _ request: HTTPRequest, complete: Bool, owner: String,
-        user: AuthenticatedUser, creating: Bool
-    ) throws -> HTTPResponse {
+        user: AuthenticatedUser, checksum: ChunkChecksum? = nil
+    ) throws -> AppendOutcome {
+        var checksum = checksum
         guard var hasher = ResumableSHA256(state: session.hashState), hasher.count == session.offset else {
             try? store.unlockUploadSession(id: session.id, owner: owner)
             throw APIError.internalError
@@ -41,6 +53,10 @@ extension API {
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
                 try file.append(chunk)
                 hasher.update(chunk)
+                checksum?.update(chunk)
+            }
+            if let checksum, broken != nil || !checksum.matches() {
+                throw broken == nil ? APIError.checksumMismatch(checksum.algorithm) : APIError.checksumUnchecked
             }
             try file.sync()
         } catch {
@@ -76,10 +92,7 @@ extension API {
             try recorded(
                 store.recordAppend(
                     id: session.id, owner: owner, offset: offset, hashState: hasher.state, length: session.length))
-            var headers = [("Upload-Offset", String(offset)), ("Upload-Complete", "?0"), uploadLimitHeader]
-            if let length = session.length { headers.append(("Upload-Length", String(length))) }
-            if creating { headers.insert(("Location", "/api/v1/uploads/\(session.id)"), at: 0) }
-            return HTTPResponse(status: creating ? 201 : 204, headers: headers)
+            return .stored(offset: offset)
         }
         if case .inconsistentLength(let detail) = UploadRules.afterBody(
             end: offset, length: session.length, complete: true)
@@ -102,9 +115,8 @@ extension API {
         try recorded(
             store.recordCompletion(
                 id: session.id, owner: owner, offset: offset, hashState: hasher.state, sha256: digest))
-        var response = try finish(session, digest: digest, size: offset, user: user, request: request)
-        if creating { response.headers.append(("Location", "/api/v1/uploads/\(session.id)")) }
-        return response
+        if session.kind == .partial { return .stored(offset: offset) }
+        return .finished(try finish(session, digest: digest, size: offset, user: user, request: request))
     }
 
     /// Completion: the partial file becomes the blob by rename (never re-read), then the shared
@@ -113,6 +125,7 @@ extension API {
     func finish(
         _ session: UploadSession, digest: SHA256Digest, size: Int64, user: AuthenticatedUser, request: HTTPRequest
     ) throws -> HTTPResponse {
+        guard let provider = session.providerID else { throw APIError.internalError }
         // A 503 here keeps the partial bytes and the completed row: the client's retried PATCH
         // finishes again (`.finishAgain`).
         try claimBlob(digest)
@@ -123,11 +136,11 @@ extension API {
         }
         var response = try completeUpload(
             CommittedUpload(
-                user: user, sha256: digest, size: size, provider: session.providerID,
+                user: user, sha256: digest, size: size, provider: provider,
                 mimeType: session.mimeType, filename: session.filename),
             request: request)
         if response.status < 300 { try store.markUploadAnswered(id: session.id) }
-        response.headers += [("Upload-Offset", String(size)), ("Upload-Complete", "?1")]
+        response.headers.append(("Upload-Offset", String(size)))
         return response
     }
 

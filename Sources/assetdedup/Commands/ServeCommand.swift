@@ -89,6 +89,7 @@ struct ServeCommand: ParsableCommand {
                 var limits = APILimits(maxUploadBytes: maxUploadBytes)
                 limits.deliveryWaitSeconds = deliveryWaitSeconds
                 limits.fingerprintWaitSeconds = fingerprintWaitSeconds
+                limits.uploadExpirySeconds = uploadExpiryHours * 3600
                 return limits
             }()
             let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
@@ -108,7 +109,7 @@ struct ServeCommand: ParsableCommand {
             // One hub per process: request threads wake the workers, workers wake waiting requests.
             let hub = DeliveryHub(serveThreads: threads)
             // One set of metrics per process, shared by request threads and delivery workers.
-            let metrics = Metrics(routes: API.routeLabels, serveThreads: threads)
+            let metrics = Metrics(routes: API.routes.labels, serveThreads: threads)
             let pool = try DeliveryPool(
                 count: deliveryWorkers,
                 runner: DeliveryRunner(

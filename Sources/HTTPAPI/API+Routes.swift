@@ -1,0 +1,82 @@
+extension API {
+    /// Every route of the API, once. The router, the metrics labels, `Allow` headers and the
+    /// OpenAPI coverage test (through `assetdedup routes`) read this table; a new route is one
+    /// line here, its handler in the file of its concern, and its operation in
+    /// `www/api/openapi.json`.
+    public static let routes = RouteTable(
+        prefix: "/api/v1",
+        [
+            Route("GET", "/health", .anyone) { api, _, _ in try api.health() },
+            // nginx `auth_request` targets: they answer 401/403 themselves, with the right challenge.
+            Route("GET", "/auth/admin", .anyone) { api, request, _ in try api.adminCheck(request) },
+            Route("GET", "/auth/user", .anyone) { api, request, _ in try api.userCheck(request) },
+
+            // Checks and uploads.
+            Route("POST", "/assets/check-by-hash", .userCached) { api, request, _ in try api.checkByHash(request) },
+            Route("POST", "/assets/check-by-hash/batch", .userCached) { api, request, _ in
+                try api.checkByHashBatch(request)
+            },
+            Route("POST", "/assets/check-by-hash-batch", .userCached) { api, request, _ in
+                try api.legacyCheckBatch(request)
+            },
+            Route("POST", "/assets/upload", .user) { api, request, _, user in try api.upload(request, user: user) },
+            Route("POST", "/assets/similar", .userCached) { api, request, _ in try api.similar(request) },
+
+            // Assets and providers.
+            Route("GET", "/assets", .userCached) { api, request, _ in
+                try api.reading(request, input: {}) { user, _ in try api.listAssets(request, user: user) }
+            },
+            Route("GET", "/assets/{id}", .userCached) { api, request, parameters in
+                try api.reading(request, input: {}) { user, _ in try api.getAsset(id: parameters["id"], user: user) }
+            },
+            Route("POST", "/assets/{id}/providers", .user) { api, request, parameters, user in
+                try api.addProvider(assetID: parameters["id"], request: request, user: user)
+            },
+            Route("GET", "/providers", .user) { api, _, _, user in try api.listProviders(user: user) },
+
+            // Resumable uploads (draft-ietf-httpbis-resumable-upload).
+            Route("POST", "/uploads", .user) { api, request, _, user in try api.createUpload(request, user: user) },
+            Route("HEAD", "/uploads/{uploadId}", .user) { api, _, parameters, user in
+                try api.uploadStatus(id: parameters["uploadId"], user: user)
+            },
+            Route("PATCH", "/uploads/{uploadId}", .user) { api, request, parameters, user in
+                try api.appendUpload(id: parameters["uploadId"], request, user: user)
+            },
+            Route("DELETE", "/uploads/{uploadId}", .user) { api, _, parameters, user in
+                try api.cancelUpload(id: parameters["uploadId"], user: user)
+            },
+
+            // tus 1.0.0 on the same upload engine (Tus/API+Tus.swift).
+            Route("OPTIONS", "/tus", .anyone) { api, _, _ in api.tusOptions() }.answering(with: tusHeaders),
+            Route("POST", "/tus", .user) { api, request, _, user in try api.tusCreate(request, user: user) }
+                .answering(with: tusHeaders),
+            Route("OPTIONS", "/tus/{uploadId}", .anyone) { api, _, _ in api.tusOptions() }.answering(with: tusHeaders),
+            Route("HEAD", "/tus/{uploadId}", .user) { api, request, parameters, user in
+                try api.tusStatus(id: parameters["uploadId"], request, user: user)
+            }.answering(with: tusHeaders),
+            Route("GET", "/tus/{uploadId}", .user) { api, request, parameters, user in
+                try api.tusResult(id: parameters["uploadId"], request, user: user)
+            }.answering(with: tusHeaders),
+            Route("PATCH", "/tus/{uploadId}", .user) { api, request, parameters, user in
+                try api.tusAppend(id: parameters["uploadId"], request, user: user)
+            }.answering(with: tusHeaders),
+            Route("DELETE", "/tus/{uploadId}", .user) { api, request, parameters, user in
+                try api.tusTerminate(id: parameters["uploadId"], request, user: user)
+            }.answering(with: tusHeaders),
+
+            // Admins.
+            Route("GET", "/admin/duplicates", .admin) { api, request, _, _ in try api.listDuplicates(request) },
+            Route("POST", "/admin/duplicates/{sha256}/review", .admin) { api, request, parameters, user in
+                try api.reviewDuplicate(group: parameters["sha256"], request: request, admin: user)
+            },
+            Route("POST", "/admin/near-duplicates/{asset_id}/review", .admin) { api, request, parameters, user in
+                try api.reviewNearDuplicates(asset: parameters["asset_id"], request: request, admin: user)
+            },
+            Route("GET", "/metrics", .admin) { api, _, _, _ in try api.metricsText() },
+        ])
+}
+
+extension API {
+    /// On every tus answer, errors included.
+    static let tusHeaders = [("Tus-Resumable", tusVersion), ("Cache-Control", "no-store")]
+}
