@@ -77,6 +77,19 @@ extension API {
 }
 
 extension API {
+    /// Request headers the API reads besides `Authorization`, `Content-Type` and
+    /// `Content-Length` (lower case); the FastCGI glue passes exactly these on.
+    public static let optionalRequestHeaders = [
+        // The IETF resumable-upload drafts.
+        "upload-offset", "upload-complete", "upload-incomplete", "upload-length", "repr-digest",
+        "upload-draft-interop-version",
+        // tus 1.0.0.
+        "tus-resumable", "upload-metadata", "upload-defer-length", "upload-concat", "upload-checksum",
+        "x-http-method-override",
+        // RFC 7240; the nginx auth_request's original method; where absolute URLs point.
+        "prefer", "x-original-method", "host", "x-forwarded-proto",
+    ]
+
     /// On every tus answer, errors included.
     static let tusHeaders = [("Tus-Resumable", tusVersion), ("Cache-Control", "no-store")]
 }

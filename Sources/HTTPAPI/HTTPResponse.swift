@@ -42,6 +42,7 @@ public struct HTTPResponse: Sendable {
         case 413: "Payload Too Large"
         case 415: "Unsupported Media Type"
         case 422: "Unprocessable Content"
+        case 423: "Locked"
         case 460: "Checksum Mismatch"
         case 500: "Internal Server Error"
         case 502: "Bad Gateway"

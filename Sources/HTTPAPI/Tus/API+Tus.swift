@@ -14,9 +14,19 @@ extension API {
     static let tusExtensions =
         "creation,creation-with-upload,creation-defer-length,termination,expiration,checksum,concatenation"
     static let tusContentType = "application/offset+octet-stream"
+    /// What a `Host` header may hold to be echoed into a `Location`.
+    private static let hostBytes = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]".utf8)
 
-    /// A tus upload's URL.
-    static func tusLocation(_ id: String) -> String { "/api/v1/tus/\(id)" }
+    /// A tus upload's URL, absolute when the request named its host (aiotus cannot join a path
+    /// to its endpoint; the others take either).
+    static func tusLocation(_ id: String, _ request: HTTPRequest) -> String {
+        let path = "/api/v1/tus/\(id)"
+        guard let host = request.headers["host"], !host.isEmpty, host.utf8.allSatisfy(hostBytes.contains) else {
+            return path
+        }
+        let scheme = request.headers["x-forwarded-proto"] == "https" ? "https" : "http"
+        return "\(scheme)://\(host)\(path)"
+    }
 
     // MARK: OPTIONS
 
@@ -86,8 +96,8 @@ extension API {
         }
         let outcome = try startUpload(
             session, request, complete: complete, user: user, checksum: headers.checksum,
-            location: Self.tusLocation(session.id))
-        return tusAnswer(outcome, session: session, creating: true)
+            location: Self.tusLocation(session.id, request))
+        return tusAnswer(outcome, session: session, creating: true, request)
     }
 
     /// The metadata's provider: a configured one (422 otherwise); 400 when required and missing.
@@ -124,7 +134,7 @@ extension API {
         guard response.status < 300 else { return response }
         try recordCompleted(session, sha256: sha256, size: size)
         response.status = 201
-        response.headers += [("Location", Self.tusLocation(session.id)), ("Upload-Offset", String(size))]
+        response.headers += [("Location", Self.tusLocation(session.id, request)), ("Upload-Offset", String(size)), ("Upload-Length", String(size))]
         return response
     }
 
@@ -194,7 +204,7 @@ extension API {
             blobs.removePartial(upload: part.id)
         }
         response.status = 201
-        response.headers += [("Location", Self.tusLocation(session.id)), ("Upload-Offset", String(total))]
+        response.headers += [("Location", Self.tusLocation(session.id, request)), ("Upload-Offset", String(total)), ("Upload-Length", String(total))]
         return response
     }
 
@@ -254,8 +264,8 @@ extension API {
 
     /// A finished upload's asset (as `GET /assets/{id}` shows it), so a client that lost the
     /// last PATCH's answer learns the outcome; 409 `upload_incomplete` before that.
+    /// Not a tus request (no client sends it), so no `Tus-Resumable` is required: plain curl works.
     func tusResult(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        try tusCheckVersion(request)
         let session = try tusSession(id: id, user: user)
         guard session.kind == .single, session.isComplete, let sha256 = session.sha256,
             let asset = try store.findAsset(user: user.userID, sha256: sha256)
@@ -285,7 +295,15 @@ extension API {
         }
         let headers = try TusHeaders(request.headers)
         guard let offset = headers.offset else { throw APIError.badRequest("missing_header", "Upload-Offset is required") }
-        let locked = try lockSession(id: id, user: user)
+        let locked: (session: UploadSession, owner: String)
+        do {
+            locked = try lockSession(id: id, user: user)
+        } catch let error as APIError where error.body.code == "append_in_progress" {
+            // tus clients retry 423 Locked later (tusd's answer); a 409 sends some into a tight loop.
+            throw APIError(
+                status: 423, code: error.body.code, message: error.body.message, retryable: true,
+                headers: error.headers)
+        }
         var session = locked.session
         if session.isComplete, session.answeredAt != nil, session.kind == .single, offset == 0 || offset == session.offset {
             try store.unlockUploadSession(id: id, owner: locked.owner)
@@ -307,7 +325,7 @@ extension API {
                 try store.unlockUploadSession(id: id, owner: locked.owner)
                 let response = try finish(
                     session, digest: session.sha256!, size: session.offset, user: user, request: request)
-                return tusAnswer(.finished(response), session: session, creating: false)
+                return tusAnswer(.finished(response), session: session, creating: false, request)
             case let refused:
                 throw refusal(refused, provided: offset)
             }
@@ -319,12 +337,14 @@ extension API {
         let outcome = try append(
             to: session, file: file, request, complete: complete, owner: locked.owner, user: user,
             checksum: headers.checksum)
-        return tusAnswer(outcome, session: session, creating: false)
+        return tusAnswer(outcome, session: session, creating: false, request)
     }
 
     /// tus's words for an append's outcome: `201` + `Location` for a creation, `204` with the
     /// offset for an append, the asset answer once complete (201 for a creation).
-    func tusAnswer(_ outcome: AppendOutcome, session: UploadSession, creating: Bool) -> HTTPResponse {
+    func tusAnswer(_ outcome: AppendOutcome, session: UploadSession, creating: Bool, _ request: HTTPRequest)
+        -> HTTPResponse
+    {
         var response: HTTPResponse
         switch outcome {
         case .stored(let offset):
@@ -335,7 +355,7 @@ extension API {
             response = answer
             if creating && response.status < 300 { response.status = 201 }
         }
-        if creating { response.headers.insert(("Location", Self.tusLocation(session.id)), at: 0) }
+        if creating { response.headers.insert(("Location", Self.tusLocation(session.id, request)), at: 0) }
         return response
     }
 

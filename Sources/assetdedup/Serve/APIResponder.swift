@@ -1,4 +1,5 @@
 import FastCGIServer
+import Foundation
 import HTTPAPI
 
 /// Glue between the transport and the API: CGI params in, `Status:` + headers + body out.
@@ -12,11 +13,10 @@ final class APIResponder: FastCGIResponder {
         head.reserveCapacity(512)
     }
 
-    /// Request headers the API reads besides the three above, as nginx passes them (`HTTP_*`).
-    static let optionalHeaders: [(String, String)] = [
-        ("upload-offset", "HTTP_UPLOAD_OFFSET"), ("upload-complete", "HTTP_UPLOAD_COMPLETE"),
-        ("upload-length", "HTTP_UPLOAD_LENGTH"), ("repr-digest", "HTTP_REPR_DIGEST"), ("prefer", "HTTP_PREFER"),
-    ]
+    /// The request headers the API reads besides the three CGI ones, with their CGI param names.
+    static let optionalHeaders: [(String, String)] = API.optionalRequestHeaders.map { name in
+        (name, "HTTP_" + name.uppercased().replacingOccurrences(of: "-", with: "_"))
+    }
 
     func respond(to request: FastCGIRequest) {
         let (path, query) = HTTPRequest.split(uri: request.param("REQUEST_URI") ?? "/")
@@ -24,7 +24,7 @@ final class APIResponder: FastCGIResponder {
         headers["authorization"] = request.param("HTTP_AUTHORIZATION")
         headers["content-type"] = request.param("CONTENT_TYPE")
         headers["content-length"] = request.param("CONTENT_LENGTH").flatMap { $0.isEmpty ? nil : $0 }
-        // Headers of the resumable-upload protocol and RFC 7240 `Prefer`, when sent.
+        // Headers of the upload protocols, RFC 7240 `Prefer` and the like, when sent.
         for (name, param) in Self.optionalHeaders {
             if let value = request.param(param) { headers[name] = value }
         }
