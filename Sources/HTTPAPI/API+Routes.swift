@@ -34,10 +34,11 @@ extension API {
             },
             Route("GET", "/providers", .user) { api, _, _, user in try api.listProviders(user: user) },
 
-            // Resumable uploads (draft-ietf-httpbis-resumable-upload).
+            // Resumable uploads (draft-ietf-httpbis-resumable-upload -15, and interop versions 3
+            // to 8 by `Upload-Draft-Interop-Version`: Resumable/DraftInterop.swift).
             Route("POST", "/uploads", .user) { api, request, _, user in try api.createUpload(request, user: user) },
-            Route("HEAD", "/uploads/{uploadId}", .user) { api, _, parameters, user in
-                try api.uploadStatus(id: parameters["uploadId"], user: user)
+            Route("HEAD", "/uploads/{uploadId}", .user) { api, request, parameters, user in
+                try api.uploadStatus(id: parameters["uploadId"], request, user: user)
             },
             Route("PATCH", "/uploads/{uploadId}", .user) { api, request, parameters, user in
                 try api.appendUpload(id: parameters["uploadId"], request, user: user)

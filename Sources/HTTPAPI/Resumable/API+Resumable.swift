@@ -36,7 +36,7 @@ extension API {
             throw APIError.badRequest("missing_field", "missing query parameter 'provider_id'")
         }
         let provider = try configuredProvider(providerText)
-        let headers = try ResumableHeaders(request.headers)
+        let headers = try ResumableHeaders(request.headers, creating: true)
         guard let complete = headers.complete else {
             throw APIError.badRequest("missing_header", "Upload-Complete (?0 or ?1) is required")
         }
@@ -52,11 +52,14 @@ extension API {
         if let digest = headers.digest, let asset = try store.findAsset(user: user.userID, sha256: digest),
             try blobs.contains(digest), headers.length.map({ $0 == asset.size }) ?? true
         {
-            return try completeUpload(
+            var response = try completeUpload(
                 CommittedUpload(
                     user: user, sha256: digest, size: asset.size, provider: provider,
                     mimeType: mime ?? asset.mimeType, filename: filename ?? asset.originalFilename),
                 request: request)
+            response.headers += [("Upload-Offset", String(asset.size)), headers.interop.completeness(true)]
+            response.headers += headers.interop.echo
+            return response
         }
 
         let session = UploadSession(
@@ -64,7 +67,7 @@ extension API {
             length: headers.length, hashState: ResumableSHA256().state, claimedSHA256: headers.digest)
         let outcome = try startUpload(
             session, request, complete: complete, user: user, location: "/api/v1/uploads/\(session.id)")
-        return draftAnswer(outcome, session: session, creating: true)
+        return draftAnswer(outcome, session: session, creating: true, headers.interop)
     }
 
     /// Records a new upload and appends its first bytes (maybe none), for every protocol. On a
@@ -102,16 +105,17 @@ extension API {
     // MARK: HEAD /uploads/{id}
 
     /// Where the upload stands: the offset to resume from, and whether it is complete.
-    func uploadStatus(id: String, user: AuthenticatedUser) throws -> HTTPResponse {
+    func uploadStatus(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
+        let interop = try DraftInterop(request.headers)
         guard Self.isUploadID(id), let session = try store.uploadSession(id: id, user: user.userID) else {
             throw Self.uploadNotFound
         }
         var headers = [
-            ("Upload-Offset", String(session.offset)), ("Upload-Complete", session.isComplete ? "?1" : "?0"),
-            uploadLimitHeader,
+            ("Upload-Offset", String(session.offset)), interop.completeness(session.isComplete), uploadLimitHeader,
+            ("Cache-Control", "no-store"),
         ]
         if let length = session.length { headers.append(("Upload-Length", String(length))) }
-        return HTTPResponse(status: 204, headers: headers)
+        return HTTPResponse(status: 204, headers: headers + interop.echo)
     }
 
     // MARK: PATCH /uploads/{id}
@@ -120,12 +124,15 @@ extension API {
     /// the upload JSON once complete.
     func appendUpload(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         guard Self.isUploadID(id) else { throw Self.uploadNotFound }
-        guard Self.cleanMime(request.headers["content-type"] ?? "") == "application/partial-upload" else {
+        let headers = try ResumableHeaders(request.headers)
+        if headers.interop.requiresPartialUploadType,
+            Self.cleanMime(request.headers["content-type"] ?? "") != "application/partial-upload"
+        {
             throw APIError.unsupportedMediaType("application/partial-upload")
         }
-        let headers = try ResumableHeaders(request.headers)
         guard let complete = headers.complete, let offset = headers.offset else {
-            throw APIError.badRequest("missing_header", "Upload-Offset and Upload-Complete are required")
+            let name = headers.interop.completeness(true).0
+            throw APIError.badRequest("missing_header", "Upload-Offset and \(name) are required")
         }
         let locked = try lockSession(id: id, user: user)
         var session = locked.session
@@ -145,7 +152,7 @@ extension API {
                 try store.unlockUploadSession(id: id, owner: owner)
                 let response = try finish(
                     session, digest: session.sha256!, size: session.offset, user: user, request: request)
-                return draftAnswer(.finished(response), session: session, creating: false)
+                return draftAnswer(.finished(response), session: session, creating: false, headers.interop)
             case let refused:
                 throw refusal(refused, provided: offset)
             }
@@ -155,24 +162,30 @@ extension API {
             throw error
         }
         let outcome = try append(to: session, file: file, request, complete: complete, owner: owner, user: user)
-        return draftAnswer(outcome, session: session, creating: false)
+        return draftAnswer(outcome, session: session, creating: false, headers.interop)
     }
 
     /// The draft's words for an append's outcome: `201` + `Location` for a creation, `204` with
-    /// the offset while incomplete, the upload JSON with `Upload-Complete: ?1` once complete.
-    func draftAnswer(_ outcome: AppendOutcome, session: UploadSession, creating: Bool) -> HTTPResponse {
+    /// the offset while incomplete (201 before draft -06), the upload JSON with
+    /// `Upload-Complete: ?1` once complete.
+    func draftAnswer(_ outcome: AppendOutcome, session: UploadSession, creating: Bool, _ interop: DraftInterop)
+        -> HTTPResponse
+    {
         let location = ("Location", "/api/v1/uploads/\(session.id)")
+        var response: HTTPResponse
         switch outcome {
         case .stored(let offset):
-            var headers = [("Upload-Offset", String(offset)), ("Upload-Complete", "?0"), uploadLimitHeader]
+            var headers = [("Upload-Offset", String(offset)), interop.completeness(false), uploadLimitHeader]
             if let length = session.length { headers.append(("Upload-Length", String(length))) }
             if creating { headers.insert(location, at: 0) }
-            return HTTPResponse(status: creating ? 201 : 204, headers: headers)
-        case .finished(var response):
-            response.headers.append(("Upload-Complete", "?1"))
+            response = HTTPResponse(status: creating ? 201 : interop.incompleteAppendStatus, headers: headers)
+        case .finished(let answer):
+            response = answer
+            response.headers.append(interop.completeness(true))
             if creating { response.headers.append(location) }
-            return response
         }
+        response.headers += interop.echo
+        return response
     }
 
     /// The error a refusing decision answers with (`provided`: the request's `Upload-Offset`).

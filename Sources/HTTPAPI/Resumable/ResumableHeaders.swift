@@ -17,13 +17,13 @@ public struct ResumableHeaders: Equatable, Sendable {
         self.digest = digest
     }
 
-    public init(_ headers: [String: String]) throws(APIError) {
-        if let text = headers["upload-complete"] {
-            guard let value = StructuredField.boolean(text) else {
-                throw .badRequest("invalid_header", "Upload-Complete must be ?0 or ?1")
-            }
-            complete = value
-        }
+    /// The draft the request speaks (`Upload-Draft-Interop-Version`).
+    var interop = DraftInterop.current
+
+    /// `creating`: a creation, where draft -01's missing `Upload-Incomplete` means complete.
+    public init(_ headers: [String: String], creating: Bool = false) throws(APIError) {
+        interop = try DraftInterop(headers)
+        complete = try interop.complete(headers, creating: creating)
         offset = try Self.integer(headers, "upload-offset", name: "Upload-Offset")
         length = try Self.integer(headers, "upload-length", name: "Upload-Length")
         if let text = headers["repr-digest"] {
@@ -37,6 +37,15 @@ public struct ResumableHeaders: Equatable, Sendable {
                 digest = SHA256Digest(bytes: bytes)
             }
         }
+    }
+
+    /// A structured-field boolean header (`?0` or `?1`), if sent.
+    static func boolean(_ headers: [String: String], _ key: String, name: String) throws(APIError) -> Bool? {
+        guard let text = headers[key] else { return nil }
+        guard let value = StructuredField.boolean(text) else {
+            throw .badRequest("invalid_header", "\(name) must be ?0 or ?1")
+        }
+        return value
     }
 
     /// A non-negative structured-field integer header, if sent.

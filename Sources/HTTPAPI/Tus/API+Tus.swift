@@ -152,7 +152,7 @@ extension API {
     }
 
     /// The final upload of a concatenation: the partial uploads' bytes, in order, hashed into one
-    /// staged file, committed and answered like any upload; the partial uploads are then gone.
+    /// staged file, committed and answered like any upload.
     private func tusConcatenate(
         _ ids: [String], headers: TusHeaders, provider: ProviderID, claimed: SHA256Digest?, _ request: HTTPRequest,
         user: AuthenticatedUser
@@ -199,10 +199,8 @@ extension API {
             request: request)
         guard response.status < 300 else { return response }
         try recordCompleted(session, sha256: digest, size: total)
-        for part in parts {
-            try store.deleteUploadSession(id: part.id)
-            blobs.removePartial(upload: part.id)
-        }
+        // The partial uploads stay until they expire: tus-js-client resuming a parallel upload
+        // HEADs each one and sends the final again, which is then `reused`, no bytes resent.
         response.status = 201
         response.headers += [("Location", Self.tusLocation(session.id, request)), ("Upload-Offset", String(total)), ("Upload-Length", String(total))]
         return response
