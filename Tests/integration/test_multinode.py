@@ -11,6 +11,7 @@ nginx's body files and token check, which is what several of these tests are abo
 
 Everything here goes through the store only by `stack.sql` and the CLI by `stack.cli`, so the
 same tests run on SQLite (two processes on one file is legal) and on PostgreSQL unchanged."""
+import base64
 import concurrent.futures
 import hashlib
 import os
@@ -216,6 +217,42 @@ def test_a_resumable_upload_begun_on_one_node_is_finished_on_the_other(nodes):
     assert rows == [(sha(content), len(content), "clip.mp4")]
     assert nodes.blob(sha(content)).read_bytes() == content
     assert requests.head(a + location, headers=auth, timeout=120).status_code in (204, 404)
+    wait_until(lambda: all_delivered(nodes), what="the delivery to finish")
+    assert_store_consistent(nodes)
+
+
+def test_a_tus_upload_begun_on_one_node_is_finished_on_the_other(nodes):
+    """tus on two nodes: created and half sent through node A, resumed through node B from the
+    URL A gave (its host rewritten to B's, as a client behind a balancer would see it), with a
+    checksum on every append; the asset is read back from A."""
+    token = nodes.add_user("tus-alice")
+    content = os.urandom(2 << 20)
+    a, b = nodes.node_url(0), nodes.node_url(1)
+    auth = {"Authorization": f"Bearer {token}", "Tus-Resumable": "1.0.0"}
+    half = len(content) // 2
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
+                    for k, v in {"provider_id": "pixverse", "filename": "tus.bin"}.items())
+    created = requests.post(a + "/api/v1/tus", timeout=120, headers={
+        **auth, "Upload-Length": str(len(content)), "Upload-Metadata": meta})
+    assert created.status_code == 201, created.text
+    path = "/api/v1/tus/" + created.headers["Location"].rsplit("/", 1)[1]
+
+    def patch(base, offset, data):
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        return requests.patch(base + path, data=data, timeout=120, headers={
+            **auth, "Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset),
+            "Upload-Checksum": f"sha256 {digest}"})
+
+    first = patch(a, 0, content[:half])
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == str(half), first.text
+    head = requests.head(b + path, headers=auth, timeout=120)
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(half)
+    done = patch(b, half, content[half:])
+    assert done.status_code == 201, done.text
+    assert done.json()["sha256"] == sha(content) and done.json()["status"] == "created"
+    result = requests.get(a + path, headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    assert result.status_code == 200 and result.json()["asset_id"] == done.json()["asset_id"]
+    assert nodes.sql("SELECT count(*) FROM assets WHERE sha256 = ?", sha(content)) == [(1,)]
     wait_until(lambda: all_delivered(nodes), what="the delivery to finish")
     assert_store_consistent(nodes)
 
