@@ -6,6 +6,8 @@ public enum UploadKind: String, Equatable, Sendable {
     case single
     /// One part of a tus concatenation: completion keeps the bytes for a final upload to join.
     case partial
+    /// A tus concatenation's result: an asset made from partial uploads, never appended to.
+    case final
 }
 
 /// One resumable upload as stored: who, where to, how far, and the hash state of those bytes.
@@ -17,6 +19,8 @@ public struct UploadSession: Equatable, Sendable {
     public var kind: UploadKind
     /// tus `Upload-Metadata` as the client sent it, echoed by `HEAD`.
     public var metadata: String?
+    /// A final upload's parts, as the client listed them in `Upload-Concat`.
+    public var concat: String?
     public var filename: String?
     public var mimeType: String?
     /// The final length, once the client has said it (or the upload completed).
@@ -37,6 +41,7 @@ public struct UploadSession: Equatable, Sendable {
 
     public init(
         id: String, userID: UserID, providerID: ProviderID?, kind: UploadKind = .single, metadata: String? = nil,
+        concat: String? = nil,
         filename: String? = nil, mimeType: String? = nil,
         length: Int64? = nil, offset: Int64 = 0, hashState: [UInt8], claimedSHA256: SHA256Digest? = nil,
         sha256: SHA256Digest? = nil, completedAt: String? = nil, answeredAt: String? = nil, updatedAt: String = ""
@@ -46,6 +51,7 @@ public struct UploadSession: Equatable, Sendable {
         self.providerID = providerID
         self.kind = kind
         self.metadata = metadata
+        self.concat = concat
         self.filename = filename
         self.mimeType = mimeType
         self.length = length

@@ -192,6 +192,9 @@ extension APIHarness {
         #expect(final.json["size"] as? Int == 9000)
         let location = try #require(final.response.header("Location"))
         #expect(h.tus("GET", location).response.status == 200)
+        let head = h.tus("HEAD", location).response
+        #expect(head.header("Upload-Concat")?.hasPrefix("final;") == true && head.header("Upload-Offset") == "9000")
+        #expect(h.tusPatch(location, offset: 0, [1]).response.status == 403)
         // The parts stay until they expire, so the final can be sent again: the same asset.
         for url in urls { #expect(h.tus("HEAD", url).response.header("Upload-Offset") != nil) }
     }

@@ -462,10 +462,11 @@ public enum MigrationPlan {
 
     // MARK: 14. upload kinds (written once for every backend)
 
-    /// tus uploads (issue 22): `kind` is 'single' (an asset) or 'partial' (one part of a tus
-    /// concatenation, whose provider the final upload names: `provider_id` is '' then), and
-    /// `metadata` is the client's `Upload-Metadata`, echoed by HEAD. Plain SQL both backends
-    /// share, so the one text serves every plan (and one checksum).
+    /// tus uploads (issue 22): `kind` is 'single' (an asset), 'partial' (one part of a tus
+    /// concatenation, whose provider the final upload names: `provider_id` is '' then) or
+    /// 'final' (the joined upload, `concat` its parts' URLs); `metadata` is the client's
+    /// `Upload-Metadata`, echoed by HEAD. Plain SQL both backends share, so the one text serves
+    /// every plan (and one checksum).
     public static func uploadKinds<C: SQLConnection>() -> Migration<C> {
         Migration<C>(
             version: 14, name: "upload_kinds",
@@ -474,6 +475,7 @@ public enum MigrationPlan {
                     """
                     ALTER TABLE upload_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'single';
                     ALTER TABLE upload_sessions ADD COLUMN metadata TEXT;
+                    ALTER TABLE upload_sessions ADD COLUMN concat TEXT;
                     CREATE INDEX idx_upload_sessions_partial ON upload_sessions(user_id) WHERE kind = 'partial';
                     """)
             ],
@@ -481,6 +483,7 @@ public enum MigrationPlan {
                 .sql(
                     """
                     DROP INDEX idx_upload_sessions_partial;
+                    ALTER TABLE upload_sessions DROP COLUMN concat;
                     ALTER TABLE upload_sessions DROP COLUMN metadata;
                     ALTER TABLE upload_sessions DROP COLUMN kind;
                     """)

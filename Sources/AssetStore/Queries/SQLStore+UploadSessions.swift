@@ -7,7 +7,7 @@ extension SQLStore {
     static var sessionColumns: String {
         """
         id, user_id, provider_id, filename, mime_type, upload_length, upload_offset, hash_state,
-        claimed_sha256, sha256, completed_at, answered_at, updated_at, kind, metadata
+        claimed_sha256, sha256, completed_at, answered_at, updated_at, kind, metadata, concat
         """
     }
 
@@ -17,6 +17,7 @@ extension SQLStore {
             id: row.text(0), userID: UserID(row.int(1)),
             providerID: try? ProviderID(parsing: row.text(2)),
             kind: UploadKind(rawValue: row.text(13)) ?? .single, metadata: row.optionalText(14),
+            concat: row.optionalText(15),
             filename: row.optionalText(3), mimeType: row.optionalText(4), length: row.optionalInt(5),
             offset: row.int(6), hashState: hashState,
             claimedSHA256: row.optionalText(8).flatMap { try? SHA256Digest(parsing: $0) },
@@ -29,13 +30,13 @@ extension SQLStore {
         try db.run(
             """
             INSERT INTO upload_sessions (id, user_id, provider_id, filename, mime_type, upload_length,
-                upload_offset, hash_state, claimed_sha256, lock_owner, locked_at, kind, metadata)
-            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, \(Self.now), ?, ?)
+                upload_offset, hash_state, claimed_sha256, lock_owner, locked_at, kind, metadata, concat)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, \(Self.now), ?, ?, ?)
             """,
             [
                 session.id, session.userID.rawValue, session.providerID?.rawValue ?? "", session.filename,
                 session.mimeType, session.length, SQLValue.blob(session.hashState), session.claimedSHA256?.hex,
-                lockOwner, session.kind.rawValue, session.metadata,
+                lockOwner, session.kind.rawValue, session.metadata, session.concat,
             ])
     }
 
@@ -64,8 +65,8 @@ extension SQLStore {
                 """, [id, user.rawValue, Self.timestamp(secondsAgo: staleAfter)]
             ) {
                 (
-                    session: Self.uploadSession($0), owner: $0.optionalText(15), since: $0.optionalText(16),
-                    old: $0.int(17) != 0
+                    session: Self.uploadSession($0), owner: $0.optionalText(16), since: $0.optionalText(17),
+                    old: $0.int(18) != 0
                 )
             }
             guard let row else { return .notFound }

@@ -188,7 +188,8 @@ extension API {
         try claimBlob(digest)
         try blobs.commit(writer, as: digest)
         let session = UploadSession(
-            id: Self.newUploadID(), userID: user.userID, providerID: provider, metadata: headers.rawMetadata,
+            id: Self.newUploadID(), userID: user.userID, providerID: provider, kind: .final,
+            metadata: headers.rawMetadata, concat: headers.rawConcat,
             filename: headers.metadata["filename"].map(Self.cleanFilename),
             mimeType: headers.metadata["filetype"].map(Self.cleanMime), length: total,
             hashState: ResumableSHA256().state, claimedSHA256: claimed)
@@ -233,7 +234,11 @@ extension API {
             headers.append(("Upload-Defer-Length", "1"))
         }
         if let metadata = session.metadata { headers.append(("Upload-Metadata", metadata)) }
-        if session.kind == .partial { headers.append(("Upload-Concat", "partial")) }
+        switch session.kind {
+        case .partial: headers.append(("Upload-Concat", "partial"))
+        case .final: headers.append(("Upload-Concat", session.concat ?? "final;"))
+        case .single: break
+        }
         if !session.isComplete || session.kind == .partial, let expires = tusExpiry(session) {
             headers.append(("Upload-Expires", expires))
         }
@@ -265,7 +270,7 @@ extension API {
     /// Not a tus request (no client sends it), so no `Tus-Resumable` is required: plain curl works.
     func tusResult(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         let session = try tusSession(id: id, user: user)
-        guard session.kind == .single, session.isComplete, let sha256 = session.sha256,
+        guard session.kind != .partial, session.isComplete, let sha256 = session.sha256,
             let asset = try store.findAsset(user: user.userID, sha256: sha256)
         else {
             throw APIError(
@@ -303,6 +308,11 @@ extension API {
                 headers: error.headers)
         }
         var session = locked.session
+        guard session.kind != .final else {
+            try store.unlockUploadSession(id: id, owner: locked.owner)
+            throw APIError(
+                status: 403, code: "final_upload", message: "a final upload is made of its partial uploads; append to those")
+        }
         if session.isComplete, session.answeredAt != nil, session.kind == .single, offset == 0 || offset == session.offset {
             try store.unlockUploadSession(id: id, owner: locked.owner)
             return HTTPResponse(status: 204, headers: [("Upload-Offset", String(session.offset))])

@@ -18,6 +18,8 @@ struct TusHeaders {
     var rawMetadata: String?
     var metadata: [String: String] = [:]
     var concat: Concat?
+    /// `Upload-Concat` as sent (a final upload's HEAD echoes it).
+    var rawConcat: String?
     /// `Upload-Checksum`, ready to check the body it came with.
     var checksum: ChunkChecksum?
 
@@ -34,7 +36,10 @@ struct TusHeaders {
             rawMetadata = text
             metadata = try Self.metadata(text)
         }
-        if let text = headers["upload-concat"] { concat = try Self.concat(text) }
+        if let text = headers["upload-concat"] {
+            concat = try Self.concat(text)
+            rawConcat = text.trimmingCharacters(in: .whitespaces)
+        }
         if let text = headers["upload-checksum"] { checksum = try ChunkChecksum(header: text) }
     }
 
