@@ -36,7 +36,9 @@ extension API {
 
             // Resumable uploads (draft-ietf-httpbis-resumable-upload -15, and interop versions 3
             // to 8 by `Upload-Draft-Interop-Version`: Resumable/DraftInterop.swift).
+            Route("OPTIONS", "/uploads", .anyone) { api, request, _ in try api.uploadOptions(request) },
             Route("POST", "/uploads", .user) { api, request, _, user in try api.createUpload(request, user: user) },
+            Route("OPTIONS", "/uploads/{uploadId}", .anyone) { api, request, _ in try api.uploadOptions(request) },
             Route("HEAD", "/uploads/{uploadId}", .user) { api, request, parameters, user in
                 try api.uploadStatus(id: parameters["uploadId"], request, user: user)
             },

@@ -101,7 +101,11 @@ public final class API {
 
     private func answer(_ request: HTTPRequest, _ match: RouteTable.Match) -> HTTPResponse {
         var response = answerWithoutRouteHeaders(request, match)
-        if case .route(let route, _, _) = match { response.headers += route.headers }
+        if case .route(let route, _, _) = match {
+            for (name, value) in route.headers where !response.headers.contains(where: { $0.0.lowercased() == name.lowercased() }) {
+                response.headers.append((name, value))
+            }
+        }
         return response
     }
 

@@ -27,6 +27,16 @@ extension API {
         id.utf8.count == 32 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
+    // MARK: OPTIONS /uploads
+
+    /// The limits (drafts -05 on: `Upload-Limit`; -11: `Accept-Patch`); no token needed.
+    func uploadOptions(_ request: HTTPRequest) throws -> HTTPResponse {
+        let interop = try DraftInterop(request.headers)
+        return HTTPResponse(
+            status: 204,
+            headers: [uploadLimitHeader, ("Accept-Patch", "application/partial-upload")] + interop.echo)
+    }
+
     // MARK: POST /uploads
 
     /// Creates an upload from its first bytes (maybe all of them). A `Repr-Digest` naming content

@@ -214,7 +214,7 @@ extension API {
     func tusStatus(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         try tusCheckVersion(request)
         let session = try tusSession(id: id, user: user)
-        return HTTPResponse(status: 200, headers: tusStateHeaders(session, offset: session.offset) + [("Cache-Control", "no-store")])
+        return HTTPResponse(status: 200, headers: tusStateHeaders(session, offset: session.offset))
     }
 
     private func tusSession(id: String, user: AuthenticatedUser) throws -> UploadSession {
