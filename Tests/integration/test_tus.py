@@ -82,12 +82,16 @@ def assert_completion(status, headers, body, content, statuses=("created",)):
     return asset_json(body, content, statuses)
 
 
-def get_outcome(raw, url, content, statuses=("created",)):
+def get_outcome(raw, url, content, provider="pixverse"):
     """GET on a finished upload: how aiotus and resumable-upload (which never expose the
-    answer's body) and a client that lost the last answer learn the asset."""
+    answer's body) and a client that lost the last answer learn the asset. It answers as
+    GET /assets/{id} does: the asset with its providers and deliveries (no upload `status`)."""
     r = raw.get(url)
     assert r.status_code == 200, (r.status_code, r.text[:500])
-    return asset_json(r.content, content, statuses)
+    answer = json.loads(r.content)
+    assert (answer["sha256"], answer["size"]) == (sha(content), len(content)), answer
+    assert provider in answer["uploaded_to_providers"] or provider in answer["deliveries"], answer
+    return answer
 
 
 def ru_client(base, token, tmp_path, **kwargs):
@@ -147,12 +151,15 @@ def test_create_head_patch_get_with_plain_requests(stack, raw):
     r = raw.create(len(content), metadata(**meta_for("movie.mp4")))
     assert r.status_code == 201, r.text
     assert r.headers["Tus-Resumable"] == "1.0.0"
+    # "If the expiration is known at the creation, the Upload-Expires header MUST be included in
+    # the response to the initial POST request" (tus 1.0.0, Expiration).
+    assert "Upload-Expires" in r.headers
     url = r.headers["Location"]
     assert_upload_url(url, stack.port)
     r = raw.head(url)
     assert r.status_code in (200, 204) and r.content == b""
     assert (r.headers["Upload-Offset"], r.headers["Upload-Length"]) == ("0", str(len(content)))
-    assert r.headers["Cache-Control"] == "no-store" and r.headers["Tus-Resumable"] == "1.0.0"
+    assert "no-store" in r.headers["Cache-Control"] and r.headers["Tus-Resumable"] == "1.0.0"
     assert parse_metadata(r.headers["Upload-Metadata"]).items() >= meta_for("movie.mp4").items()
     expires = email.utils.parsedate_to_datetime(r.headers["Upload-Expires"])
     assert expires > datetime.datetime.now(datetime.timezone.utc)
@@ -172,6 +179,20 @@ def test_create_head_patch_get_with_plain_requests(stack, raw):
     r = raw.head(url)
     assert r.headers["Upload-Offset"] == r.headers["Upload-Length"] == str(len(content))
     assert_asset(stack, content, "movie.mp4")
+
+
+def test_tus_answers_carry_each_header_once(stack, raw):
+    """`requests` joins repeated fields with ", ": each tus field once, with one value."""
+    content = os.urandom(1000)
+    created = raw.create(len(content), metadata(**meta_for()))
+    url = created.headers["Location"]
+    answers = {"POST": created, "HEAD": raw.head(url), "PATCH": raw.patch(url, 0, content[:10]),
+               "OPTIONS": raw.request("OPTIONS", raw.endpoint, tus=False)}
+    for method, r in answers.items():
+        for field in ("Tus-Resumable", "Cache-Control", "Upload-Offset", "Location", "Upload-Expires"):
+            if field in r.headers:
+                assert ", " not in r.headers[field] or field == "Upload-Expires", (method, field, r.headers[field])
+        assert r.headers.get("Tus-Resumable") == "1.0.0", (method, r.headers)
 
 
 def test_tus_resumable_other_than_1_0_0_is_412(stack, raw):
@@ -534,7 +555,7 @@ def test_held_content_is_answered_at_creation(stack, token, raw):
     assert asset_json(r.content, content, ("reused",))
     h = raw.head(url)
     assert h.headers["Upload-Offset"] == h.headers["Upload-Length"] == str(len(content))
-    get_outcome(raw, url, content, ("reused",))
+    get_outcome(raw, url, content)
     # Another provider: delivered from the stored blob.
     r = raw.create(len(content), metadata(**meta_for(provider="runway", sha256=sha(content))))
     assert r.status_code == 201 and asset_json(r.content, content, ("added_provider", "queued"))
@@ -550,7 +571,7 @@ def test_held_content_costs_the_clients_no_body_bytes(stack, token, raw, proxy, 
     proxy.reset()
     url = aiotus_upload(proxy.url, token, path, {k: v.encode() for k, v in announced.items()}, caplog)
     assert proxy.sent < 4096, f"aiotus sent {proxy.sent} bytes"
-    get_outcome(raw, url, content, ("reused",))
+    get_outcome(raw, url, content)
     # resumable-upload: creation, HEAD in the Uploader, no PATCH.
     proxy.reset()
     methods = []
@@ -558,7 +579,7 @@ def test_held_content_costs_the_clients_no_body_bytes(stack, token, raw, proxy, 
                        before_request=lambda method, url, headers: methods.append(method))
     url = client.upload_file(file_path=str(path), metadata=announced)
     assert "PATCH" not in methods and proxy.sent < 4096, (methods, proxy.sent)
-    get_outcome(raw, url, content, ("reused",))
+    get_outcome(raw, url, content)
     # tuspy: create the URL, then open the uploader on it (its constructor HEADs); upload() has
     # nothing left to send.
     proxy.reset()
@@ -572,18 +593,25 @@ def test_held_content_costs_the_clients_no_body_bytes(stack, token, raw, proxy, 
     assert_asset(stack, content)
 
 
-def test_tus_js_client_default_flow_on_held_content_ends_by_head(stack, token, raw, content_file):
-    """tus-js-client always PATCHes from 0 after a creation (lib/upload.ts _createUpload): on an
-    upload that is already complete that PATCH is a 409 with the real Upload-Offset; it retries
-    409 with a HEAD, whose offset equals the length: success (lib/upload.ts _resumeUpload)."""
-    content, _ = content_file
+def test_tus_js_client_and_tuspy_default_flow_on_held_content(stack, token, raw, content_file):
+    """tus-js-client (lib/upload.ts _createUpload) and tuspy's upload() PATCH from 0 after a
+    creation without asking the offset. On an upload answered at creation that PATCH is 204 with
+    the full Upload-Offset, which ends both; nothing of its body is kept (the bytes still cross
+    the wire: only clients that HEAD first save them)."""
+    content, path = content_file
     assert stack.upload(token, content, "pixverse").status_code == 201
     url = raw.create(len(content), metadata(**meta_for(sha256=sha(content)))).headers["Location"]
     r = raw.patch(url, 0, content)
-    assert r.status_code == 409 and r.headers["Upload-Offset"] == str(len(content))
+    assert r.status_code == 204 and r.headers["Upload-Offset"] == str(len(content))
     h = raw.head(url)
     assert h.headers["Upload-Offset"] == h.headers["Upload-Length"] == str(len(content))
+    uploader = tuspy_client(stack.base_url, token).uploader(
+        file_path=str(path), chunk_size=CHUNK, metadata=meta_for(sha256=sha(content)))
+    uploader.upload()
+    assert (uploader.request.status_code, uploader.offset) == (204, SIZE)
     assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
+    assert partial_files(stack) == []
+    assert_asset(stack, content)
 
 
 # Concatenation
@@ -652,21 +680,25 @@ def test_tus_js_client_parallel_uploads_replay(stack, token, raw):
     answer = asset_json(r.content, content)
     h = raw.head(final)
     assert h.headers["Upload-Offset"] == h.headers["Upload-Length"] == str(len(content))
-    assert h.headers["Upload-Concat"].startswith("final;")
     assert get_outcome(raw, final, content)["asset_id"] == answer["asset_id"]
-    # PATCH against a final upload: 403 (tus concatenation extension).
-    assert raw.patch(final, len(content), b"x").status_code == 403
     # What tus-js-client sends again when it resumes a stored parallel upload: the same final,
     # here with paths as aiotus writes them. The server may keep partials for reuse (then the
     # content is held: reused) or drop them once concatenated (404); never a second asset.
     paths = " ".join("/api/v1/tus/" + upload_id(u) for u in urls)
     r = raw.request("POST", raw.endpoint, None, {"Upload-Concat": "final;" + paths,
                                                  "Upload-Metadata": metadata(**meta_for("js.mp4"))})
-    assert r.status_code in (201, 404), r.text
+    assert r.status_code == 201 or 400 <= r.status_code < 500, r.text
     if r.status_code == 201:
         asset_json(r.content, content, ("reused",))
     assert stack.sql("SELECT count(*) FROM assets") == [(1,)]
     assert_asset(stack, content, "js.mp4")
+    # tus 1.0.0, Concatenation: "Response to HEAD request against partial or final upload MUST
+    # include the Upload-Concat header and its value as received in the upload creation request",
+    # and "The Server MUST respond with the 403 Forbidden status to PATCH requests against a
+    # final upload URL".
+    assert raw.head(final).headers.get("Upload-Concat", "").startswith("final;"), raw.head(final).headers
+    r = raw.patch(final, len(content), b"x")
+    assert r.status_code == 403, (r.status_code, r.headers)
 
 
 def test_concatenation_refuses_unfinished_and_foreign_partials(stack, token, raw):
@@ -680,10 +712,12 @@ def test_concatenation_refuses_unfinished_and_foreign_partials(stack, token, raw
     assert 400 <= r.status_code < 500 and "Location" not in r.headers, r.status_code
     bob = stack.add_user("bob")
     assert raw.patch(mine, 500, content[500:1000]).status_code == 204
-    r = raw.request("POST", raw.endpoint, None, {"Upload-Concat": f"final;{mine} {done}", **final}, token=bob)
-    assert r.status_code == 404, "another user's partials are unknown uploads"
-    r = raw.request("POST", raw.endpoint, None, {"Upload-Concat": "final;" + mine.rsplit("/", 1)[0] + "/" + "0" * 32})
-    assert r.status_code == 404 or r.status_code == 400
+    theirs = raw.request("POST", raw.endpoint, None, {"Upload-Concat": f"final;{mine} {done}", **final}, token=bob)
+    unknown = raw.request("POST", raw.endpoint, None,
+                          {"Upload-Concat": f"final;{mine.rsplit('/', 1)[0]}/{'0' * 32} {done}", **final})
+    assert 400 <= theirs.status_code < 500, "another user's partials are unknown uploads"
+    assert (theirs.status_code, json.loads(theirs.content)["error"]["code"]) == \
+        (unknown.status_code, json.loads(unknown.content)["error"]["code"])
     assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
     r = raw.request("POST", raw.endpoint, None, {"Upload-Concat": f"final;{mine} {done}", **final})
     assert r.status_code == 201 and asset_json(r.content, content)

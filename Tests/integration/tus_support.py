@@ -59,8 +59,10 @@ class Proxy:
     """A TCP proxy on 127.0.0.1 in front of `port`. `sent` counts the bytes clients sent (since
     `reset`). One rule at a time acts on the client-to-server stream at byte `position` of that
     count: `cut_at` forwards exactly that many bytes, then closes both sides; `stall_at` forwards
-    them and then holds the connection open, reading nothing more, until `release()` closes it;
-    `corrupt_at` flips that one byte. Each returns an Event set once the rule has acted."""
+    them and then holds the connection open, reading nothing more from the client and passing
+    nothing back to it (nginx may answer early: 503 when the app dies under its auth
+    subrequest), until `release()` closes it; `corrupt_at` flips that one byte. Each returns an
+    Event set once the rule has acted."""
 
     def __init__(self, port):
         self.target = port
@@ -118,10 +120,11 @@ class Proxy:
                 _close(client)
                 continue
             self.sockets += [client, server]
-            threading.Thread(target=self._upstream, args=(client, server), daemon=True).start()
-            threading.Thread(target=self._downstream, args=(server, client), daemon=True).start()
+            stalled = threading.Event()  # this connection's stall: nothing flows either way
+            threading.Thread(target=self._upstream, args=(client, server, stalled), daemon=True).start()
+            threading.Thread(target=self._downstream, args=(server, client, stalled), daemon=True).start()
 
-    def _upstream(self, client, server):
+    def _upstream(self, client, server, stalled):
         try:
             while True:
                 data = client.recv(65536)
@@ -139,6 +142,8 @@ class Proxy:
                         else:
                             data, end = data[:at], position
                     self.sent = end
+                if kind == "stall":
+                    stalled.set()
                 if data:
                     server.sendall(data)
                 if event:
@@ -153,10 +158,13 @@ class Proxy:
             _close(client)
             _close(server)
 
-    def _downstream(self, server, client):
+    def _downstream(self, server, client, stalled):
         try:
             while True:
                 data = server.recv(65536)
+                if stalled.is_set():
+                    self.released.wait()
+                    break
                 if not data:
                     break
                 client.sendall(data)
