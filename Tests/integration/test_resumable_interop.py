@@ -195,11 +195,16 @@ def test_delete(stack, client, version):
 
 @pytest.mark.parametrize("version", [6, 8])
 def test_options_announces_limits(stack, client, version):
-    """NIO testOptions: OPTIONS in version 6 answers 2xx with Upload-Limit (draft -05: a client
-    may learn the limits up front with OPTIONS)."""
+    """NIO testOptions: OPTIONS in version 6 answers 2xx with Upload-Limit. Drafts -05 (6) and
+    -09 (8): "A server that supports the creation of a resumable upload resource ... for a
+    target URI MUST include the `Upload-Limit` header field with the corresponding limits in a
+    response to an `OPTIONS` request sent to this target URI"; -11 (still 8) adds `Accept-Patch`
+    (application/partial-upload) to that answer."""
     status, headers, _ = client.request("OPTIONS", "/api/v1/uploads", b"",
                                         {"Upload-Draft-Interop-Version": str(version)})
     assert 200 <= status < 300 and "max-size=" in headers["upload-limit"], (status, headers)
+    if version == 8:
+        assert "application/partial-upload" in headers["accept-patch"], headers
 
 
 def test_kill_9_between_appends_in_interop_version_3(stack, client):
