@@ -3,6 +3,7 @@
 the app's route table knows (`assetdedup routes --json`); and schemathesis, run against the live
 stack with a seed, finds the app answering as the document says (no 5xx, documented statuses,
 content types, headers and bodies)."""
+import base64
 import json
 import os
 import pathlib
@@ -85,10 +86,12 @@ def test_every_router_route_is_documented():
     assert len(routes) >= 14
     missing = sorted(routes - documented)
     assert missing == [], f"routes the router knows but www/api/openapi.json does not: {missing}"
-    # Only /health and this document go without a token.
+    # Only /health, this document and the upload protocols' OPTIONS (a browser's preflight carries
+    # no token) go without one.
     open_ops = {(p, m) for p, item in paths.items() for m, op in item.items()
                 if m != "parameters" and op.get("security") == []}
-    assert open_ops == {("/health", "get"), ("/openapi.json", "get")}
+    assert open_ops == {("/health", "get"), ("/openapi.json", "get"), ("/uploads", "options"),
+                        ("/uploads/{uploadId}", "options"), ("/tus", "options"), ("/tus/{uploadId}", "options")}
 
 
 def test_schemathesis_finds_the_stack_conforms(live, tmp_path):
@@ -115,8 +118,21 @@ def test_schemathesis_finds_the_stack_conforms(live, tmp_path):
         assert created.status_code == 201, created.text
         return created.headers["Location"].rsplit("/", 1)[1]
 
+    def new_tus_upload(content=b"first bytes", length=1 << 20):
+        """A tus upload created with its first bytes (all of them when `length` is theirs)."""
+        metadata = "provider_id " + base64.b64encode(b"pixverse").decode() + ",filename " + base64.b64encode(b"t.bin").decode()
+        created = live.api("POST", "/api/v1/tus", live.token, data=content,
+                           headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(length), "Upload-Metadata": metadata,
+                                    "Content-Type": "application/offset+octet-stream"})
+        assert created.status_code == 201, created.text
+        assert created.headers["Upload-Offset"] == str(len(content))
+        return created.headers["Location"].rsplit("/", 1)[1]
+
+    finished = b"tus: every byte in the creation request"
     env = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=str(HERE), NO_COLOR="1",
-               ASSETDEDUP_UPLOAD_ID=new_upload(), ASSETDEDUP_CANCEL_ID=new_upload())
+               ASSETDEDUP_UPLOAD_ID=new_upload(), ASSETDEDUP_CANCEL_ID=new_upload(),
+               ASSETDEDUP_TUS_ID=new_tus_upload(), ASSETDEDUP_TUS_TERMINATE_ID=new_tus_upload(),
+               ASSETDEDUP_TUS_DONE_ID=new_tus_upload(finished, len(finished)))
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
     print(result.stdout[-20000:], result.stderr[-5000:])
     assert result.returncode == 0, "schemathesis found problems (its output is above)"
