@@ -175,7 +175,7 @@ let package = Package(
         // Video files to gray frames at fixed fractions of the duration; the only importer of CFFmpeg.
         .target(name: "VideoDecoding", dependencies: ["CFFmpeg"]),
         // `MediaFingerprinting` over the two decoders: sniffs the bytes, decodes, hashes.
-        .target(name: "MediaFingerprinter", dependencies: ["PerceptualHash", "ImageDecoding", "VideoDecoding"]),
+        .target(name: "MediaFingerprinter", dependencies: ["AssetDedupCore", "PerceptualHash", "ImageDecoding", "VideoDecoding"]),
 
         // The one executable: a thin argument-parser tree.
         .executableTarget(
@@ -262,7 +262,7 @@ let package = Package(
         // Real files made by the vips and ffmpeg CLIs at test time (scripts/install-deps).
         .testTarget(
             name: "MediaFingerprinterTests",
-            dependencies: ["MediaFingerprinter", "ImageDecoding", "VideoDecoding", "PerceptualHash"]
+            dependencies: ["AssetDedupCore", "MediaFingerprinter", "ImageDecoding", "VideoDecoding", "PerceptualHash"]
         ),
         // AWS's SigV4 test-suite vectors (fixture files, Apache-2.0) and the S3 documentation examples.
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], exclude: ["Vectors"]),

@@ -13,11 +13,13 @@ public struct Asset: Equatable, Sendable {
     public var lastAccessedAt: String?
     /// Provider id -> the provider's own id for this asset.
     public var uploads: [ProviderID: String]
+    /// When the user moved it to the trash; nil while it is live.
+    public var trashedAt: String?
 
     public init(
         id: AssetID, userID: UserID, sha256: SHA256Digest?, size: Int64, mimeType: String? = nil,
         originalFilename: String? = nil, providerID: ProviderID? = nil, createdAt: String,
-        lastAccessedAt: String? = nil, uploads: [ProviderID: String] = [:]
+        lastAccessedAt: String? = nil, uploads: [ProviderID: String] = [:], trashedAt: String? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -29,6 +31,7 @@ public struct Asset: Equatable, Sendable {
         self.createdAt = createdAt
         self.lastAccessedAt = lastAccessedAt
         self.uploads = uploads
+        self.trashedAt = trashedAt
     }
 
     /// Providers holding the asset, sorted so that output is stable.

@@ -22,6 +22,8 @@ public protocol BlobStorage: Sendable {
     /// temp file is dropped (same content, same bytes).
     func commit(_ writer: HashingFileWriter, as digest: SHA256Digest) throws
     func contains(_ digest: SHA256Digest) throws -> Bool
+    /// The blob's first `count` bytes (fewer when it is shorter): what its type is sniffed from.
+    func readPrefix(of digest: SHA256Digest, count: Int) throws -> [UInt8]
     /// Runs `body` with a readable local file holding the blob's bytes: the blob itself for a
     /// folder, a temporary download (removed afterwards) for a bucket.
     func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T

@@ -41,6 +41,27 @@ public struct BlobStore: BlobStorage {
         access(path(for: digest), F_OK) == 0
     }
 
+    public func readPrefix(of digest: SHA256Digest, count: Int) throws -> [UInt8] {
+        try Self.readPrefix(path: path(for: digest), count: count)
+    }
+
+    /// A file's first `count` bytes (fewer when it is shorter).
+    public static func readPrefix(path: String, count: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path: path) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw FileError("read", path: path) }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(buffer.prefix(filled))
+    }
+
     /// The blob's own file: no copy.
     public func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T {
         let path = path(for: digest)

@@ -1,3 +1,4 @@
+import AssetDedupCore
 import Foundation
 import ImageDecoding
 import MediaFingerprinter

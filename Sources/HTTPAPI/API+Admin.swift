@@ -137,7 +137,9 @@ extension API {
             let review = try store.reviewNearDuplicates(
                 of: asset, decision: body.decision, keepAssetID: body.keepAssetID, note: body.note,
                 reviewedBy: user.name)
-            return .json(NearDuplicateReviewRecorded(review: review), status: 201)
+            let trashed = try ReviewResolution.trashOthers(of: review, store: store)
+            metrics.lifecycle(.trashed, count: trashed.count)
+            return .json(NearDuplicateReviewRecorded(review: review, trashed: trashed), status: 201)
         } catch let error as NearDuplicateGroupError {
             switch error {
             case .unknownAsset: throw APIError(status: 404, code: "not_found", message: error.description)
@@ -151,6 +153,8 @@ extension API {
 /// `POST /admin/near-duplicates/{asset_id}/review` answer.
 struct NearDuplicateReviewRecorded: JSONRepresentable {
     let review: NearDuplicateReview
+    /// The group's other assets, moved to their owner's trash by a `keep`.
+    var trashed: [AssetID] = []
     var json: JSONValue {
         .object([
             (
@@ -162,7 +166,8 @@ struct NearDuplicateReviewRecorded: JSONRepresentable {
                     ("note", .string(review.note)), ("reviewed_by", .string(review.reviewedBy)),
                     ("reviewed_at", .string(review.reviewedAt)),
                 ])
-            )
+            ),
+            ("trashed", .array(trashed.map { .int($0.rawValue) })),
         ])
     }
 }

@@ -53,20 +53,7 @@ extension API {
 
     /// `GET /assets?limit&after`: keyset pagination over the caller's assets in id order.
     func listAssets(_ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
-        var limit = 50
-        if let text = request.query["limit"] {
-            guard let value = Int(text), (1...limits.maxPageSize).contains(value) else {
-                throw APIError.badRequest("invalid_limit", "limit must be 1 to \(limits.maxPageSize)")
-            }
-            limit = value
-        }
-        var after: AssetID? = nil
-        if let text = request.query["after"], !text.isEmpty {
-            guard let value = try? AssetID(parsing: text) else {
-                throw APIError.badRequest("invalid_after", "after must be an asset id")
-            }
-            after = value
-        }
+        let (limit, after) = try page(request)
         let assets = try store.listAssets(user: user.userID, after: after, limit: limit + 1)
         let page = Array(assets.prefix(limit))
         return .json(AssetPage(assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))

@@ -149,6 +149,7 @@ extension API {
                 status: 409, code: "blob_missing",
                 message: "the server does not hold the bytes of asset \(id); upload the file instead")
         }
+        try checkAccepted(asset.mimeType, by: provider)
         return try deliver(asset, to: provider, created: false, request: request)
     }
 }

@@ -32,6 +32,16 @@ extension API {
             Route("POST", "/assets/{id}/providers", .user) { api, request, parameters, user in
                 try api.addProvider(assetID: parameters["id"], request: request, user: user)
             },
+            Route("DELETE", "/assets/{id}", .user) { api, _, parameters, user in
+                try api.trashAsset(id: parameters["id"], user: user)
+            },
+            Route("POST", "/assets/{id}/restore", .user) { api, _, parameters, user in
+                try api.restoreAsset(id: parameters["id"], user: user)
+            },
+            Route("GET", "/trash", .user) { api, request, _, user in try api.listTrash(request, user: user) },
+            Route("DELETE", "/trash/{id}", .user) { api, _, parameters, user in
+                try api.purgeAsset(id: parameters["id"], user: user)
+            },
             Route("GET", "/providers", .user) { api, _, _, user in try api.listProviders(user: user) },
 
             // Resumable uploads (draft-ietf-httpbis-resumable-upload -15, and interop versions 3

@@ -45,6 +45,7 @@ extension API {
 
         let digest = try file.writer.finish()
         metrics.receivedUploadBytes(file.writer.size)
+        guard file.writer.size > 0 else { throw APIError.emptyFile }
         if let claimed, claimed != digest {
             throw APIError(
                 status: 422, code: "sha256_mismatch",
@@ -71,14 +72,44 @@ extension API {
     /// store; find or create the user's asset row, fingerprint it (once), then put it on the provider through the
     /// delivery queue unless it is there (see `deliver`). Answers with the upload JSON: 201
     /// created, 200 reused / added_provider, 202 queued, 502 provider_failed.
+    ///
+    /// The media type is the content's (`MediaSniffer` on the first bytes, never the name or the
+    /// declared type alone); empty files are 422 `empty_file`, and content the provider's
+    /// `accept` excludes is 415 before any row or delivery exists.
     func completeUpload(_ upload: CommittedUpload, request: HTTPRequest) throws -> HTTPResponse {
+        guard upload.size > 0 else { throw APIError.emptyFile }
+        let mimeType = MediaSniffer.mimeType(declared: upload.mimeType, header: try contentHeader(upload))
+        try checkAccepted(mimeType, by: upload.provider)
         let (asset, created) = try store.findOrCreateAsset(
             NewAsset(
-                userID: upload.user.userID, sha256: upload.sha256, size: upload.size, mimeType: upload.mimeType,
+                userID: upload.user.userID, sha256: upload.sha256, size: upload.size, mimeType: mimeType,
                 originalFilename: upload.filename, providerID: upload.provider))
         fingerprintIfMissing(
-            asset.id, sha256: upload.sha256, mimeType: upload.mimeType, stagedPath: upload.stagedPath, request: request)
+            asset.id, sha256: upload.sha256, mimeType: mimeType, stagedPath: upload.stagedPath, request: request)
         return try deliver(asset, to: upload.provider, created: created, request: request)
+    }
+
+    /// 415 `unsupported_media_type` when the provider's `accept` excludes `mimeType`.
+    func checkAccepted(_ mimeType: String?, by provider: ProviderID) throws {
+        let policy = providers.policy(provider)
+        guard policy.accepts(mimeType) else {
+            metrics.lifecycle(.refusedMedia)
+            throw APIError(
+                status: 415, code: "unsupported_media_type",
+                message:
+                    "provider '\(provider)' accepts \((policy.accept ?? []).joined(separator: ", ")); this content is \(mimeType ?? "unknown") (detected from its bytes); nothing was sent to it"
+            )
+        }
+    }
+
+    /// The content's first bytes: from this node's staged copy when it still exists, else the blob.
+    private func contentHeader(_ upload: CommittedUpload) throws -> [UInt8] {
+        if let staged = upload.stagedPath, let header = try? BlobStore.readPrefix(path: staged, count: MediaSniffer.headerLength),
+            header.count == min(Int64(MediaSniffer.headerLength), upload.size)
+        {
+            return header
+        }
+        return try blobs.readPrefix(of: upload.sha256, count: MediaSniffer.headerLength)
     }
 
     /// A client file name as a name, not a path; at most 255 characters, no control characters.

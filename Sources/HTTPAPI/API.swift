@@ -26,6 +26,8 @@ public final class API {
     let metrics: Metrics
     /// Where nginx buffers upload bodies; the only folder a `REQUEST_BODY_FILE` may name.
     let bodyFiles: RequestBodyFiles
+    /// Purges trashed assets (`DELETE /trash/{id}`), with the providers' `on_delete`.
+    let purger: AssetPurger
     /// Computes perceptual fingerprints of new uploads; nil turns that off (stored ones still show).
     let fingerprinter: (any MediaFingerprinting)?
     /// Where videos are fingerprinted (serve's worker); nil fingerprints them on the request thread.
@@ -51,6 +53,7 @@ public final class API {
         self.blobs = blobs
         self.providers = providers
         self.deliveries = deliveries
+        self.purger = AssetPurger(providers: providers, metrics: metrics, logger: logger)
         self.runner = DeliveryRunner(
             providers: providers, blobs: blobs, hub: deliveries, metrics: metrics, logger: logger)
         self.limits = limits
@@ -351,5 +354,5 @@ public final class API {
 }
 
 /// What the API needs of the store: one connection per FastCGI thread.
-public typealias APIStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
+public typealias APIStore = AssetCatalog & AssetLifecycle & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
     & SchemaMigrations & BlobCollection & MediaFingerprints & NearDuplicateReviews

@@ -30,6 +30,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             status: 405, code: "method_not_allowed", message: "use \(allowed.joined(separator: " or "))",
             headers: [("Allow", allowed.joined(separator: ", "))])
     }
+    /// An upload of no bytes: nothing to deliver, nothing kept.
+    static let emptyFile = APIError(status: 422, code: "empty_file", message: "the file is empty; nothing was kept")
     static func tooLarge(_ message: String) -> APIError { APIError(status: 413, code: "payload_too_large", message: message) }
     static func unsupportedMediaType(_ expected: String) -> APIError {
         APIError(status: 415, code: "unsupported_media_type", message: "Content-Type must be \(expected)")

@@ -1,3 +1,4 @@
+import AssetDedupCore
 import ImageDecoding
 import PerceptualHash
 import VideoDecoding

@@ -18,7 +18,7 @@ public final class Metrics: Sendable {
     ]
     /// Statuses counted by value; any other is counted as `other`.
     public static let statuses: [Int] = [
-        200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 410, 413, 415, 422, 500, 502, 503, 507,
+        200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 410, 412, 413, 415, 422, 423, 460, 500, 502, 503, 507,
     ]
     /// Upload answers, in the order of `UploadOutcome`.
     public enum UploadOutcome: Int, Sendable, CaseIterable {
@@ -44,6 +44,20 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// What happened to assets and their copies (issue 26's lifecycle).
+    public enum LifecycleEvent: Int, Sendable, CaseIterable {
+        case trashed, restored, purged, providerCopyDeleted, refusedMedia
+        var label: String {
+            switch self {
+            case .trashed: "trashed"
+            case .restored: "restored"
+            case .purged: "purged"
+            case .providerCopyDeleted: "provider_copy_deleted"
+            case .refusedMedia: "refused_media"
+            }
+        }
+    }
+
     /// `[route][status index]`, the last status index being `other`.
     private let requests: [[Counter]]
     private let latency: [Histogram]
@@ -51,6 +65,7 @@ public final class Metrics: Sendable {
     private let busy = Counter()
     private let uploadBytes = Counter()
     private let uploads = UploadOutcome.allCases.map { _ in Counter() }
+    private let lifecycle = LifecycleEvent.allCases.map { _ in Counter() }
     /// Provider id -> counts by `DeliveryOutcome`.
     private let deliveries = Mutex<[String: [Int]]>([:])
 
@@ -83,6 +98,10 @@ public final class Metrics: Sendable {
     public func receivedUploadBytes(_ count: Int64) { uploadBytes.add(Int(count)) }
 
     public func upload(_ outcome: UploadOutcome) { uploads[outcome.rawValue].add() }
+
+    public func lifecycle(_ event: LifecycleEvent, count: Int = 1) { lifecycle[event.rawValue].add(count) }
+
+    public func lifecycleCount(_ event: LifecycleEvent) -> Int { lifecycle[event.rawValue].current }
 
     public func delivery(to provider: String, _ outcome: DeliveryOutcome) {
         deliveries.withLock { counts in
@@ -143,6 +162,12 @@ public final class Metrics: Sendable {
             help: "Upload answers by dedup outcome (multipart, resumable and add-provider).")
         for outcome in UploadOutcome.allCases {
             out.sample("assetdedup_uploads_total", [("outcome", outcome.label)], uploads[outcome.rawValue].current)
+        }
+        out.family(
+            "assetdedup_asset_lifecycle_total", "counter",
+            help: "Assets trashed, restored and purged, provider copies deleted by a purge, uploads refused for their media type.")
+        for event in LifecycleEvent.allCases {
+            out.sample("assetdedup_asset_lifecycle_total", [("event", event.label)], lifecycle[event.rawValue].current)
         }
         out.family(
             "assetdedup_deliveries_total", "counter",

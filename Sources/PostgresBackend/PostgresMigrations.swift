@@ -22,6 +22,7 @@ public enum PostgresMigrations {
         mediaFingerprints,
         nearDuplicateReviews,
         MigrationPlan.uploadKinds(),
+        MigrationPlan.assetTrash(),
     ]
 
     static let now = PostgresConnection.dialect.now

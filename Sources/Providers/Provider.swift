@@ -21,6 +21,12 @@ public protocol Provider: Sendable {
     func presence(of blob: BlobReference) throws -> ProviderPresence
     /// Where the provider points (a folder, a URL without query), for listings; never a secret.
     var target: String { get }
+    /// Removes the provider's copy of `sha256` (recorded as `providerAssetID`) when a purged
+    /// asset was its only holder and the config says `on_delete: delete`. Throws
+    /// `ProviderError`; adapters that cannot delete say so at config time.
+    func delete(sha256: SHA256Digest, providerAssetID: String) throws
+    /// Whether `delete` works for this adapter (`on_delete: delete` is refused otherwise).
+    var canDelete: Bool { get }
     /// The longest one `upload` call can take. A delivery lease lasts this plus a margin, so a
     /// lease that expired belongs to a sender that died, and another may take it over.
     var maxUploadSeconds: Double { get }
@@ -31,6 +37,10 @@ extension Provider {
     public func presence(of blob: BlobReference) throws -> ProviderPresence { .unknown }
     public func needsLocalFile(_ blob: BlobReference) -> Bool { true }
     public var target: String { "" }
+    public var canDelete: Bool { false }
+    public func delete(sha256: SHA256Digest, providerAssetID: String) throws {
+        throw ProviderError(provider: id, retryable: false, message: "\(kind) providers cannot delete")
+    }
     /// Adapters without their own time limit (a local folder) are given 15 minutes.
     public var maxUploadSeconds: Double { 900 }
 

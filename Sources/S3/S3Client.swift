@@ -196,6 +196,18 @@ public final class S3Client: Sendable {
         return response.body
     }
 
+    /// The object's first `count` bytes (a ranged GET; fewer when the object is shorter). Not
+    /// checksummed: S3's checksum covers the whole object.
+    public func getObjectPrefix(bucket: String, key: String, count: Int) throws -> [UInt8] {
+        let what = "GetObject \(bucket)/\(key) (first \(count) bytes)"
+        let response = try send(
+            "GET", bucket: bucket, key: key, headers: [SigV4Request.Header("range", "bytes=0-\(max(count, 1) - 1)")],
+            what: what, maxResponseBytes: max(count, 1))
+        if response.status == 416 { return [] }  // an empty object has no byte 0
+        try response.check(what)
+        return Array(response.body.prefix(count))
+    }
+
     /// Deletes the object; a missing one is fine (S3 answers 204 either way, some servers 404).
     public func deleteObject(bucket: String, key: String) throws {
         let what = "DeleteObject \(bucket)/\(key)"

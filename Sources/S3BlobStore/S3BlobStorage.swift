@@ -101,6 +101,10 @@ public struct S3BlobStorage: BlobStorage {
     }
 
     /// Downloads the blob into a staging file for the call; the file goes afterwards.
+    public func readPrefix(of digest: SHA256Digest, count: Int) throws -> [UInt8] {
+        try s3("GET", { try client.getObjectPrefix(bucket: bucket, key: key(for: digest), count: count) })
+    }
+
     public func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T {
         let writer = try staging.makeTempWriter(durable: false)
         let path = writer.path

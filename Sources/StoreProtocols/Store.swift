@@ -38,6 +38,45 @@ public protocol AssetCatalog: StoreSnapshots {
     @discardableResult func recordUpload(asset: AssetID, provider: ProviderID, providerAssetID: String) throws -> Bool
 }
 
+/// The trash: assets a user deleted, hidden from checks, lists and similar searches, restorable
+/// until purged (the API, serve's retention purge, `assetdedup trash`).
+public protocol AssetLifecycle: AnyObject {
+    /// Moves the user's asset to the trash (a trashed one stays as it is); nil when the user has
+    /// no such asset.
+    func trashAsset(id: AssetID, user: UserID) throws -> Asset?
+    /// Takes the user's asset out of the trash; nil when the user has no such asset.
+    func restoreAsset(id: AssetID, user: UserID) throws -> Asset?
+    /// One page of the user's trash in id order after `after`.
+    func listTrash(user: UserID, after: AssetID?, limit: Int) throws -> [Asset]
+    /// Assets (any user's) trashed before `cutoff` (a stored timestamp), oldest first.
+    func trashedAssets(before cutoff: String, limit: Int) throws -> [AssetID]
+    /// Deletes a trashed asset's row, and with it its provider records, deliveries and
+    /// fingerprints, unless one of its deliveries is being sent right now.
+    func purgeAsset(id: AssetID) throws -> PurgeOutcome
+}
+
+/// What `purgeAsset` did.
+public enum PurgeOutcome: Equatable, Sendable {
+    case purged(PurgedAsset)
+    /// The asset is live: only trashed assets are purged.
+    case notTrashed
+    /// A delivery of it is in progress; try again later.
+    case deliveryInProgress
+    case notFound
+}
+
+/// A purged asset and the provider copies only it held: the caller removes those per each
+/// provider's `on_delete` (content-addressed copies other assets still hold are kept).
+public struct PurgedAsset: Equatable, Sendable {
+    public let asset: Asset
+    public let soleCopies: [ProviderID: String]
+
+    public init(asset: Asset, soleCopies: [ProviderID: String]) {
+        self.asset = asset
+        self.soleCopies = soleCopies
+    }
+}
+
 /// Users and API tokens (the CLI, and the API's authentication).
 public protocol UserDirectory: StoreSnapshots {
     @discardableResult func addUser(name: String, isAdmin: Bool) throws -> User
@@ -182,7 +221,7 @@ public protocol SchemaMigrations: AnyObject {
 }
 
 /// Everything a backend offers: what the executable opens and hands out by protocol.
-public typealias AssetDedupStore = AssetCatalog & UserDirectory & DeliveryQueue & UploadSessionStore
+public typealias AssetDedupStore = AssetCatalog & AssetLifecycle & UserDirectory & DeliveryQueue & UploadSessionStore
     & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
     & BlobCollection & MediaFingerprints
 

@@ -10,7 +10,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
             MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self, ServeCommand.self,
             NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self, ReviewSimilarCommand.self,
             SyncCommand.self, WhereisCommand.self, BackupCommand.self, RestoreCommand.self,
-            GCCommand.self, FingerprintsCommand.self, RoutesCommand.self,
+            GCCommand.self, FingerprintsCommand.self, RoutesCommand.self, TrashCommand.self,
         ]
     )
 }

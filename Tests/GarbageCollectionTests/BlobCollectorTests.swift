@@ -44,6 +44,7 @@ final class MemoryBlobs: BlobStorage {
     func openPartial(upload id: String, recordedOffset: Int64) throws -> any PartialUpload { throw Unsupported() }
     func commitPartial(upload id: String, as digest: SHA256Digest) throws { throw Unsupported() }
     func copyPartial(upload id: String, length: Int64, into writer: HashingFileWriter) throws { throw Unsupported() }
+    func readPrefix(of digest: SHA256Digest, count: Int) throws -> [UInt8] { throw Unsupported() }
 }
 
 @Suite struct BlobCollectorTests {

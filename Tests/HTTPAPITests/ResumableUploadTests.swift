@@ -117,7 +117,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
 
     @Test func createAppendHeadComplete() throws {
         let h = try APIHarness()
-        let file = sample(300_000)
+        // An ISO media file's first box, so the content is a video as its declared type says.
+        let file = [0, 0, 0, 24] + Array("ftypmp42".utf8) + sample(300_000 - 12)
         let created = h.create(Array(file[0..<1000]))
         #expect(created.response.status == 201)
         let location = try #require(created.location)

@@ -1,3 +1,4 @@
+import AssetDedupCore
 import MediaFingerprinter
 import Testing
 

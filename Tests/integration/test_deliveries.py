@@ -177,7 +177,7 @@ def test_prefer_respond_async_is_202_at_once_then_queued_to_delivered(make_stack
     provider.control(mode="hang")
     stack = http_stack(make_stack, tmp_path, provider, threads=4)
     alice = stack.add_user("alice")
-    content = os.urandom(30_000)
+    content = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(30_000)  # a video by its bytes
     answer = stack.api("POST", "/api/v1/assets/upload", alice, headers={"Prefer": "respond-async"},
                        data={"provider_id": "runway"}, files={"file": ("clip.mp4", content, "video/mp4")})
     assert answer.status_code == 202, answer.text

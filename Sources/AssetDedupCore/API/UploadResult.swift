@@ -113,6 +113,8 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
     public let deliveries: [String: DeliverySummary]?
     /// `perceptual_hash` and `similar`; nil leaves both keys out (the list endpoint).
     public var nearDuplicates: NearDuplicateFields?
+    /// When the user trashed it; null while live.
+    public let trashedAt: String?
 
     public var json: JSONValue {
         var fields: [(String, JSONValue)] = [
@@ -121,6 +123,7 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
             ("original_filename", .string(originalFilename)), ("provider_id", .string(providerID)),
             ("created_at", .string(createdAt)), ("uploaded_to_providers", .strings(uploadedToProviders)),
             ("providers", .object(providers.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+            ("trashed_at", .string(trashedAt)),
         ]
         if let deliveries { fields.append(("deliveries", DeliverySummary.map(deliveries))) }
         if let nearDuplicates { fields += nearDuplicates.fields }
@@ -138,6 +141,7 @@ public struct AssetView: JSONRepresentable, Sendable, Equatable {
         self.createdAt = asset.createdAt
         self.uploadedToProviders = asset.uploadedProviders.map(\.rawValue)
         self.providers = Dictionary(uniqueKeysWithValues: asset.uploads.map { ($0.key.rawValue, $0.value) })
+        self.trashedAt = asset.trashedAt
         self.deliveries = deliveries
     }
 }

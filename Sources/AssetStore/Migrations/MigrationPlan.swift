@@ -19,6 +19,7 @@ public enum MigrationPlan {
         mediaFingerprints,
         nearDuplicateReviews,
         uploadKinds(),
+        assetTrash(),
     ]
 
     /// The newest version this binary knows.
@@ -489,5 +490,32 @@ public enum MigrationPlan {
                     """)
             ],
             isAlreadyApplied: { db in try db.indexExists("idx_upload_sessions_partial") })
+    }
+
+    // MARK: 15. asset trash (written once for every backend)
+
+    /// The asset lifecycle (issue 26): `trashed_at` marks an asset the user deleted (hidden from
+    /// checks and lists, restorable, purged after the retention). Indexed by user for the trash
+    /// listing and by time for the purge.
+    public static func assetTrash<C: SQLConnection>() -> Migration<C> {
+        Migration<C>(
+            version: 15, name: "asset_trash",
+            up: [
+                .sql(
+                    """
+                    ALTER TABLE assets ADD COLUMN trashed_at TEXT;
+                    CREATE INDEX idx_assets_trash ON assets(user_id, id) WHERE trashed_at IS NOT NULL;
+                    CREATE INDEX idx_assets_trashed_at ON assets(trashed_at) WHERE trashed_at IS NOT NULL;
+                    """)
+            ],
+            down: [
+                .sql(
+                    """
+                    DROP INDEX idx_assets_trashed_at;
+                    DROP INDEX idx_assets_trash;
+                    ALTER TABLE assets DROP COLUMN trashed_at;
+                    """)
+            ],
+            isAlreadyApplied: { db in try db.indexExists("idx_assets_trash") })
     }
 }

@@ -3,24 +3,24 @@ import Foundation
 
 extension SQLStore {
     static var assetColumns: String {
-        "id, user_id, sha256, size, mime_type, original_filename, provider_id, created_at, last_accessed_at"
+        "id, user_id, sha256, size, mime_type, original_filename, provider_id, created_at, last_accessed_at, trashed_at"
     }
 
-    /// The caller's asset with this content, or nil. Read-only: touches no column.
+    /// The caller's asset with this content (in the trash too), or nil. Read-only: touches no column.
     /// One statement (asset LEFT JOIN its uploads): this is the check-by-hash hot path.
     public func findAsset(user: UserID, sha256: SHA256Digest) throws -> Asset? {
         var found: Asset?
         try db.forEachRow(
             """
             SELECT a.id, a.user_id, a.sha256, a.size, a.mime_type, a.original_filename, a.provider_id, a.created_at,
-                a.last_accessed_at, p.provider_id, p.provider_asset_id
+                a.last_accessed_at, a.trashed_at, p.provider_id, p.provider_asset_id
             FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id
             WHERE a.user_id = ? AND a.sha256 = ?
             """, [user.rawValue, sha256.hex], cached: true
         ) { row in
             if found == nil { found = Self.asset(row) }
-            if let provider = row.optionalText(9).flatMap({ try? ProviderID(parsing: $0) }) {
-                found?.uploads[provider] = row.text(10)
+            if let provider = row.optionalText(10).flatMap({ try? ProviderID(parsing: $0) }) {
+                found?.uploads[provider] = row.text(11)
             }
         }
         return found
@@ -37,7 +37,8 @@ extension SQLStore {
         return asset
     }
 
-    /// What check-by-hash needs of the caller's asset with this content, or nil. Read-only.
+    /// What check-by-hash needs of the caller's live asset with this content (one in the trash is
+    /// not offered), or nil. Read-only.
     /// Narrower than `findAsset` (no row mapping of names, dates or hashes): the hot path.
     public func assetPresence(user: UserID, sha256: SHA256Digest) throws -> AssetPresence? {
         var found: AssetPresence?
@@ -45,7 +46,7 @@ extension SQLStore {
             """
             SELECT a.id, a.provider_id, p.provider_id
             FROM assets a LEFT JOIN provider_uploads p ON p.asset_id = a.id
-            WHERE a.user_id = ? AND a.sha256 = ? ORDER BY p.provider_id
+            WHERE a.user_id = ? AND a.sha256 = ? AND a.trashed_at IS NULL ORDER BY p.provider_id
             """, [user.rawValue, sha256.hex], cached: true
         ) { row in Self.fold(row, from: 0, into: &found) }
         return found
@@ -75,7 +76,7 @@ extension SQLStore {
             """
             SELECT u.id, u.name, u.is_admin, t.id, t.last_used_at, a.id, a.provider_id, p.provider_id
             FROM api_tokens t JOIN users u ON u.id = t.user_id
-            LEFT JOIN assets a ON a.user_id = u.id AND a.sha256 = ?
+            LEFT JOIN assets a ON a.user_id = u.id AND a.sha256 = ? AND a.trashed_at IS NULL
             LEFT JOIN provider_uploads p ON p.asset_id = a.id
             WHERE t.token_sha256 = ? AND t.revoked_at IS NULL ORDER BY p.provider_id
             """, [sha256.hex, Self.tokenHash(token)], cached: true
@@ -86,10 +87,13 @@ extension SQLStore {
         return user.map { ($0, asset) }
     }
 
-    /// One page of the user's assets in id order, starting after `after` (keyset pagination).
+    /// One page of the user's live assets in id order, starting after `after` (keyset pagination).
     public func listAssets(user: UserID, after: AssetID?, limit: Int) throws -> [Asset] {
         var assets = try db.query(
-            "SELECT \(Self.assetColumns) FROM assets WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+            """
+            SELECT \(Self.assetColumns) FROM assets WHERE user_id = ? AND id > ? AND trashed_at IS NULL
+            ORDER BY id LIMIT ?
+            """,
             [user.rawValue, after?.rawValue ?? 0, limit], row: Self.asset)
         for index in assets.indices {
             assets[index].uploads = try uploads(of: assets[index].id)
@@ -108,12 +112,17 @@ extension SQLStore {
     }
 
     /// Inserts the asset unless the user already has one with that hash; returns the asset and
-    /// whether it was created. Safe against concurrent callers: write transactions are
+    /// whether it was created. The user's asset in the trash is restored (the same row: one
+    /// asset per user and content). Safe against concurrent callers: write transactions are
     /// serialised (a PostgreSQL conflict is retried, then finds the other's row), and the
     /// unique index is the backstop.
     public func findOrCreateAsset(_ new: NewAsset) throws -> (asset: Asset, created: Bool) {
         try db.writeTransaction {
-            if let sha256 = new.sha256, let existing = try findAsset(user: new.userID, sha256: sha256) {
+            if let sha256 = new.sha256, var existing = try findAsset(user: new.userID, sha256: sha256) {
+                if existing.trashedAt != nil {
+                    try db.run("UPDATE assets SET trashed_at = NULL WHERE id = ?", [existing.id.rawValue])
+                    existing.trashedAt = nil
+                }
                 return (existing, false)
             }
             let id = try insertAsset(new)
@@ -164,6 +173,6 @@ extension SQLStore {
             sha256: row.optionalText(2).flatMap { try? SHA256Digest(parsing: $0) }, size: row.int(3),
             mimeType: row.optionalText(4), originalFilename: row.optionalText(5),
             providerID: row.optionalText(6).flatMap { try? ProviderID(parsing: $0) }, createdAt: row.text(7),
-            lastAccessedAt: row.optionalText(8))
+            lastAccessedAt: row.optionalText(8), trashedAt: row.optionalText(9))
     }
 }

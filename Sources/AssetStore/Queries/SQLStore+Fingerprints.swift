@@ -104,9 +104,9 @@ extension SQLStore {
             }
         }
         matches.sort { ($0.distance, $0.id) < ($1.distance, $1.id) }
-        let top = matches.prefix(limit)
-        let names = try filenames(user: user, assets: top.map(\.id))
-        return top.map { SimilarAsset(assetID: AssetID($0.id), distance: $0.distance, originalFilename: names[$0.id]) }
+        let live = try liveFilenames(user: user, assets: matches.map(\.id))
+        let top = matches.filter { live[$0.id] != nil }.prefix(limit)
+        return top.map { SimilarAsset(assetID: AssetID($0.id), distance: $0.distance, originalFilename: live[$0.id]!) }
     }
 
     /// Assets with a hash and no fingerprint row, in id order after `after`.
@@ -195,15 +195,17 @@ extension SQLStore {
         return assets.compactMap { id in byAsset[id].map { (id, $0) } }
     }
 
-    private func filenames(user: UserID, assets: [Int64]) throws -> [Int64: String] {
-        guard !assets.isEmpty else { return [:] }
-        let list = assets.indices.map { "?\($0 + 2)" }.joined(separator: ", ")
-        var names: [Int64: String] = [:]
-        try db.forEachRow(
-            "SELECT id, original_filename FROM assets WHERE user_id = ?1 AND id IN (\(list))",
-            [user.rawValue] + assets.map { $0 as SQLBindable }, cached: false
-        ) { row in
-            if let name = row.optionalText(1) { names[row.int(0)] = name }
+    /// The file names of those of `assets` that are the user's and not in the trash (a name
+    /// may be nil); trashed assets are never offered as similar.
+    private func liveFilenames(user: UserID, assets: [Int64]) throws -> [Int64: String?] {
+        var names: [Int64: String?] = [:]
+        for chunk in stride(from: 0, to: assets.count, by: 500) {
+            let ids = Array(assets[chunk..<min(chunk + 500, assets.count)])
+            let list = ids.indices.map { "?\($0 + 2)" }.joined(separator: ", ")
+            try db.forEachRow(
+                "SELECT id, original_filename FROM assets WHERE user_id = ?1 AND trashed_at IS NULL AND id IN (\(list))",
+                [user.rawValue] + ids.map { $0 as SQLBindable }, cached: false
+            ) { row in names[row.int(0)] = .some(row.optionalText(1)) }
         }
         return names
     }

@@ -104,6 +104,11 @@ extension API {
             throw UploadProblem.inconsistentLength(detail)
         }
         let digest = hasher.finalize()
+        if offset == 0 && session.kind != .partial {
+            try store.deleteUploadSession(id: session.id)
+            blobs.removePartial(upload: session.id)
+            throw APIError.emptyFile
+        }
         if let claimed = session.claimedSHA256, claimed != digest {
             try store.deleteUploadSession(id: session.id)
             blobs.removePartial(upload: session.id)

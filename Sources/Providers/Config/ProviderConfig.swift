@@ -13,6 +13,11 @@ import Foundation
 /// Relative paths are resolved against the config file's folder.
 public struct ProviderConfig: Sendable {
     public let providers: [any Provider]
+    /// What each provider accepts and does on a purge (`accept`, `on_delete`); absent: anything, keep.
+    public let policies: [ProviderID: ProviderPolicy]
+
+    /// The provider's policy (the default when its entry names none).
+    public func policy(_ id: ProviderID) -> ProviderPolicy { policies[id] ?? ProviderPolicy() }
 
     /// The embedded default: two directory providers under `<data>/providers/`.
     public static func defaults(dataDirectory: String) -> ProviderConfig {
@@ -22,7 +27,10 @@ public struct ProviderConfig: Sendable {
             })
     }
 
-    public init(providers: [any Provider]) { self.providers = providers }
+    public init(providers: [any Provider], policies: [ProviderID: ProviderPolicy] = [:]) {
+        self.providers = providers
+        self.policies = policies
+    }
 
     /// Loads and validates the file; every problem is a `ConfigError` naming the file and the
     /// entry. Secret header values are read from `environment`, never from the file.
@@ -45,13 +53,17 @@ public struct ProviderConfig: Sendable {
         let base = (file as NSString).deletingLastPathComponent
         var seen = Set<String>()
         var providers: [any Provider] = []
+        var policies: [ProviderID: ProviderPolicy] = [:]
         for (index, entry) in entries.enumerated() {
             let context = "\(file): provider '\(entry.id)' (providers[\(index)])"
             guard seen.insert(entry.id).inserted else { throw ConfigError("\(context) is defined twice") }
-            providers.append(
-                try entry.makeProvider(context: context, base: base.isEmpty ? "." : base, environment: environment))
+            let provider = try entry.makeProvider(
+                context: context, base: base.isEmpty ? "." : base, environment: environment)
+            policies[provider.id] = try entry.policy(context: context, canDelete: provider.canDelete)
+            providers.append(provider)
         }
         self.providers = providers
+        self.policies = policies
     }
 
     public func provider(_ id: ProviderID) -> (any Provider)? { providers.first { $0.id == id } }

@@ -15,7 +15,7 @@ extension ProviderEntry {
         case "s3": allowed = Self.s3Keys
         default: throw problem("unknown kind '\(kind)' (known: directory, http, s3)")
         }
-        if let stray = presentKeys.subtracting(allowed).sorted().first {
+        if let stray = presentKeys.subtracting(allowed.union(Self.policyKeys)).sorted().first {
             throw problem("\"\(stray)\" does not apply to kind \(kind)")
         }
         if kind == "directory" {
@@ -172,5 +172,28 @@ extension ProviderEntry {
                 (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
                     || "!#$%&'*+-.^_`|~".utf8.contains(byte)
             }
+    }
+}
+
+extension ProviderEntry {
+    /// `accept` (media types or `type/*`) and `on_delete` (`keep`, or `delete` where the adapter can).
+    func policy(context: String, canDelete: Bool) throws -> ProviderPolicy {
+        func problem(_ text: String) -> ConfigError { ConfigError("\(context): \(text)") }
+        var policy = ProviderPolicy()
+        if let accept {
+            for pattern in accept where !ProviderPolicy.isPattern(pattern) {
+                throw problem("accept entry '\(pattern)' is not a media type or type/* (e.g. \"image/*\", \"video/mp4\")")
+            }
+            guard !accept.isEmpty else { throw problem("accept is empty: leave it out to accept anything") }
+            policy.accept = accept.map { $0.lowercased() }
+        }
+        switch onDelete {
+        case nil, "keep": break
+        case "delete":
+            guard canDelete else { throw problem("on_delete: delete needs a directory or s3 provider (kind \(kind) can only keep)") }
+            policy.onDelete = .delete
+        case let other?: throw problem("on_delete must be keep or delete, not '\(other)'")
+        }
+        return policy
     }
 }

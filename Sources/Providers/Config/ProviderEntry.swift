@@ -54,6 +54,11 @@ struct ProviderEntry: Decodable {
     let accessKeyIDEnv: String?
     let secretAccessKeyEnv: String?
 
+    let accept: [String]?
+    let onDelete: String?
+
+    /// Keys every kind takes: what it accepts, what a purge does to its copy.
+    static let policyKeys: Set<String> = ["accept", "on_delete"]
     static let directoryKeys: Set<String> = ["id", "kind", "path"]
     static let httpKeys: Set<String> = [
         "id", "kind", "url", "mode", "field", "fields", "headers", "id_path", "connect_timeout", "timeout",
@@ -68,7 +73,7 @@ struct ProviderEntry: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: ConfigKey.self)
-        let known = Self.directoryKeys.union(Self.httpKeys).union(Self.s3Keys)
+        let known = Self.directoryKeys.union(Self.httpKeys).union(Self.s3Keys).union(Self.policyKeys)
         if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "unknown key \"\(unknown)\""))
@@ -99,6 +104,8 @@ struct ProviderEntry: Decodable {
         region = try value("region")
         accessKeyIDEnv = try value("access_key_id_env")
         secretAccessKeyEnv = try value("secret_access_key_env")
+        accept = try value("accept")
+        onDelete = try value("on_delete")
         presentKeys = Set(container.allKeys.map(\.stringValue))
     }
 

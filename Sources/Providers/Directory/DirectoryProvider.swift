@@ -40,6 +40,16 @@ public struct DirectoryProvider: Provider {
         return holds(blob, at: "\(root)/\(relative)") ? .present(providerAssetID: relative) : .absent
     }
 
+    public var canDelete: Bool { true }
+
+    /// Removes `<root>/<ab>/<sha256>`; one already gone is fine.
+    public func delete(sha256: SHA256Digest, providerAssetID: String) throws {
+        let target = "\(root)/\(Self.relativePath(for: sha256))"
+        guard unlink(target) == 0 || errno == ENOENT else {
+            throw failure("cannot remove \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+
     public func upload(_ blob: BlobReference) throws -> String {
         let relative = Self.relativePath(for: blob.sha256)
         let target = "\(root)/\(relative)"

@@ -44,6 +44,14 @@ public struct S3Provider: Provider {
         } ?? .absent
     }
 
+    public var canDelete: Bool { true }
+
+    /// Deletes `<prefix><sha256>` (a missing object is fine).
+    public func delete(sha256: SHA256Digest, providerAssetID: String) throws {
+        let key = prefix + sha256.hex
+        try retrying("DELETE \(key)") { try client.deleteObject(bucket: bucket, key: key) }
+    }
+
     /// A copy needs no local file when the blob is an object on this provider's endpoint.
     public func needsLocalFile(_ blob: BlobReference) -> Bool { blob.object?.endpoint != endpoint }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HTTPAPI
 import AssetDedupCore
 import StoreProtocols
 
@@ -36,10 +37,12 @@ struct ReviewSimilarCommand: ParsableCommand {
             } catch let error as NearDuplicateGroupError {
                 throw CLIError(error.description)
             }
+            let trashed = try ReviewResolution.trashOthers(of: review, store: store)
             let what = review.keepAssetID.map { "keep asset \($0)" } ?? review.decision
             print(
                 "review recorded for the group of assets \(review.memberIDs.map(\.description).joined(separator: ", ")): "
-                    + "\(what) by \(review.reviewedBy)")
+                    + "\(what) by \(review.reviewedBy)"
+                    + (trashed.isEmpty ? "" : "; moved to the trash: \(trashed.map(\.description).joined(separator: ", "))"))
         }
     }
 }

@@ -36,6 +36,8 @@ struct ServeCommand: ParsableCommand {
     var fingerprintWaitSeconds: Double = 10
     @Option(help: "Resumable uploads idle longer than this many hours expire and are removed.")
     var uploadExpiryHours: Double = 24
+    @Option(help: "Trashed assets are purged after this many days (their provider copies per each provider's on_delete).")
+    var trashDays: Double = 30
 
     @Option(
         help:
@@ -55,6 +57,7 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--fingerprint-wait-seconds must be 0 to 120")
         }
         if !(uploadExpiryHours > 0) { throw ValidationError("--upload-expiry-hours must be positive") }
+        if !(trashDays >= 0) { throw ValidationError("--trash-days must be 0 or more") }
     }
 
     func run() throws {
@@ -77,11 +80,14 @@ struct ServeCommand: ParsableCommand {
             // Every upload is staged under <data>/tmp, whatever the blob storage.
             let swept = try BlobStore(dataDirectory: data).sweepTempFiles()
             if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
-            let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
-            try Self.sweep(uploadSweep, store: store, logger: logger)
-            Self.startPeriodicSweep(uploadSweep, openStore: openStore, logger: logger)
             let providers =
                 try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
+            let metrics = Metrics(routes: API.routes.labels, serveThreads: threads)
+            let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
+            let trash = TrashRetention(
+                purger: AssetPurger(providers: providers, metrics: metrics, logger: logger), seconds: trashDays * 86400)
+            try Self.sweep(uploadSweep, trash: trash, store: store, logger: logger)
+            Self.startPeriodicSweep(uploadSweep, trash: trash, openStore: openStore, logger: logger)
             for case let directory as DirectoryProvider in providers.providers {
                 try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
             }
@@ -109,7 +115,6 @@ struct ServeCommand: ParsableCommand {
             // One hub per process: request threads wake the workers, workers wake waiting requests.
             let hub = DeliveryHub(serveThreads: threads)
             // One set of metrics per process, shared by request threads and delivery workers.
-            let metrics = Metrics(routes: API.routes.labels, serveThreads: threads)
             let pool = try DeliveryPool(
                 count: deliveryWorkers,
                 runner: DeliveryRunner(
@@ -141,7 +146,12 @@ struct ServeCommand: ParsableCommand {
     /// One sweep of expired resumable uploads, logged when it removed something.
     /// An unreachable blob storage does not stop serve: checks still work, and the next
     /// periodic sweep tries again.
-    static func sweep(_ sweep: UploadSessionSweep, store: any APIStore, logger: Logger) throws {
+    static func sweep(_ sweep: UploadSessionSweep, trash: TrashRetention, store: any APIStore, logger: Logger) throws {
+        let purged = try trash.purger.purgeTrash(olderThanSeconds: trash.seconds, store: store)
+        if purged.purged + purged.deferred > 0 {
+            logger.notice(
+                "purged \(purged.purged) asset(s) trashed over \(trash.seconds / 86400) days ago (\(purged.deferred) deferred: delivery in progress)")
+        }
         let outcome: UploadSessionSweep.Outcome
         do {
             outcome = try sweep.run(store: store)
@@ -158,14 +168,14 @@ struct ServeCommand: ParsableCommand {
     /// Sweeps again every tenth of the expiry window (at most hourly) on a background thread
     /// with its own connection, so no request thread pays for it.
     static func startPeriodicSweep(
-        _ sweep: UploadSessionSweep, openStore: @escaping StoreOpener, logger: Logger
+        _ sweep: UploadSessionSweep, trash: TrashRetention, openStore: @escaping StoreOpener, logger: Logger
     ) {
         let interval = min(sweep.expirySeconds / 10, 3600)
         let thread = Thread {
             guard let store = try? openStore() else { return }
             while true {
                 Thread.sleep(forTimeInterval: interval)
-                do { try Self.sweep(sweep, store: store, logger: logger) } catch {
+                do { try Self.sweep(sweep, trash: trash, store: store, logger: logger) } catch {
                     logger.warning("resumable upload sweep failed: \(error)")
                 }
             }
@@ -173,4 +183,10 @@ struct ServeCommand: ParsableCommand {
         thread.name = "upload-sweep"
         thread.start()
     }
+}
+
+/// serve's trash retention: assets trashed longer than `seconds` are purged by each sweep.
+struct TrashRetention: Sendable {
+    let purger: AssetPurger
+    let seconds: Double
 }

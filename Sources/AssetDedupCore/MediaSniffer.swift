@@ -51,4 +51,32 @@ public enum MediaSniffer {
         if brands.contains(where: imageBrands.contains) { return .image("heif") }
         return .video("mov")
     }
+
+    /// The MIME type a file's first bytes and the client's declared type come to: the content
+    /// decides whether it is an image or a video (a declared `image/*` or `video/*` of another
+    /// kind is not believed); the declared name is kept when it agrees (`video/mp4` for an ISO
+    /// file), else the sniffed format's. Content that is neither keeps a declared non-media
+    /// type (`application/pdf`) and is `application/octet-stream` otherwise.
+    public static func mimeType(declared: String?, header: [UInt8]) -> String {
+        let declared = declared?.lowercased()
+        switch kind(of: header) {
+        case .image(let format):
+            if let declared, declared.hasPrefix("image/") { return declared }
+            return imageTypes[format] ?? "image/\(format)"
+        case .video(let format):
+            if let declared, declared.hasPrefix("video/") { return declared }
+            return videoTypes[format] ?? "video/\(format)"
+        case .neither:
+            guard let declared, !declared.isEmpty, !declared.hasPrefix("image/"), !declared.hasPrefix("video/") else {
+                return "application/octet-stream"
+            }
+            return declared
+        }
+    }
+
+    static let imageTypes = ["jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "heif": "image/heif"]
+    static let videoTypes = [
+        "avi": "video/x-msvideo", "mov": "video/quicktime", "matroska": "video/x-matroska", "flv": "video/x-flv",
+        "mpeg": "video/mpeg", "mpegts": "video/mp2t",
+    ]
 }
