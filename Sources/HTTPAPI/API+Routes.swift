@@ -103,6 +103,7 @@ extension API {
         "prefer", "x-original-method", "host", "x-forwarded-proto",
     ]
 
-    /// On every tus answer, errors included.
-    static let tusHeaders = [("Tus-Resumable", tusVersion), ("Cache-Control", "no-store")]
+    /// On every tus answer, errors included (`Cache-Control: no-store` is on every API answer:
+    /// the FastCGI glue writes it).
+    static let tusHeaders = [("Tus-Resumable", tusVersion)]
 }

@@ -122,7 +122,6 @@ extension API {
         }
         var headers = [
             ("Upload-Offset", String(session.offset)), interop.completeness(session.isComplete), uploadLimitHeader,
-            ("Cache-Control", "no-store"),
         ]
         if let length = session.length { headers.append(("Upload-Length", String(length))) }
         return HTTPResponse(status: 204, headers: headers + interop.echo)
