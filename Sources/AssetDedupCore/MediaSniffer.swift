@@ -58,7 +58,9 @@ public enum MediaSniffer {
     /// file), else the sniffed format's. Content that is neither keeps a declared non-media
     /// type (`application/pdf`) and is `application/octet-stream` otherwise.
     public static func mimeType(declared: String?, header: [UInt8]) -> String {
-        let declared = declared?.lowercased()
+        // A declared type is a name, `type/subtype`; `*/*` and the like say nothing.
+        let declared = declared.map { String($0.lowercased().filter { $0 != " " }) }
+            .flatMap { $0.contains("*") || !$0.contains("/") ? nil : $0 }
         switch kind(of: header) {
         case .image(let format):
             if let declared, declared.hasPrefix("image/") { return declared }

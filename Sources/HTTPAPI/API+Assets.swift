@@ -45,7 +45,10 @@ extension API {
     /// exactly like a missing one.
     func getAsset(id text: String, user: AuthenticatedUser) throws -> HTTPResponse {
         guard let id = try? AssetID(parsing: text) else { throw APIError.assetNotFound }
-        guard let asset = try store.asset(id: id, user: user.userID) else { throw APIError.assetNotFound }
+        // A trashed asset is deleted as far as this resource goes: it lives at /trash/{id}.
+        guard let asset = try store.asset(id: id, user: user.userID), asset.trashedAt == nil else {
+            throw APIError.assetNotFound
+        }
         var view = AssetView(asset, deliveries: try summaries(of: id))
         view.nearDuplicates = try nearDuplicateFields(id, user: user.userID)
         return .json(view)

@@ -135,9 +135,9 @@ extension API {
     /// to one more provider; the client sends no file bytes. Another user's asset is 404.
     func addProvider(assetID text: String, request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         let body = try decodeJSON(AddProviderRequest.self, from: request)
-        guard let id = try? AssetID(parsing: text), let asset = try store.asset(id: id, user: user.userID) else {
-            throw APIError.assetNotFound
-        }
+        guard let id = try? AssetID(parsing: text), let asset = try store.asset(id: id, user: user.userID),
+            asset.trashedAt == nil
+        else { throw APIError.assetNotFound }
         let provider = try configuredProvider(body.providerID)
         guard let sha256 = asset.sha256 else {
             throw APIError(

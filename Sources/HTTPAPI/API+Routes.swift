@@ -39,6 +39,9 @@ extension API {
                 try api.restoreAsset(id: parameters["id"], user: user)
             },
             Route("GET", "/trash", .user) { api, request, _, user in try api.listTrash(request, user: user) },
+            Route("GET", "/trash/{id}", .user) { api, _, parameters, user in
+                try api.trashedAsset(id: parameters["id"], user: user)
+            },
             Route("DELETE", "/trash/{id}", .user) { api, _, parameters, user in
                 try api.purgeAsset(id: parameters["id"], user: user)
             },

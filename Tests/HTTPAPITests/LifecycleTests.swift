@@ -37,7 +37,8 @@ import Testing
         #expect((h.send("GET", "/api/v1/assets").1["assets"] as? [Any])?.isEmpty == true)
         let trash = h.send("GET", "/api/v1/trash").1["assets"] as? [[String: Any]]
         #expect(trash?.map { $0["asset_id"] as? Int } == [id])
-        #expect(h.send("GET", "/api/v1/assets/\(id)").1["trashed_at"] is String)
+        #expect(h.send("GET", "/api/v1/assets/\(id)").0 == 404, "deleted, as far as /assets goes")
+        #expect(h.send("GET", "/api/v1/trash/\(id)").1["trashed_at"] is String)
 
         let (restoreStatus, restored) = h.send("POST", "/api/v1/assets/\(id)/restore")
         #expect(restoreStatus == 200 && restored["trashed_at"] is NSNull)

@@ -50,6 +50,8 @@ def test_trash_restore_reupload_and_purge_with_each_providers_policy(make_stack,
     assert stack.api("POST", "/api/v1/assets/check-by-hash", token, json=check).json()["exists"] is False
     assert stack.api("GET", "/api/v1/assets", token).json()["assets"] == []
     assert [a["asset_id"] for a in stack.api("GET", "/api/v1/trash", token).json()["assets"]] == [asset_id]
+    assert stack.api("GET", f"/api/v1/assets/{asset_id}", token).status_code == 404
+    assert stack.api("GET", f"/api/v1/trash/{asset_id}", token).json()["trashed_at"]
 
     restored = stack.api("POST", f"/api/v1/assets/{asset_id}/restore", token)
     assert restored.status_code == 200 and restored.json()["trashed_at"] is None

@@ -35,6 +35,14 @@ extension API {
             AssetPage(assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
     }
 
+    /// `GET /trash/{id}`: one of the caller's trashed assets (a live one is at /assets/{id}).
+    func trashedAsset(id text: String, user: AuthenticatedUser) throws -> HTTPResponse {
+        guard let id = try? AssetID(parsing: text), let asset = try store.asset(id: id, user: user.userID),
+            asset.trashedAt != nil
+        else { throw APIError.assetNotFound }
+        return .json(AssetView(asset, deliveries: try summaries(of: id)))
+    }
+
     /// `DELETE /trash/{id}`: purges a trashed asset now; 204. A live one is 409 `not_trashed`, one
     /// being delivered right now 409 `delivery_in_progress` (retry).
     func purgeAsset(id text: String, user: AuthenticatedUser) throws -> HTTPResponse {
