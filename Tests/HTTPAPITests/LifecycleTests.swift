@@ -116,7 +116,7 @@ import Testing
         let sweep = try h.api.purger.purgeTrash(olderThanSeconds: 30 * 86400, store: h.store)
         #expect(sweep == AssetPurger.Sweep(purged: 1, deferred: 0))
         #expect(h.send("GET", "/api/v1/assets/\(oldID)").0 == 404)
-        #expect(h.send("GET", "/api/v1/assets/\(freshID)").0 == 200)
+        #expect(h.send("GET", "/api/v1/trash/\(freshID)").0 == 200)
     }
 
     @Test func mediaProvidersTakeOnlyMediaByTheirBytes() throws {

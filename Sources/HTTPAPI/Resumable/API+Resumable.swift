@@ -146,6 +146,11 @@ extension API {
         let locked = try lockSession(id: id, user: user)
         var session = locked.session
         let owner = locked.owner
+        guard session.kind == .single else {
+            // A tus partial or final upload: its own protocol finishes it.
+            try store.unlockUploadSession(id: id, owner: owner)
+            throw Self.uploadNotFound
+        }
         let state = UploadRules.State(
             offset: session.offset, length: session.length, isComplete: session.isComplete,
             isAnswered: session.answeredAt != nil)

@@ -372,6 +372,10 @@ extension API {
     /// Termination: the upload and its bytes are gone (an asset it made stays).
     func tusTerminate(id: String, _ request: HTTPRequest, user: AuthenticatedUser) throws -> HTTPResponse {
         try tusCheckVersion(request)
-        return try cancelUpload(id: id, user: user)
+        do {
+            return try cancelUpload(id: id, user: user)
+        } catch let error as APIError where error.body.code == "append_in_progress" {
+            throw APIError(status: 423, code: error.body.code, message: error.body.message, retryable: true)
+        }
     }
 }
