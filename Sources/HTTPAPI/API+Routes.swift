@@ -45,6 +45,12 @@ extension API {
             Route("DELETE", "/trash/{id}", .user) { api, _, parameters, user in
                 try api.purgeAsset(id: parameters["id"], user: user)
             },
+            Route("GET", "/near-duplicates", .user) { api, request, _, user in
+                try api.myNearDuplicates(request, user: user)
+            },
+            Route("POST", "/near-duplicates/resolve", .user) { api, request, _, user in
+                try api.resolveNearDuplicates(request, user: user)
+            },
             Route("GET", "/providers", .user) { api, _, _, user in try api.listProviders(user: user) },
 
             // Resumable uploads (draft-ietf-httpbis-resumable-upload -15, and interop versions 3

@@ -76,8 +76,8 @@ public struct FingerprintTotals: Sendable, Equatable {
 public protocol NearDuplicateReviews: StoreSnapshots {
     /// Whether this schema has fingerprints and their reviews (migration 13 and later).
     func hasNearDuplicateTables() throws -> Bool
-    /// Every fingerprinted asset (images and videos, not 'none'), by user then asset id; only
-    /// `user`'s when given.
+    /// Every fingerprinted live asset (images and videos, not 'none'; not in the trash), by user
+    /// then asset id; only `user`'s when given.
     func forEachFingerprintedAsset(user: UserID?, _ body: (FingerprintedAsset) throws -> Void) throws
     func fingerprintTotals() throws -> FingerprintTotals
     /// The owner of an asset, or nil when there is no such asset.
@@ -128,6 +128,15 @@ extension NearDuplicateReviews {
             throw NearDuplicateGroupError.noGroup(asset)
         }
         return (user, group.ids.map(AssetID.init))
+    }
+
+    /// The user's near-duplicate groups (live assets), as the report cuts them, by anchor.
+    public func nearDuplicateGroups(user: UserID) throws -> [[AssetID]] {
+        var members: [NearDuplicateGrouping.Member] = []
+        try forEachFingerprintedAsset(user: user) {
+            members.append(.init(id: $0.assetID.rawValue, fingerprint: $0.fingerprint))
+        }
+        return NearDuplicateGrouping.groups(members).map { $0.ids.map(AssetID.init) }
     }
 
     /// Records a decision on the group holding `asset` (what `review-similar` and the admin API do).

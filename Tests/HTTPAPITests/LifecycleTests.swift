@@ -142,4 +142,35 @@ import Testing
         let (empty, emptyAnswer) = upload(h, [], provider: "pixverse")
         #expect(empty == 422 && (emptyAnswer["error"] as? [String: Any])?["code"] as? String == "empty_file")
     }
+
+    @Test func aBulkRuleTrashesExactlyWhatItsPreviewSaid() throws {
+        let h = try APIHarness(fingerprinter: TextFingerprinter())
+        func image(_ hex: String, provider: String = "pixverse") throws -> Int {
+            let (status, json) = upload(h, Array("IMG \(hex)".utf8), provider: provider, type: "image/png")
+            #expect(status == 201 || status == 200)
+            return try #require(json["asset_id"] as? Int)
+        }
+        let a = try image("0123456789abcdef")
+        let b = try image("0123456789abcde8")  // 3 bits from a
+        let c = try image("0123456789abcdee")
+        _ = upload(h, Array("IMG 0123456789abcde8".utf8), provider: "runway", type: "image/png")  // b on two providers
+        let other = try image("fedcba9876543210")
+        let groups = h.send("GET", "/api/v1/near-duplicates").1["groups"] as? [[String: Any]]
+        #expect(groups?.count == 1)
+        #expect((groups?.first?["assets"] as? [[String: Any]])?.compactMap { $0["asset_id"] as? Int } == [a, b, c])
+
+        let preview = h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"most_providers","dry_run":true}"#)
+        #expect(preview.0 == 200 && preview.1["trashed"] as? Int == 0)
+        let planned = (preview.1["groups"] as? [[String: Any]])?.first
+        #expect(planned?["keep"] as? Int == b && planned?["trash"] as? [Int] == [a, c])
+        #expect(try h.store.listTrash(user: UserID(1), after: nil, limit: 10).isEmpty, "a preview touches nothing")
+
+        let done = h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"most_providers"}"#)
+        #expect(done.1["groups"] as? NSArray == preview.1["groups"] as? NSArray)
+        #expect(done.1["trashed"] as? Int == 2)
+        #expect(try h.store.listTrash(user: UserID(1), after: nil, limit: 10).map(\.id.rawValue) == [Int64(a), Int64(c)])
+        #expect((h.send("GET", "/api/v1/near-duplicates").1["groups"] as? [Any])?.isEmpty == true)
+        #expect(h.send("GET", "/api/v1/assets/\(other)").0 == 200)
+        #expect(h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"prettiest"}"#).0 == 400)
+    }
 }

@@ -255,7 +255,7 @@ def wait_hashed(driver, count, timeout=300):
         current = rows(d)
         busy = d.execute_script("return !document.getElementById('cancel').disabled")
         if len(current) == count and not busy and all(
-                r["hashState"] in ("computed", "cached", "failed", "cancelled") for r in current):
+                r["hashState"] in ("computed", "cached", "failed", "cancelled", "skipped") for r in current):
             return current
         return None
     return wait_until(driver, done, timeout=timeout, what=f"{count} files hashed")

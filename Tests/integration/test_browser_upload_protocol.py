@@ -160,7 +160,7 @@ def test_reload_mid_upload_resumes_from_the_server_offset(browser, static_site, 
     browser.find_element("id", "upload").click()
     wait_until(browser, lambda d: fake.held.is_set(), what="the 7th chunk to be in flight")
     row = wait_until(browser, lambda d: (lambda t: t if "%" in t else None)(rows(d)[0]["upload"]), what="upload progress")
-    assert row.endswith("resumed at 786.4 KB)"), row
+    assert row.endswith("resumed at 768.0 KiB)"), row  # 3 chunks of 256 KiB
     fraction = browser.execute_script("return document.getElementById('progress-bar').value")
     assert fraction >= 0.75, fraction  # 6 of 8 chunks on the server, 3 of them from before the reload
     fake.release()  # that chunk is dropped: one more HEAD, and it is sent again

@@ -11,7 +11,8 @@ extension SQLStore {
     /// One row per hash (an image's, or each video frame's), by user, asset and frame; the rows
     /// of one asset are folded into its fingerprint as they stream by, so memory holds one asset.
     public func forEachFingerprintedAsset(user: UserID?, _ body: (FingerprintedAsset) throws -> Void) throws {
-        let filter = user == nil ? "" : "WHERE f.user_id = ?"
+        // Trashed assets are out of every group: a kept decision's others leave it.
+        let filter = user == nil ? "WHERE a.trashed_at IS NULL" : "WHERE f.user_id = ? AND a.trashed_at IS NULL"
         let sql = """
             SELECT f.asset_id, f.user_id, coalesce(u.name, ''), a.original_filename, a.sha256, a.size, f.kind,
                 coalesce(f.duration_seconds, 0), h.frame, h.hash
