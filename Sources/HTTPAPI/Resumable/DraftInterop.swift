@@ -39,10 +39,10 @@ struct DraftInterop: Equatable {
     /// the interop drafts an append that does not say completes the upload (as swift-nio-extras'
     /// NIOResumableUpload reads them), and so does draft -01's creation.
     func complete(_ headers: [String: String], creating: Bool) throws(APIError) -> Bool? {
-        let said =
-            saysIncomplete
-            ? try ResumableHeaders.boolean(headers, "upload-incomplete", name: "Upload-Incomplete").map { !$0 }
-            : try ResumableHeaders.boolean(headers, "upload-complete", name: "Upload-Complete")
+        // Both are checked whatever the version: a malformed one is a 400, never ignored.
+        let incomplete = try ResumableHeaders.boolean(headers, "upload-incomplete", name: "Upload-Incomplete")
+        let complete = try ResumableHeaders.boolean(headers, "upload-complete", name: "Upload-Complete")
+        let said = saysIncomplete ? incomplete.map { !$0 } : complete
         guard said == nil, version != nil, !creating || saysIncomplete else { return said }
         return true
     }
