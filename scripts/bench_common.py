@@ -3,6 +3,7 @@ upstream, wrk, and a process's CPU time and memory read from /proc."""
 import os
 import pathlib
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = ROOT / ".build/release/assetdedup"
 BASELINE_SRC = ROOT.parent / "shared/bench/fcgi-hello.c"
+# On PATH, or in /usr/sbin, which Debian's login PATH leaves out for users other than root.
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/local/sbin:/usr/sbin:/sbin") or "nginx"
 
 
 def sh(*args, **kw):
@@ -46,7 +49,7 @@ def start_nginx(work, name, upstream_sock, www, buffering=True, more_socks=()):
         # the app's upload is measured against).
         conf = conf.replace("fastcgi_request_buffering on;", "fastcgi_request_buffering off;")
     (prefix / "nginx.conf").write_text(conf)
-    proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"])
+    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"])
     wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}"
 

@@ -15,6 +15,8 @@ import time
 import pytest
 import requests
 
+import processes
+
 from conftest import wait_until
 
 ZERO = "0" * 64
@@ -326,7 +328,7 @@ def test_nginx_reload_and_restart_leave_the_app_unaffected(stack):
         # through the new ones (checks_while waits for more after this returns).
         before = worker_pids(stack.nginx.pid)
         assert before
-        subprocess.run(["nginx", "-p", str(prefix), "-c", str(conf), "-s", "reload"], check=True, timeout=10)
+        subprocess.run([processes.NGINX, "-p", str(prefix), "-c", str(conf), "-s", "reload"], check=True, timeout=10)
         wait_until(lambda: not before & worker_pids(stack.nginx.pid), timeout=60, what="the old nginx workers to exit")
 
     ok, failed = checks_while(stack, token, reload)
