@@ -16,6 +16,28 @@ BASELINE_SRC = ROOT.parent / "shared/bench/fcgi-hello.c"
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/local/sbin:/usr/sbin:/sbin") or "nginx"
 
 
+# The benchmark executables are a package of their own, so no build of the product compiles them.
+BENCHES = ROOT / "scripts/benches"
+
+
+def build(*products):
+    """Builds (release) what a bench is about to measure, every time, so it never times a stale
+    binary: `assetdedup` from the main package, any other product from scripts/benches (which
+    builds the main package's targets it uses from the same sources). A failed build prints its
+    whole output (scripts/quiet) and stops the bench."""
+    for product in products:
+        package = [] if product == "assetdedup" else ["--package-path", str(BENCHES)]
+        status = subprocess.run([str(ROOT / "scripts/quiet"), "swift", "build", "-c", "release", *package,
+                                 "--product", product], cwd=ROOT).returncode
+        if status != 0:
+            sys.exit(f"bench: building {product} failed (exit {status}); nothing was measured")
+
+
+def bench_binary(product):
+    """Where `build(product)` puts a benchmark executable of scripts/benches."""
+    return BENCHES / ".build/release" / product
+
+
 def sh(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw).stdout
 
