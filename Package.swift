@@ -5,7 +5,17 @@ let package = Package(
     name: "AssetDedup",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "assetdedup", targets: ["assetdedup"])
+        .executable(name: "assetdedup", targets: ["assetdedup"]),
+        // For the benchmarks only: they live in a package of their own (scripts/benches), which
+        // depends on this one by path, so that no build of this package compiles a bench.
+        .library(name: "AssetDedupCore", targets: ["AssetDedupCore"]),
+        .library(name: "AssetStore", targets: ["AssetStore"]),
+        .library(name: "PostgresBackend", targets: ["PostgresBackend"]),
+        .library(name: "BlobStore", targets: ["BlobStore"]),
+        .library(name: "Providers", targets: ["Providers"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
+        .library(name: "PerceptualHash", targets: ["PerceptualHash"]),
+        .library(name: "MediaFingerprinter", targets: ["MediaFingerprinter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -215,21 +225,6 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "AssetDedupFuzz", dependencies: ["FuzzTargets"]),
-        // Near-duplicate index query against a popcount scan, for `scripts/bench-phash`.
-        .executableTarget(name: "PerceptualHashBench", dependencies: ["PerceptualHash"]),
-        // Near-duplicate search in SQL against an in-memory scan, for `scripts/bench-similar`.
-        .executableTarget(name: "SimilarBench", dependencies: ["AssetStore", "PostgresBackend", "PerceptualHash"]),
-        // MediaFingerprinter timed in process on one file, for `scripts/bench-decode`.
-        .executableTarget(name: "MediaFingerprintBench", dependencies: ["MediaFingerprinter", "PerceptualHash"]),
-        // The check-by-hash handler timed in process, for `scripts/bench`.
-        .executableTarget(
-            name: "HandlerBench",
-            dependencies: [
-                "HTTPAPI", "AssetStore", "BlobStore", "Providers", "AssetDedupCore",
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-
         .testTarget(name: "AssetDedupCoreTests", dependencies: ["AssetDedupCore"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "MediaFingerprinter", "PerceptualHash"]),
         .testTarget(

@@ -3,6 +3,7 @@ upstream, wrk, and a process's CPU time and memory read from /proc."""
 import os
 import pathlib
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +12,30 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BIN = ROOT / ".build/release/assetdedup"
 BASELINE_SRC = ROOT.parent / "shared/bench/fcgi-hello.c"
+# On PATH, or in /usr/sbin, which Debian's login PATH leaves out for users other than root.
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/local/sbin:/usr/sbin:/sbin") or "nginx"
+
+
+# The benchmark executables are a package of their own, so no build of the product compiles them.
+BENCHES = ROOT / "scripts/benches"
+
+
+def build(*products):
+    """Builds (release) what a bench is about to measure, every time, so it never times a stale
+    binary: `assetdedup` from the main package, any other product from scripts/benches (which
+    builds the main package's targets it uses from the same sources). A failed build prints its
+    whole output (scripts/quiet) and stops the bench."""
+    for product in products:
+        package = [] if product == "assetdedup" else ["--package-path", str(BENCHES)]
+        status = subprocess.run([str(ROOT / "scripts/quiet"), "swift", "build", "-c", "release", *package,
+                                 "--product", product], cwd=ROOT).returncode
+        if status != 0:
+            sys.exit(f"bench: building {product} failed (exit {status}); nothing was measured")
+
+
+def bench_binary(product):
+    """Where `build(product)` puts a benchmark executable of scripts/benches."""
+    return BENCHES / ".build/release" / product
 
 
 def sh(*args, **kw):
@@ -46,7 +71,7 @@ def start_nginx(work, name, upstream_sock, www, buffering=True, more_socks=()):
         # the app's upload is measured against).
         conf = conf.replace("fastcgi_request_buffering on;", "fastcgi_request_buffering off;")
     (prefix / "nginx.conf").write_text(conf)
-    proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"])
+    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"])
     wait_for_port(port, proc)
     return proc, f"http://127.0.0.1:{port}"
 

@@ -75,7 +75,7 @@ public final class API {
                 logger.error(
                     "\(request.method) \(request.path): \(error); check nginx client_body_temp_path and serve --request-body-dir"
                 )
-                return .error(.internalError)
+                return .error(.requestBodyUnavailable)
             }
             var withBody = request
             withBody.body = body

@@ -51,6 +51,14 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     static let storageUnavailable = APIError(
         status: 503, code: "storage_unavailable",
         message: "the blob storage is unreachable; nothing was kept, try again shortly", headers: [("Retry-After", "5")])
+    /// nginx named a body file that serve cannot read: nginx's `client_body_temp_path` and
+    /// `serve --request-body-dir` differ, or the folder is not readable by serve. The operator's
+    /// to fix (serve logs which file and why); nothing was kept.
+    static let requestBodyUnavailable = APIError(
+        status: 503, code: "request_body_unavailable",
+        message:
+            "the server cannot read the upload body nginx buffered, a configuration error (nginx's client_body_temp_path must be serve's --request-body-dir); nothing was kept"
+    )
     static let noSpace = APIError(
         status: 507, code: "insufficient_storage", message: "the server's storage is full; nothing was kept")
     static let internalError = APIError(status: 500, code: "internal", message: "internal error; nothing was kept")

@@ -14,20 +14,40 @@ import BlobStore
 public struct RequestBodyFiles: Sendable {
     /// The folder, resolved (no symlinks, no trailing slash); nil accepts no body file.
     public let directory: String?
+    /// The folder as given, for the refusal's reason when it could not be resolved.
+    let configured: String?
 
     public init(directory: String?) {
+        self.configured = directory
         self.directory = directory.flatMap(Self.resolve)
     }
 
     /// Opens the body file nginx named; throws when it is outside the folder or unreadable.
     public func open(_ path: String) throws -> FileRequestBody {
         guard let directory else {
-            throw BodyFileRefused(path: path, reason: "serve has no --request-body-dir")
+            throw BodyFileRefused(
+                path: path,
+                reason: configured.map { "--request-body-dir \($0) was not a folder serve could use when it started" }
+                    ?? "serve has no --request-body-dir")
         }
         guard let resolved = Self.resolve(path), resolved.hasPrefix(directory + "/") else {
             throw BodyFileRefused(path: path, reason: "it is not inside --request-body-dir \(directory)")
         }
         return try FileRequestBody(path: resolved)
+    }
+
+    /// Why serve could not read body files in `path`, or nil when it can: the folder is missing,
+    /// not a folder, or not readable and searchable by this process. What `serve` checks at start;
+    /// a mismatch it cannot see (nginx writing elsewhere) shows per request as
+    /// `503 request_body_unavailable`.
+    public static func problem(directory path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "cannot be used (\(String(cString: strerror(errno))))" }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return "is not a folder" }
+        guard access(path, R_OK | X_OK) == 0 else {
+            return "is not readable by this process (\(String(cString: strerror(errno))))"
+        }
+        return nil
     }
 
     static func resolve(_ path: String) -> String? {

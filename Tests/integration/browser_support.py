@@ -84,7 +84,7 @@ http {{
 """)
         with open(d / "logs/stderr.log", "w") as stderr:
             self.process = processes.spawn(
-                ["nginx", "-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "logs/error.log"),
+                [processes.NGINX, "-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "logs/error.log"),
                  "-g", "daemon off;"], stdout=stderr, stderr=stderr)
         try:
             wait_for_port(self.port)

@@ -346,7 +346,7 @@ class Stack:
         log = open(prefix / "stderr.log", "a")
         try:
             return processes.spawn(
-                ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log"),
+                [processes.NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log"),
                  "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT)
         finally:
             log.close()

@@ -3,8 +3,14 @@ group of its own: stopping one stops everything it started (nginx workers, Chrom
 and an interrupted run (Ctrl-C, SIGTERM) leaves nothing behind."""
 import atexit
 import os
+import shutil
 import signal
 import subprocess
+
+
+# nginx's path: on PATH, or in the sbin folders that Debian's login PATH leaves out for users
+# other than root (the tests run as a user with sudo too). A missing nginx fails where it starts.
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/local/sbin:/usr/sbin:/sbin") or "nginx"
 
 _groups = set()  # process group ids of servers still running
 _signals = []  # the signals that interrupted this run

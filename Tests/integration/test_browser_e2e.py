@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 import conftest
+import processes
 
 if not (hasattr(conftest, "Stack") or hasattr(conftest, "stack")):
     pytest.skip("needs the `stack` fixture (real nginx + app) from conftest.py", allow_module_level=True)
@@ -100,7 +101,7 @@ def log_request_sizes(stack):
         stack.nginx.send_signal(signal.SIGQUIT)
         stack.nginx.wait(timeout=10)
         (prefix / "nginx.conf").write_text(conf)
-        stack.nginx = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stack.nginx = subprocess.Popen([processes.NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
                                        stdout=stack.nginx_log, stderr=subprocess.STDOUT)
         conftest.wait_until(stack._healthy, what="nginx to answer again")
 

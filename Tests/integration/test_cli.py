@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+import processes
+
 from conftest import BIN, ROOT, run_cli
 
 
@@ -173,7 +175,7 @@ def test_nginx_config_is_valid_and_keeps_workers_as_the_invoking_user(tmp_path):
     users = [line.strip() for line in conf.splitlines() if line.strip().startswith("user ")]
     assert users == (["user root root;"] if os.geteuid() == 0 else []), users
     (tmp_path / "nginx.conf").write_text(conf)
-    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+    check = subprocess.run([processes.NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                             "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
 
@@ -205,7 +207,7 @@ def test_nginx_config_with_several_nodes_lists_them_in_one_upstream_with_failove
     passes = {line.strip() for line in conf.splitlines() if line.strip().startswith("fastcgi_pass ")}
     assert passes == {"fastcgi_pass assetdedup_app;"}
     (tmp_path / "nginx.conf").write_text(conf)
-    check = subprocess.run(["nginx", "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+    check = subprocess.run([processes.NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                             "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stderr
 

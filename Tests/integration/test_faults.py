@@ -1,6 +1,7 @@
 """Faults on the real stack: the app killed with SIGKILL at random points of uploads, the blob
-volume full, the database locked by a long writer, nginx reloaded and restarted under the app.
-After each, the store must be consistent and the app must answer again."""
+volume full, the database locked by a long writer, nginx reloaded and restarted under the app,
+nginx and serve disagreeing on the folder of upload bodies. After each, the store must be
+consistent and the app must answer again."""
 import hashlib
 import os
 import random
@@ -13,6 +14,8 @@ import time
 
 import pytest
 import requests
+
+import processes
 
 from conftest import wait_until
 
@@ -325,7 +328,7 @@ def test_nginx_reload_and_restart_leave_the_app_unaffected(stack):
         # through the new ones (checks_while waits for more after this returns).
         before = worker_pids(stack.nginx.pid)
         assert before
-        subprocess.run(["nginx", "-p", str(prefix), "-c", str(conf), "-s", "reload"], check=True, timeout=10)
+        subprocess.run([processes.NGINX, "-p", str(prefix), "-c", str(conf), "-s", "reload"], check=True, timeout=10)
         wait_until(lambda: not before & worker_pids(stack.nginx.pid), timeout=60, what="the old nginx workers to exit")
 
     ok, failed = checks_while(stack, token, reload)
@@ -360,3 +363,43 @@ def test_hostile_requests_do_not_take_the_app_down(stack):
     assert stack.app.poll() is None and stack.app.pid == pid, "the app died"
     assert stack.upload(token, b"still here", "pixverse").status_code == 201
     assert stack.temp_files() == []
+
+
+def test_nginx_and_serve_body_folders_differing_is_503_not_500(make_stack, tmp_path):
+    """A misconfiguration: nginx buffers upload bodies to its client_body_temp_path, serve reads
+    them from another `--request-body-dir`. Every upload, multipart or resumable, answers
+    503 `request_body_unavailable` (not a 500) and keeps nothing, the rest of the API works, and
+    serve's log names the body file and what to check."""
+    elsewhere = tmp_path / "serve-bodies"
+    elsewhere.mkdir()
+    stack = make_stack(serve_args=["--request-body-dir", str(elsewhere)])  # the last one counts
+    token = stack.add_user("alice")
+    r = stack.upload(token, os.urandom(10_000))
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "request_body_unavailable", r.text
+    r = stack.api("POST", "/api/v1/uploads?provider_id=pixverse&filename=r.bin", token,
+                  headers={"Upload-Complete": "?1", "Content-Type": "application/octet-stream"}, data=b"r" * 100)
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "request_body_unavailable", r.text
+    check = stack.api("POST", "/api/v1/assets/check-by-hash", token, json={"sha256": "ab" * 32})
+    assert check.status_code == 200, check.text
+    assert stack.sql("SELECT count(*) FROM assets")[0][0] == 0 and stack.blobs() == []
+    log = stack.app_log_path.read_text()
+    assert "is not inside --request-body-dir" in log and "check nginx client_body_temp_path" in log, log
+    # serve could not tell at start: the folder it was given is a readable folder.
+    assert "request body folder" not in log, log
+
+
+def test_serve_warns_at_start_of_a_body_folder_it_cannot_use(make_stack, tmp_path):
+    """A `--request-body-dir` that serve cannot create or read is a mismatch it can see at start:
+    it warns then, and every upload answers 503 `request_body_unavailable`."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    stack = make_stack(serve_args=["--request-body-dir", str(blocker / "bodies")])
+    log = stack.app_log_path.read_text()
+    assert f"request body folder {blocker / 'bodies'} cannot be used (Not a directory)" in log, log
+    assert "every upload will answer 503 request_body_unavailable" in log, log
+    token = stack.add_user("alice")
+    r = stack.upload(token, b"x" * 1000)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "request_body_unavailable", r.text
+    assert "was not a folder serve could use when it started" in stack.app_log_path.read_text()

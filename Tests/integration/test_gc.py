@@ -343,11 +343,14 @@ def test_backfill_waits_for_gc_deleting_the_same_content_then_brings_its_file_in
            digest, len(content), stored(30), stored(0))
     proc = subprocess.Popen([BIN, "backfill", "--db", str(db), "--data", str(data), "--files", str(files)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    # The event itself: backfill says it waits (its first line on stderr; EOF if it exits instead).
+    waiting = proc.stderr.readline()
+    assert waiting == f"backfill: waiting for gc to finish deleting blob {digest}\n", (waiting, proc.communicate())
     assert proc.poll() is None, "backfill waits while gc holds the blob"
+    assert db.sql("SELECT sha256 FROM assets") == [(None,)], "the row gets its hash only after the wait"
     blob.unlink()  # gc deletes the blob and finishes the mark
     db.sql("DELETE FROM blob_gc_marks")
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=90)  # backfill itself gives up after 60 s of waiting
     assert proc.returncode == 0, err
     assert "1 hashed" in out
     assert db.sql("SELECT sha256 FROM assets") == [(digest,)]

@@ -31,6 +31,10 @@ struct BackfillCommand: ParsableCommand {
                     guard waited < 60 else {
                         throw CLIError("blob \(ingested.digest.hex) is being garbage-collected; run backfill again")
                     }
+                    if waited == 0 {
+                        FileHandle.standardError.write(
+                            Data("backfill: waiting for gc to finish deleting blob \(ingested.digest.hex)\n".utf8))
+                    }
                     sleep(1)
                     waited += 1
                 }

@@ -101,6 +101,12 @@ struct ServeCommand: ParsableCommand {
             let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
             try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
             let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
+            // nginx's folder cannot be known from here, but one serve cannot use is a sure mismatch.
+            if let problem = RequestBodyFiles.problem(directory: bodyDirectory) {
+                logger.warning(
+                    "request body folder \(bodyDirectory) \(problem): every upload will answer 503 request_body_unavailable; give --request-body-dir the folder of nginx's client_body_temp_path (nginx-config --body-temp)"
+                )
+            }
             let fingerprinter: (any MediaFingerprinting)? = fingerprints ? MediaFingerprinter() : nil
             // Videos are fingerprinted one at a time on a thread of their own, off the request threads.
             let backgroundFingerprints = fingerprinter.map { fingerprinter in

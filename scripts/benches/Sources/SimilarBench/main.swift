@@ -17,6 +17,10 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 let sizes = (option("--sizes") ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
 let queryCount = Int(option("--queries") ?? "1000") ?? 1000
 let location = option("--db") ?? NSTemporaryDirectory() + "similar-bench-\(getpid()).sqlite"
+if location.isEmpty {  // `--db "$(a command that failed)"`: never measure SQLite under another name
+    FileHandle.standardError.write(Data("SimilarBench: --db is empty\n".utf8))
+    exit(2)
+}
 let threshold = 10
 
 var rng = SystemRandomNumberGenerator()
