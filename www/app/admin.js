@@ -2,8 +2,8 @@
 // recorded through the API exactly as `assetdedup review` records them. The token travels in the
 // Authorization header only (never a cookie), kept in sessionStorage like the upload page's.
 import { ApiClient, ApiError } from './api.js';
+import { formatBytes, timeElement, TOKEN_KEY } from './common.js'; // TOKEN_KEY: one sign-in per tab for every page
 
-const TOKEN_KEY = 'assetdedup.token'; // shared with app.js: one sign-in per tab
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
 
@@ -31,17 +31,6 @@ function reporting(handler) {
     console.error(error);
     showError(explain(error));
   });
-}
-
-function formatBytes(n) {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${n} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** `keep asset 12 (alice, 2026-11-19T10:00:00.000Z): note`, as the duplicates report words it. */
@@ -114,7 +103,7 @@ function renderGroup(group) {
       element('td', { text: String(holder.asset_id), attrs: { 'data-label': 'Asset' } }),
       element('td', { text: holder.user_name, attrs: { 'data-label': 'User' } }),
       element('td', { text: name, attrs: { 'data-label': 'Filename' } }),
-      element('td', { text: holder.created_at, attrs: { 'data-label': 'Uploaded' } }),
+      element('td', { attrs: { 'data-label': 'Uploaded' } }, [timeElement(holder.created_at)]),
       element('td', { attrs: { 'data-label': 'Decision' } }, [keep]),
     ]);
     row.dataset.assetId = String(holder.asset_id);

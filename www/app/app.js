@@ -1,16 +1,18 @@
 // The page: sign-in, folders, the file table and the two actions (hash, upload). State lives in
 // plain objects (one "entry" per file); upload.js decides, this module only shows.
 import { ApiClient, ApiError } from './api.js';
+import { formatBytes, TOKEN_KEY } from './common.js';
 import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
 import { PerceptualHasher } from './perceptual-hasher.js';
 import { JsSha256 } from './sha256-fallback.js';
-import { classify, ensureReadPermission, filesFromDirectoryHandle, filesFromInput, hasDirectoryPicker } from './scan.js';
+import {
+  classify, ensureReadPermission, filesFromDirectoryHandle, filesFromInput, hasDirectoryPicker, isSystemFile,
+} from './scan.js';
 import {
   annotateFromLocalStore, CHUNK_BYTES, hashEntries, markInFolderDuplicates, RESUMABLE_THRESHOLD, RETRY_BASE_MS, summarize, uploadEntries,
 } from './upload.js';
 
-const TOKEN_KEY = 'assetdedup.token';
 const PROVIDER_KEY = 'assetdedup.provider';
 const $ = (id) => document.getElementById(id);
 
@@ -41,17 +43,6 @@ const state = {
 
 // ---- formatting -------------------------------------------------------------------------------
 
-function formatBytes(n) {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function formatDuration(seconds) {
   if (!Number.isFinite(seconds)) return '…';
   if (seconds < 60) return `${Math.ceil(seconds)} s`;
@@ -65,6 +56,7 @@ function hashText(entry) {
     case 'computed': return `${entry.sha256.slice(0, 12)}…`;
     case 'failed': return `failed: ${entry.hashError}`;
     case 'cancelled': return 'cancelled';
+    case 'skipped': return 'not hashed';
     default: return 'waiting';
   }
 }
@@ -178,11 +170,47 @@ function similarChoices(entry) {
 
 function updateButtons() {
   const busy = state.run !== null || state.hashing > 0;
-  const any = state.entries.size > 0;
+  const any = activeEntries().length > 0;
   $('hash-all').disabled = !any || busy;
   $('upload').disabled = !any || busy || !state.api;
   $('cancel').disabled = !busy;
   $('retry-failed').hidden = busy || ![...state.entries.values()].some((e) => e.uploadState === 'failed');
+  $('include-system').disabled = busy;
+}
+
+// ---- system files -----------------------------------------------------------------------------
+
+/** The entries the page hashes and uploads: all but system files left out. */
+function activeEntries() {
+  return [...state.entries.values()].filter((e) => !e.excluded);
+}
+
+/** Leaves a system file out: not hashed, not checked, not sent; its row says so. */
+function exclude(entry) {
+  Object.assign(entry, {
+    excluded: true, sha256: null, hashState: 'skipped', uploadState: 'skipped-system', uploadMessage: 'skipped (system file)',
+    uploadNote: '', duplicateOf: null,
+  });
+}
+
+/** "Include system files" changed: system files already loaded follow it (and are hashed when
+ *  they come in). */
+function applySystemFileChoice() {
+  const include = $('include-system').checked;
+  const included = [];
+  for (const entry of state.entries.values()) {
+    if (!entry.systemFile) continue;
+    if (include && entry.excluded) {
+      Object.assign(entry, { excluded: false, hashState: 'waiting', uploadState: '', uploadMessage: '' });
+      included.push(entry);
+    } else if (!include && !entry.excluded) {
+      exclude(entry);
+    }
+    renderRow(entry);
+  }
+  markInFolderDuplicates(activeEntries(), renderRow);
+  updateButtons();
+  return included.length ? hashNow(included) : undefined;
 }
 
 // ---- folders ----------------------------------------------------------------------------------
@@ -240,8 +268,9 @@ function addFiles(scanned) {
   for (const { folder, path, file } of scanned) {
     const entry = {
       path, folder, file, name: file.name, size: file.size, kind: classify(file),
-      sha256: null, hashState: 'waiting', uploadState: '', uploadMessage: '',
+      sha256: null, hashState: 'waiting', uploadState: '', uploadMessage: '', systemFile: isSystemFile(file.name), excluded: false,
     };
+    if (entry.systemFile && !$('include-system').checked) exclude(entry);
     state.entries.set(path, entry);
     addRow(entry);
     added.push(entry);
@@ -263,7 +292,7 @@ async function removeFolder(folder) {
     if (entry.folder === folder) dropEntry(entry);
   }
   await state.db.removeFolder(folder);
-  markInFolderDuplicates([...state.entries.values()], renderRow);
+  markInFolderDuplicates(activeEntries(), renderRow);
   renderFolders();
   await renderRecentFolders();
   updateButtons();
@@ -272,7 +301,7 @@ async function removeFolder(folder) {
 // ---- hashing and uploading --------------------------------------------------------------------
 
 async function hashNow(entries) {
-  const todo = entries.filter((e) => !e.sha256 && e.hashState !== 'hashing');
+  const todo = entries.filter((e) => !e.excluded && !e.sha256 && e.hashState !== 'hashing');
   state.hashing += 1;
   updateButtons();
   const started = performance.now();
@@ -284,7 +313,7 @@ async function hashNow(entries) {
       changed: renderRow,
       progress: (fraction, done, total) => setProgress(`Computing hashes... ${Math.floor(fraction * 100)}% (${done}/${total})`, fraction),
     });
-    const all = [...state.entries.values()];
+    const all = activeEntries();
     markInFolderDuplicates(all, renderRow);
     await annotateFromLocalStore(all, { db: state.db, changed: renderRow });
     const failed = todo.filter((e) => e.hashState === 'failed').length;
@@ -306,12 +335,12 @@ async function upload() {
   const run = new AbortController();
   state.run = run;
   updateButtons();
-  const entries = [...state.entries.values()];
+  const entries = activeEntries();
   try {
     await hashNow(entries);
     if (run.signal.aborted) return;
     const started = performance.now();
-    const summary = await uploadEntries(entries, {
+    await uploadEntries(entries, {
       db: state.db,
       api: state.api,
       providerId,
@@ -330,10 +359,10 @@ async function upload() {
       },
     });
     setProgress('');
-    $('summary').textContent = summary.line;
+    $('summary').textContent = summarize([...state.entries.values()]).line; // system files left out count too
   } catch (error) {
     showError(explain(error));
-    $('summary').textContent = summarize(entries).line;
+    $('summary').textContent = summarize([...state.entries.values()]).line;
     if (error.status === 401) await signOut({ keepMessage: true });
   } finally {
     state.run = null;
@@ -452,6 +481,7 @@ async function main() {
   }));
   $('sign-out').addEventListener('click', reporting(() => signOut()));
   $('provider').addEventListener('change', () => sessionStorage.setItem(PROVIDER_KEY, $('provider').value));
+  $('include-system').addEventListener('change', reporting(applySystemFileChoice));
   for (const id of ['folder-input', 'files-input']) {
     $(id).addEventListener('change', reporting((event) => {
       const scanned = filesFromInput(event.target.files);

@@ -15,6 +15,15 @@ export function classify(file) {
   return 'other';
 }
 
+/** Names operating systems leave in folders (Finder's `.DS_Store` and `._` AppleDouble files,
+ *  Windows' `Thumbs.db` and `desktop.ini`): not the person's files. Case as Windows ignores it. */
+const SYSTEM_FILE_NAMES = new Set(['.ds_store', 'thumbs.db', 'desktop.ini']);
+
+/** True for OS junk the upload page leaves out unless asked to include it. */
+export function isSystemFile(name) {
+  return SYSTEM_FILE_NAMES.has(name.toLowerCase()) || name.startsWith('._');
+}
+
 export const hasDirectoryPicker = () => typeof window.showDirectoryPicker === 'function';
 
 /** Files from an `<input>`: `{folder, path, file}` with path `folder/sub/name`. */

@@ -581,6 +581,7 @@ export function summarize(entries) {
     cancelled: count('cancelled'),
     queued: count('pending'),
     similarSkipped: count('skipped-similar'),
+    systemSkipped: count('skipped-system'),
     fromServerCopy: entries.filter((e) => (e.uploadState === 'done' || e.uploadState === 'pending') && e.addedWithoutBytes).length,
     total: entries.length,
   };
@@ -588,6 +589,7 @@ export function summarize(entries) {
   if (summary.queued) parts.push(`${summary.queued} queued for delivery`);
   if (summary.similarSkipped) parts.push(`${summary.similarSkipped} skipped as similar`);
   if (summary.cancelled) parts.push(`${summary.cancelled} cancelled`);
+  if (summary.systemSkipped) parts.push(`${summary.systemSkipped} skipped (system file${summary.systemSkipped === 1 ? '' : 's'})`);
   if (summary.fromServerCopy) parts.push(`${summary.fromServerCopy} added from the server's copy (0 bytes sent)`);
   summary.line = `Done: ${parts.join(', ')} (of ${summary.total} files).`;
   return summary;

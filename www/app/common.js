@@ -1,0 +1,44 @@
+// What every page shares: the sign-in's storage key and one way to write sizes and times.
+
+/** The API token's key in sessionStorage: one sign-in per tab for the upload page, My assets
+ *  and the admin page. */
+export const TOKEN_KEY = 'assetdedup.token';
+
+const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/**
+ * Sizes in binary units on every page (1 KiB = 1024 bytes, as the README's 8 MiB chunks and
+ * 16 MiB threshold are): "512 bytes", "1.5 KiB", "48.0 MiB".
+ */
+export function formatBytes(n) {
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${n} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** The server's ISO 8601 time in the browser's locale and time zone ("2 Dec 2026, 12:50"), or
+ *  the text itself when it is not a time the browser can read. */
+export function formatDateTime(iso) {
+  if (!iso) return '';
+  // SQLite's "YYYY-MM-DD HH:MM:SS" (UTC) reads as local time without the T and Z.
+  const text = /^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d(\.\d+)?)?$/.test(iso) ? `${iso.replace(' ', 'T')}Z` : iso;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? iso : DATE_TIME.format(date);
+}
+
+/** `<time datetime="ISO">local form</time>`, the exact time as its tooltip. */
+export function timeElement(iso) {
+  const node = document.createElement('time');
+  node.textContent = formatDateTime(iso) || '—';
+  if (iso) {
+    node.dateTime = iso;
+    node.title = iso;
+  }
+  return node;
+}
