@@ -96,6 +96,7 @@ export class ApiClient {
     }
     const text = await response.text();
     if (!response.ok) throw errorFromResponse(response.status, text);
+    if (response.status === 204) return null; // No Content: DELETE /trash/{id}
     const answer = parseJSON(response.status, text);
     if (answer && typeof answer === 'object') Object.defineProperty(answer, 'httpStatus', { value: response.status });
     return answer;
@@ -144,6 +145,33 @@ export class ApiClient {
     const answer = (this.similarQueue || Promise.resolve()).then(ask);
     this.similarQueue = answer.catch(() => {});
     return answer;
+  }
+
+  // ---- the user's assets and trash (own assets only; another user's are 404) -----------------
+
+  /** One page of live assets in id order: `{assets, next_after}`; pass `next_after` as `after`. */
+  listAssets({ limit = 50, after = null } = {}) {
+    return this.request('GET', `/assets?${pageQuery(limit, after)}`);
+  }
+
+  /** One page of trashed assets in id order: `{assets, next_after}`. */
+  listTrash({ limit = 50, after = null } = {}) {
+    return this.request('GET', `/trash?${pageQuery(limit, after)}`);
+  }
+
+  /** `DELETE /assets/{id}`: moves the asset to the trash; resolves the asset, `trashed_at` set. */
+  trashAsset(assetId) {
+    return this.request('DELETE', `/assets/${encodeURIComponent(assetId)}`);
+  }
+
+  /** `POST /assets/{id}/restore`: back from the trash; resolves the asset. */
+  restoreAsset(assetId) {
+    return this.request('POST', `/assets/${encodeURIComponent(assetId)}/restore`);
+  }
+
+  /** `DELETE /trash/{id}`: deletes a trashed asset for good (204, resolves null). */
+  purgeAsset(assetId) {
+    return this.request('DELETE', `/trash/${encodeURIComponent(assetId)}`);
   }
 
   // ---- admin: duplicate review (admin tokens only; others get 403 "forbidden") ---------------
@@ -288,6 +316,12 @@ export class ApiClient {
       // unreachable: the server's expiry cleans it up
     }
   }
+}
+
+function pageQuery(limit, after) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (after !== null && after !== undefined && after !== '') query.set('after', String(after));
+  return query;
 }
 
 /** The provider ids an answer lists, whether the server sends a list or a {provider: id} map. */
