@@ -172,7 +172,14 @@ def test_report_groups_per_user_with_thumbnails_and_records_reviews(stack, media
     assert [line.split(",")[5] for line in csv[1:]] == [str(original), str(copy)]
 
     done = stack.cli("review-similar", str(copy), "--keep", str(original), "--note", "the q60 copy", "--by", "admin")
-    assert f"group of assets {original}, {copy}: keep asset {original} by admin" in done.stdout
+    assert f"group of assets {original}, {copy}: keep asset {original} by admin; moved to the trash: {copy}" \
+        in done.stdout
+    # The decision acts: the copy is in alice's trash, so the group is gone from the report.
+    assert stack.api("GET", f"/api/v1/trash/{copy}", alice).status_code == 200
+    markdown, _ = report()
+    assert f"| {original} |" not in markdown and "No near-duplicates found." in markdown
+    # Undone from the trash: the group is back, with the decision on it.
+    assert stack.api("POST", f"/api/v1/assets/{copy}/restore", alice).status_code == 200
     markdown, _ = report()
     assert f"keep asset {original} (admin, " in markdown and "the q60 copy" in markdown
 
