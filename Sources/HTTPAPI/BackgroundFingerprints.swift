@@ -14,6 +14,9 @@ import StoreProtocols
 /// the CPU videos take whatever the number of uploads. The queue lives in memory: what is queued
 /// when serve stops is left for `assetdedup fingerprints backfill`, which finds every asset
 /// without a fingerprint.
+///
+/// `@unchecked Sendable` is safe: `capacity` is immutable, and `queue`, `finished`, `stopped` and
+/// `thread` are read and written only while `condition` is locked.
 public final class BackgroundFingerprints: @unchecked Sendable {
     struct Job {
         let asset: AssetID
@@ -79,7 +82,9 @@ public final class BackgroundFingerprints: @unchecked Sendable {
             }
         }
         thread.name = "fingerprints"
+        condition.lock()
         self.thread = thread
+        condition.unlock()
         thread.start()
     }
 

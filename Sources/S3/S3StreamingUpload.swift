@@ -36,6 +36,9 @@ public final class S3StreamingUpload: Sendable {
 }
 
 /// The state the sending threads share, guarded by one condition.
+///
+/// `@unchecked Sendable` is safe: the `let` properties are immutable values set at init, and
+/// every `var` is read and written only while `condition` is locked (each method takes it).
 final class StreamingPartSender: @unchecked Sendable {
     let bucket: String
     let key: String

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `assetdedup`: the one executable. Each subcommand is a thin shell over the library targets.
 @main
@@ -13,4 +14,30 @@ struct AssetDedupCommand: AsyncParsableCommand {
             GCCommand.self, FingerprintsCommand.self, RoutesCommand.self, TrashCommand.self,
         ]
     )
+
+    /// The one error wrapper: argument problems are argument-parser's (usage and exit 64), and any
+    /// other error a command throws is `error: <one line>` on stderr and exit 1.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch {
+            let line = "\(error)".replacingOccurrences(of: "\n", with: " ")
+            FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+            exit(withError: ExitCode.failure)
+        }
+    }
 }

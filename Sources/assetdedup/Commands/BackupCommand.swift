@@ -13,14 +13,12 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "The backup file to write (replaced atomically).") var to: String
 
     func run() throws {
-        try reportingErrors {
-            let path = try options.sqlitePath(for: "backup")
-            _ = try options.openStore()
-            let summary = try StoreBackup.backup(database: path, to: to)
-            print(
-                "backup \(to): schema version \(summary.schemaVersion), \(summary.assets) assets (\(summary.bytes) bytes of content), integrity ok"
-            )
-        }
+        let path = try options.sqlitePath(for: "backup")
+        _ = try options.openStore()
+        let summary = try StoreBackup.backup(database: path, to: to)
+        print(
+            "backup \(to): schema version \(summary.schemaVersion), \(summary.assets) assets (\(summary.bytes) bytes of content), integrity ok"
+        )
     }
 }
 
@@ -32,15 +30,13 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "The backup file to restore.") var from: String
 
     func run() throws {
-        try reportingErrors {
-            // Held for the whole restore: no serve can start on the database meanwhile.
-            let path = try options.sqlitePath(for: "restore")
-            let lock = try FileLock.serve(databasePath: path, exclusive: true)
-            let summary = try StoreBackup.restore(from: from, to: path)
-            withExtendedLifetime(lock) {}
-            print(
-                "restored \(path) from \(from): schema version \(summary.schemaVersion), \(summary.assets) assets; run 'assetdedup migrate up' if that is not the latest"
-            )
-        }
+        // Held for the whole restore: no serve can start on the database meanwhile.
+        let path = try options.sqlitePath(for: "restore")
+        let lock = try FileLock.serve(databasePath: path, exclusive: true)
+        let summary = try StoreBackup.restore(from: from, to: path)
+        withExtendedLifetime(lock) {}
+        print(
+            "restored \(path) from \(from): schema version \(summary.schemaVersion), \(summary.assets) assets; run 'assetdedup migrate up' if that is not the latest"
+        )
     }
 }

@@ -27,23 +27,21 @@ struct FingerprintsCommand: ParsableCommand {
         }
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openMigratedStore()
-                let blobs = try blobOptions.open(dataDirectory: data)
-                let fingerprinter = MediaFingerprinter()
-                let job = FingerprintBackfillJob(store: store, batchSize: batch) { row in
-                    try fingerprinter.fingerprint(blob: row.sha256, in: blobs)
-                }
-                // Unbuffered, one line a batch: a cron log or a watching process sees each as it happens.
-                let out = FileHandle.standardOutput
-                let summary = try job.run { out.write(Data((Self.line($0) + "\n").utf8)) }
-                var report = "fingerprints: done, " + Self.counts(summary) + "\n"
-                for (asset, reason) in summary.failed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    report += "  asset \(asset): \(reason)\n"
-                }
-                out.write(Data(report.utf8))
-                if !summary.failed.isEmpty { throw ExitCode.failure }
+            let store = try options.openMigratedStore()
+            let blobs = try blobOptions.open(dataDirectory: data)
+            let fingerprinter = MediaFingerprinter()
+            let job = FingerprintBackfillJob(store: store, batchSize: batch) { row in
+                try fingerprinter.fingerprint(blob: row.sha256, in: blobs)
             }
+            // Unbuffered, one line a batch: a cron log or a watching process sees each as it happens.
+            let out = FileHandle.standardOutput
+            let summary = try job.run { out.write(Data((Self.line($0) + "\n").utf8)) }
+            var report = "fingerprints: done, " + Self.counts(summary) + "\n"
+            for (asset, reason) in summary.failed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                report += "  asset \(asset): \(reason)\n"
+            }
+            out.write(Data(report.utf8))
+            if !summary.failed.isEmpty { throw ExitCode.failure }
         }
 
         static func line(_ progress: FingerprintBackfillJob.Progress) -> String {

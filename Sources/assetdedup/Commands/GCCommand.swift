@@ -30,27 +30,25 @@ struct GCCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let store = try options.openMigratedStore()
-            let blobs = try blobOptions.open(dataDirectory: data, readOnly: dryRun)
-            // One gc at a time on this database; a dry run writes nothing, not even the lease.
-            let lease =
-                dryRun
-                ? nil
-                : try CommandLease(
-                    name: "gc", what: "gc", owner: LeaseOwner(role: "gc"), store: store, open: options.makeOpener())
-            defer { lease?.release() }
-            let collector = BlobCollector(store: store, blobs: blobs, graceSeconds: graceHours * 3600, dryRun: dryRun)
-            let print = { (summary: BlobCollector.Summary) in
-                let lines = BlobCollector.lines(summary, dryRun: dryRun, grace: graceHours * 3600)
-                FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
-            }
-            do {
-                print(try collector.run())
-            } catch let error as GCError {
-                print(error.summary)
-                throw CLIError("gc stopped: \(error.reason)")
-            }
+        let store = try options.openMigratedStore()
+        let blobs = try blobOptions.open(dataDirectory: data, readOnly: dryRun)
+        // One gc at a time on this database; a dry run writes nothing, not even the lease.
+        let lease =
+            dryRun
+            ? nil
+            : try CommandLease(
+                name: "gc", what: "gc", owner: LeaseOwner(role: "gc"), store: store, open: options.makeOpener())
+        defer { lease?.release() }
+        let collector = BlobCollector(store: store, blobs: blobs, graceSeconds: graceHours * 3600, dryRun: dryRun)
+        let print = { (summary: BlobCollector.Summary) in
+            let lines = BlobCollector.lines(summary, dryRun: dryRun, grace: graceHours * 3600)
+            FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        }
+        do {
+            print(try collector.run())
+        } catch let error as GCError {
+            print(error.summary)
+            throw CLIError("gc stopped: \(error.reason)")
         }
     }
 }

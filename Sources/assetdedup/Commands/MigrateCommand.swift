@@ -17,11 +17,9 @@ struct MigrateCommand: ParsableCommand {
         }
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openStore(mustExist: false)
-                let applied = try store.migrateUp(to: to) { print($0) }
-                print("schema at version \(try store.schemaVersion()) (\(applied.count) applied)")
-            }
+            let store = try options.openStore(mustExist: false)
+            let applied = try store.migrateUp(to: to) { print($0) }
+            print("schema at version \(try store.schemaVersion()) (\(applied.count) applied)")
         }
     }
 
@@ -35,11 +33,9 @@ struct MigrateCommand: ParsableCommand {
         }
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openStore()
-                let reverted = try store.migrateDown(to: to) { print($0) }
-                print("schema at version \(try store.schemaVersion()) (\(reverted.count) reverted)")
-            }
+            let store = try options.openStore()
+            let reverted = try store.migrateDown(to: to) { print($0) }
+            print("schema at version \(try store.schemaVersion()) (\(reverted.count) reverted)")
         }
     }
 
@@ -48,18 +44,16 @@ struct MigrateCommand: ParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openStore()
-                for line in try store.migrationStatus() {
-                    let state: String
-                    switch line.state {
-                    case .applied(let at): state = "applied  \(at)"
-                    case .pending: state = "pending"
-                    case .drifted(let at, _): state = "DRIFTED  \(at) (checksum changed since it was applied)"
-                    case .unknown(let at): state = "UNKNOWN  \(at) (not in this binary)"
-                    }
-                    print("\(String(line.version).padding(toLength: 4, withPad: " ", startingAt: 0))\(line.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(state)")
+            let store = try options.openStore()
+            for line in try store.migrationStatus() {
+                let state: String
+                switch line.state {
+                case .applied(let at): state = "applied  \(at)"
+                case .pending: state = "pending"
+                case .drifted(let at, _): state = "DRIFTED  \(at) (checksum changed since it was applied)"
+                case .unknown(let at): state = "UNKNOWN  \(at) (not in this binary)"
                 }
+                print("\(String(line.version).padding(toLength: 4, withPad: " ", startingAt: 0))\(line.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(state)")
             }
         }
     }

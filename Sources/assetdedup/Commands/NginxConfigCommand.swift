@@ -42,23 +42,21 @@ struct NginxConfigCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let text: String
-            do { text = try String(contentsOfFile: template, encoding: .utf8) } catch {
-                throw CLIError("cannot read template \(template): \(error.localizedDescription)")
-            }
-            let prefix = Self.absolute(prefix)
-            var context: [String: Any] = [
-                "listen": listen, "servers": Self.upstreamServers(fastcgi.map(Self.node)), "several": fastcgi.count > 1,
-                "www": Self.absolute(www), "prefix": prefix,
-                "maxBodySize": maxBodySize, "bodyTemp": bodyTemp.map(Self.absolute) ?? "\(prefix)/client_body",
-                "workers": workers, "accessLog": accessLog ?? "\(prefix)/access.log",
-            ]
-            // Only as root: an empty string would still open the template's section (`user ;`,
-            // which nginx refuses); anyone else's workers stay that user anyway.
-            if geteuid() == 0 { context["userDirective"] = "root root" }
-            print(try MustacheTemplate(string: text).render(context), terminator: "")
+        let text: String
+        do { text = try String(contentsOfFile: template, encoding: .utf8) } catch {
+            throw CLIError("cannot read template \(template): \(error.localizedDescription)")
         }
+        let prefix = Self.absolute(prefix)
+        var context: [String: Any] = [
+            "listen": listen, "servers": Self.upstreamServers(fastcgi.map(Self.node)), "several": fastcgi.count > 1,
+            "www": Self.absolute(www), "prefix": prefix,
+            "maxBodySize": maxBodySize, "bodyTemp": bodyTemp.map(Self.absolute) ?? "\(prefix)/client_body",
+            "workers": workers, "accessLog": accessLog ?? "\(prefix)/access.log",
+        ]
+        // Only as root: an empty string would still open the template's section (`user ;`,
+        // which nginx refuses); anyone else's workers stay that user anyway.
+        if geteuid() == 0 { context["userDirective"] = "root root" }
+        print(try MustacheTemplate(string: text).render(context), terminator: "")
     }
 
     /// How long a node that failed `maxFails` times is left out of the upstream (nginx `fail_timeout`).

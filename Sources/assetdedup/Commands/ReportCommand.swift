@@ -38,27 +38,25 @@ struct ReportCommand: ParsableCommand {
             return
         }
         var failed: [String] = []
-        try reportingErrors {
-            let store = try options.openStore()
-            let version = try store.schemaVersion()
-            guard try store.tableExists("duplicate_reviews") else {
-                throw CLIError(
-                    "database \(options.displayName) is at schema version \(version), too old to report on; run 'assetdedup migrate up'")
-            }
-            var job = ReportJob(
-                store: store, templatesDirectory: templates, outputDirectory: out, minProviders: minProviders,
-                now: now.flatMap(Self.parse) ?? Date())
-            if !noThumbnails {
-                job.thumbnails = Self.thumbnails(from: try blobOptions.open(dataDirectory: data, readOnly: true))
-            }
-            let outcome = try job.run()
-            print(
-                "report: \(outcome.files.count) files published to \(out) (history \(outcome.day)); "
-                    + "\(outcome.totals.assets) assets, \(outcome.duplicateGroups) duplicate groups")
-            failed = outcome.failedChecks
-            if !failed.isEmpty {
-                throw CLIError("migration checks failed: \(failed.joined(separator: "; "))")
-            }
+        let store = try options.openStore()
+        let version = try store.schemaVersion()
+        guard try store.tableExists("duplicate_reviews") else {
+            throw CLIError(
+                "database \(options.displayName) is at schema version \(version), too old to report on; run 'assetdedup migrate up'")
+        }
+        var job = ReportJob(
+            store: store, templatesDirectory: templates, outputDirectory: out, minProviders: minProviders,
+            now: now.flatMap(Self.parse) ?? Date())
+        if !noThumbnails {
+            job.thumbnails = Self.thumbnails(from: try blobOptions.open(dataDirectory: data, readOnly: true))
+        }
+        let outcome = try job.run()
+        print(
+            "report: \(outcome.files.count) files published to \(out) (history \(outcome.day)); "
+                + "\(outcome.totals.assets) assets, \(outcome.duplicateGroups) duplicate groups")
+        failed = outcome.failedChecks
+        if !failed.isEmpty {
+            throw CLIError("migration checks failed: \(failed.joined(separator: "; "))")
         }
     }
 

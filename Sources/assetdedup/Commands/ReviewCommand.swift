@@ -21,14 +21,12 @@ struct ReviewCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let store = try options.openMigratedStore()
-            let sha256 = try SHA256Digest(parsing: group)
-            let review = try store.recordDuplicateReview(
-                group: sha256.hex, decision: decision.decision, keepAssetID: decision.keepAssetID?.rawValue,
-                note: decision.note, reviewedBy: decision.reviewer)
-            let what = review.keepAssetID.map { "keep asset \($0)" } ?? review.decision
-            print("review recorded for \(review.groupSHA256): \(what) by \(review.reviewedBy)")
-        }
+        let store = try options.openMigratedStore()
+        let sha256 = try SHA256Digest(parsing: group)
+        let review = try store.recordDuplicateReview(
+            group: sha256.hex, decision: decision.decision, keepAssetID: decision.keepAssetID?.rawValue,
+            note: decision.note, reviewedBy: decision.reviewer)
+        let what = review.keepAssetID.map { "keep asset \($0)" } ?? review.decision
+        print("review recorded for \(review.groupSHA256): \(what) by \(review.reviewedBy)")
     }
 }

@@ -27,22 +27,20 @@ struct ReviewSimilarCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let store = try options.openMigratedStore()
-            let review: NearDuplicateReview
-            do {
-                review = try store.reviewNearDuplicates(
-                    of: try AssetID(parsing: asset), decision: decision.decision, keepAssetID: decision.keepAssetID,
-                    note: decision.note, reviewedBy: decision.reviewer)
-            } catch let error as NearDuplicateGroupError {
-                throw CLIError(error.description)
-            }
-            let trashed = try ReviewResolution.trashOthers(of: review, store: store)
-            let what = review.keepAssetID.map { "keep asset \($0)" } ?? review.decision
-            print(
-                "review recorded for the group of assets \(review.memberIDs.map(\.description).joined(separator: ", ")): "
-                    + "\(what) by \(review.reviewedBy)"
-                    + (trashed.isEmpty ? "" : "; moved to the trash: \(trashed.map(\.description).joined(separator: ", "))"))
+        let store = try options.openMigratedStore()
+        let review: NearDuplicateReview
+        do {
+            review = try store.reviewNearDuplicates(
+                of: try AssetID(parsing: asset), decision: decision.decision, keepAssetID: decision.keepAssetID,
+                note: decision.note, reviewedBy: decision.reviewer)
+        } catch let error as NearDuplicateGroupError {
+            throw CLIError(error.description)
         }
+        let trashed = try ReviewResolution.trashOthers(of: review, store: store)
+        let what = review.keepAssetID.map { "keep asset \($0)" } ?? review.decision
+        print(
+            "review recorded for the group of assets \(review.memberIDs.map(\.description).joined(separator: ", ")): "
+                + "\(what) by \(review.reviewedBy)"
+                + (trashed.isEmpty ? "" : "; moved to the trash: \(trashed.map(\.description).joined(separator: ", "))"))
     }
 }

@@ -61,92 +61,90 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let logger: Logger = {
-                var logger = Logger(label: "assetdedup.serve")
-                logger.logLevel = .info
-                return logger
-            }()
-            let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
-            let store = try options.openMigratedStore()
-            let openStore = try options.makeOpener(busyTimeoutMilliseconds: busyTimeoutMs)
-            // Shared with other serve processes on a SQLite file; `restore` needs it exclusively.
-            let serveLock: FileLock? =
-                if case .sqlite(let path) = options.location {
-                    try FileLock.serve(databasePath: path, exclusive: false)
-                } else { nil }
-            defer { withExtendedLifetime(serveLock) {} }
-            let blobs = try blobOptions.open(dataDirectory: data)
-            // Every upload is staged under <data>/tmp, whatever the blob storage.
-            let swept = try BlobStore(dataDirectory: data).sweepTempFiles()
-            if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
-            let providers =
-                try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
-            let metrics = Metrics(routes: API.routes.labels, serveThreads: threads)
-            let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
-            let trash = TrashRetention(
-                purger: AssetPurger(providers: providers, metrics: metrics, logger: logger), seconds: trashDays * 86400)
-            try Self.sweep(uploadSweep, trash: trash, store: store, logger: logger)
-            Self.startPeriodicSweep(uploadSweep, trash: trash, openStore: openStore, logger: logger)
-            for case let directory as DirectoryProvider in providers.providers {
-                try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
-            }
-            let limits = {
-                var limits = APILimits(maxUploadBytes: maxUploadBytes)
-                limits.deliveryWaitSeconds = deliveryWaitSeconds
-                limits.fingerprintWaitSeconds = fingerprintWaitSeconds
-                limits.uploadExpirySeconds = uploadExpiryHours * 3600
-                return limits
-            }()
-            let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
-            try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
-            let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
-            // nginx's folder cannot be known from here, but one serve cannot use is a sure mismatch.
-            if let problem = RequestBodyFiles.problem(directory: bodyDirectory) {
-                logger.warning(
-                    "request body folder \(bodyDirectory) \(problem): every upload will answer 503 request_body_unavailable; give --request-body-dir the folder of nginx's client_body_temp_path (nginx-config --body-temp)"
-                )
-            }
-            let fingerprinter: (any MediaFingerprinting)? = fingerprints ? MediaFingerprinter() : nil
-            // Videos are fingerprinted one at a time on a thread of their own, off the request threads.
-            let backgroundFingerprints = fingerprinter.map { fingerprinter in
-                let background = BackgroundFingerprints()
-                background.start(fingerprinter: fingerprinter, blobs: blobs, openStore: openStore, logger: logger)
-                return background
-            }
-            defer { backgroundFingerprints?.stop() }
-            // nginx deletes its body files itself; only a killed nginx leaves some behind.
-            let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
-            if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
-            // One hub per process: request threads wake the workers, workers wake waiting requests.
-            let hub = DeliveryHub(serveThreads: threads)
-            // One set of metrics per process, shared by request threads and delivery workers.
-            let pool = try DeliveryPool(
-                count: deliveryWorkers,
-                runner: DeliveryRunner(
-                    providers: providers, blobs: blobs, hub: hub, metrics: metrics, logger: logger),
-                openStore: openStore)
-            pool.start()
-            defer {
-                if !pool.stop(waitingAtMost: 5) {
-                    logger.notice("delivery workers still inside a provider call; their jobs resume after a restart")
-                }
-            }
-            let server = try FastCGIServer(address: address)
-            try server.run(
-                threads: threads,
-                makeResponder: { _ in
-                    APIResponder(
-                        api: API(
-                            store: try openStore(), blobs: blobs, providers: providers, deliveries: hub, limits: limits,
-                            bodyFiles: bodyFiles, metrics: metrics, fingerprinter: fingerprinter,
-                            backgroundFingerprints: backgroundFingerprints, logger: logger))
-                },
-                log: { logger.notice("\($0)") },
-                // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
-                onStop: { grace in hub.drain(by: Date().addingTimeInterval(max(grace - 2, 0))) })
-            logger.notice("stopped")
+        let logger: Logger = {
+            var logger = Logger(label: "assetdedup.serve")
+            logger.logLevel = .info
+            return logger
+        }()
+        let address = try ListenAddress(parsing: listen ?? socket ?? "\(data)/assetdedup.sock")
+        let store = try options.openMigratedStore()
+        let openStore = try options.makeOpener(busyTimeoutMilliseconds: busyTimeoutMs)
+        // Shared with other serve processes on a SQLite file; `restore` needs it exclusively.
+        let serveLock: FileLock? =
+            if case .sqlite(let path) = options.location {
+                try FileLock.serve(databasePath: path, exclusive: false)
+            } else { nil }
+        defer { withExtendedLifetime(serveLock) {} }
+        let blobs = try blobOptions.open(dataDirectory: data)
+        // Every upload is staged under <data>/tmp, whatever the blob storage.
+        let swept = try BlobStore(dataDirectory: data).sweepTempFiles()
+        if swept > 0 { logger.notice("removed \(swept) stale temp file(s) left by an earlier crash") }
+        let providers =
+            try config.map { try ProviderConfig(contentsOf: $0) } ?? ProviderConfig.defaults(dataDirectory: data)
+        let metrics = Metrics(routes: API.routes.labels, serveThreads: threads)
+        let uploadSweep = UploadSessionSweep(blobs: blobs, expirySeconds: uploadExpiryHours * 3600)
+        let trash = TrashRetention(
+            purger: AssetPurger(providers: providers, metrics: metrics, logger: logger), seconds: trashDays * 86400)
+        try Self.sweep(uploadSweep, trash: trash, store: store, logger: logger)
+        Self.startPeriodicSweep(uploadSweep, trash: trash, openStore: openStore, logger: logger)
+        for case let directory as DirectoryProvider in providers.providers {
+            try? FileManager.default.createDirectory(atPath: directory.root, withIntermediateDirectories: true)
         }
+        let limits = {
+            var limits = APILimits(maxUploadBytes: maxUploadBytes)
+            limits.deliveryWaitSeconds = deliveryWaitSeconds
+            limits.fingerprintWaitSeconds = fingerprintWaitSeconds
+            limits.uploadExpirySeconds = uploadExpiryHours * 3600
+            return limits
+        }()
+        let bodyDirectory = requestBodyDir ?? "\(data)/nginx/client_body"
+        try? FileManager.default.createDirectory(atPath: bodyDirectory, withIntermediateDirectories: true)
+        let bodyFiles = RequestBodyFiles(directory: bodyDirectory)
+        // nginx's folder cannot be known from here, but one serve cannot use is a sure mismatch.
+        if let problem = RequestBodyFiles.problem(directory: bodyDirectory) {
+            logger.warning(
+                "request body folder \(bodyDirectory) \(problem): every upload will answer 503 request_body_unavailable; give --request-body-dir the folder of nginx's client_body_temp_path (nginx-config --body-temp)"
+            )
+        }
+        let fingerprinter: (any MediaFingerprinting)? = fingerprints ? MediaFingerprinter() : nil
+        // Videos are fingerprinted one at a time on a thread of their own, off the request threads.
+        let backgroundFingerprints = fingerprinter.map { fingerprinter in
+            let background = BackgroundFingerprints()
+            background.start(fingerprinter: fingerprinter, blobs: blobs, openStore: openStore, logger: logger)
+            return background
+        }
+        defer { backgroundFingerprints?.stop() }
+        // nginx deletes its body files itself; only a killed nginx leaves some behind.
+        let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
+        if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
+        // One hub per process: request threads wake the workers, workers wake waiting requests.
+        let hub = DeliveryHub(serveThreads: threads)
+        // One set of metrics per process, shared by request threads and delivery workers.
+        let pool = try DeliveryPool(
+            count: deliveryWorkers,
+            runner: DeliveryRunner(
+                providers: providers, blobs: blobs, hub: hub, metrics: metrics, logger: logger),
+            openStore: openStore)
+        pool.start()
+        defer {
+            if !pool.stop(waitingAtMost: 5) {
+                logger.notice("delivery workers still inside a provider call; their jobs resume after a restart")
+            }
+        }
+        let server = try FastCGIServer(address: address)
+        try server.run(
+            threads: threads,
+            makeResponder: { _ in
+                APIResponder(
+                    api: API(
+                        store: try openStore(), blobs: blobs, providers: providers, deliveries: hub, limits: limits,
+                        bodyFiles: bodyFiles, metrics: metrics, fingerprinter: fingerprinter,
+                        backgroundFingerprints: backgroundFingerprints, logger: logger))
+            },
+            log: { logger.notice("\($0)") },
+            // Requests waiting for a delivery answer (202 if still queued) before the grace ends.
+            onStop: { grace in hub.drain(by: Date().addingTimeInterval(max(grace - 2, 0))) })
+        logger.notice("stopped")
     }
 
     /// One sweep of expired resumable uploads, logged when it removed something.

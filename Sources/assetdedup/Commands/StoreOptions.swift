@@ -94,20 +94,6 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension ParsableCommand {
-    /// Runs `body`, turning any thrown error into `error: <one line>` on stderr and exit 1.
-    func reportingErrors(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            let line = "\(error)".replacingOccurrences(of: "\n", with: " ")
-            FileHandle.standardError.write(Data("error: \(line)\n".utf8))
-            throw ExitCode.failure
-        }
-    }
-}
 
 /// Opens one store connection; serve calls it once per thread.
 typealias StoreOpener = @Sendable () throws -> any AssetDedupStore

@@ -14,13 +14,11 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "A label to tell tokens apart.") var label: String?
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openMigratedStore()
-                let owner = try store.requireUser(named: user)
-                let (token, secret) = try store.issueToken(for: owner.id, label: label)
-                print("token \(token.id) issued for \(owner.name); it is shown only now:")
-                print(secret)
-            }
+            let store = try options.openMigratedStore()
+            let owner = try store.requireUser(named: user)
+            let (token, secret) = try store.issueToken(for: owner.id, label: label)
+            print("token \(token.id) issued for \(owner.name); it is shown only now:")
+            print(secret)
         }
     }
 
@@ -30,12 +28,10 @@ struct TokenCommand: ParsableCommand {
         @Argument(help: "User name.") var user: String
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openMigratedStore()
-                for token in try store.listTokens(for: try store.requireUser(named: user).id) {
-                    let state = token.revokedAt.map { "revoked \($0)" } ?? "active"
-                    print("\(token.id)\t\(token.label ?? "-")\t\(token.createdAt)\tlast used \(token.lastUsedAt ?? "never")\t\(state)")
-                }
+            let store = try options.openMigratedStore()
+            for token in try store.listTokens(for: try store.requireUser(named: user).id) {
+                let state = token.revokedAt.map { "revoked \($0)" } ?? "active"
+                print("\(token.id)\t\(token.label ?? "-")\t\(token.createdAt)\tlast used \(token.lastUsedAt ?? "never")\t\(state)")
             }
         }
     }
@@ -46,10 +42,8 @@ struct TokenCommand: ParsableCommand {
         @Argument(help: "Token id.") var id: Int64
 
         func run() throws {
-            try reportingErrors {
-                try options.openMigratedStore().revokeToken(id: id)
-                print("token \(id) revoked")
-            }
+            try options.openMigratedStore().revokeToken(id: id)
+            print("token \(id) revoked")
         }
     }
 }

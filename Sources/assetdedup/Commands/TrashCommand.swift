@@ -22,14 +22,12 @@ struct TrashCommand: ParsableCommand {
         }
 
         func run() throws {
-            try reportingErrors {
-                let store = try options.openMigratedStore()
-                var logger = Logger(label: "assetdedup.trash")
-                logger.logLevel = .warning
-                let purger = AssetPurger(providers: try providerOptions.loadProviders(), logger: logger)
-                let sweep = try purger.purgeTrash(olderThanSeconds: olderThanDays * 86400, store: store)
-                print("purged \(sweep.purged) asset(s); \(sweep.deferred) deferred (a delivery in progress)")
-            }
+            let store = try options.openMigratedStore()
+            var logger = Logger(label: "assetdedup.trash")
+            logger.logLevel = .warning
+            let purger = AssetPurger(providers: try providerOptions.loadProviders(), logger: logger)
+            let sweep = try purger.purgeTrash(olderThanSeconds: olderThanDays * 86400, store: store)
+            print("purged \(sweep.purged) asset(s); \(sweep.deferred) deferred (a delivery in progress)")
         }
     }
 }

@@ -13,10 +13,8 @@ struct UserCommand: ParsableCommand {
         @Flag(help: "May read the admin reports.") var admin = false
 
         func run() throws {
-            try reportingErrors {
-                let user = try options.openMigratedStore().addUser(name: name, isAdmin: admin)
-                print("user \(user.id) \(user.name)\(user.isAdmin ? " (admin)" : "") created")
-            }
+            let user = try options.openMigratedStore().addUser(name: name, isAdmin: admin)
+            print("user \(user.id) \(user.name)\(user.isAdmin ? " (admin)" : "") created")
         }
     }
 
@@ -25,10 +23,8 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var options: StoreOptions
 
         func run() throws {
-            try reportingErrors {
-                for user in try options.openMigratedStore().listUsers() {
-                    print("\(user.id)\t\(user.name)\t\(user.isAdmin ? "admin" : "user")\t\(user.createdAt)")
-                }
+            for user in try options.openMigratedStore().listUsers() {
+                print("\(user.id)\t\(user.name)\t\(user.isAdmin ? "admin" : "user")\t\(user.createdAt)")
             }
         }
     }

@@ -20,30 +20,28 @@ struct WhereisCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let store = try options.openMigratedStore()
-            let owner = try user.map { try store.requireUser(named: $0) }
-            let assets: [Asset]
-            if let digest = try? SHA256Digest(parsing: key) {
-                assets = try store.assets(sha256: digest, user: owner?.id)
-            } else {
-                let id = try AssetID(parsing: key)
-                assets =
-                    try store.anyUsersAsset(id: id).map { [$0] }?.filter { owner == nil || $0.userID == owner?.id }
-                    ?? []
-            }
-            guard !assets.isEmpty else {
-                throw CLIError(
-                    "no asset \(key.count == 64 ? "with sha256 \(key.lowercased())" : key)\(user.map { " for user '\($0)'" } ?? "")"
-                )
-            }
-            let located = try assets.map { asset in
-                WhereisAsset(
-                    asset: asset, userName: try store.user(id: asset.userID)?.name ?? "?",
-                    uploads: try store.uploadRecords(of: asset.id))
-            }
-            print(json ? try WhereisAsset.json(located) : located.map(\.text).joined(separator: "\n"))
+        let store = try options.openMigratedStore()
+        let owner = try user.map { try store.requireUser(named: $0) }
+        let assets: [Asset]
+        if let digest = try? SHA256Digest(parsing: key) {
+            assets = try store.assets(sha256: digest, user: owner?.id)
+        } else {
+            let id = try AssetID(parsing: key)
+            assets =
+                try store.anyUsersAsset(id: id).map { [$0] }?.filter { owner == nil || $0.userID == owner?.id }
+                ?? []
         }
+        guard !assets.isEmpty else {
+            throw CLIError(
+                "no asset \(key.count == 64 ? "with sha256 \(key.lowercased())" : key)\(user.map { " for user '\($0)'" } ?? "")"
+            )
+        }
+        let located = try assets.map { asset in
+            WhereisAsset(
+                asset: asset, userName: try store.user(id: asset.userID)?.name ?? "?",
+                uploads: try store.uploadRecords(of: asset.id))
+        }
+        print(json ? try WhereisAsset.json(located) : located.map(\.text).joined(separator: "\n"))
     }
 }
 
