@@ -119,8 +119,15 @@ extension API {
             base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.map(Character.init).prefix(255))
     }
 
-    /// A MIME type as `type/subtype` in lower case, parameters dropped.
+    /// A MIME type as `type/subtype` in lower case, parameters dropped; "" when it is not one
+    /// (RFC 6838 name characters only: a NUL or a control character never reaches a row).
     static func cleanMime(_ value: String) -> String {
-        String(value.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let type = String(value.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$&-^_.+/".utf8)
+        let parts = type.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, type.utf8.allSatisfy(allowed.contains) else {
+            return ""
+        }
+        return type
     }
 }

@@ -173,4 +173,16 @@ import Testing
         #expect(h.send("GET", "/api/v1/assets/\(other)").0 == 200)
         #expect(h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"prettiest"}"#).0 == 400)
     }
+
+    /// schemathesis found a declared type holding a NUL: PostgreSQL refuses it in TEXT (a 500).
+    @Test func aDeclaredTypeThatIsNoTypeNeverReachesARow() throws {
+        let h = try APIHarness()
+        let (response, json) = h.call(
+            "POST", "/api/v1/uploads?provider_id=pixverse&filename=a%00b&mime=%C3%B6%00x%2Fy",
+            headers: ["upload-complete": "?1"], body: Array("hello".utf8))
+        #expect(response.status == 201 && json["status"] as? String == "created")
+        let asset = try #require(try h.store.listAssets(user: UserID(1), after: nil, limit: 1).first)
+        #expect(asset.mimeType == "application/octet-stream" && asset.originalFilename == "ab")
+        #expect(API.cleanMime("image/JPEG; q=1") == "image/jpeg" && API.cleanMime("a\u{0}/b") == "" && API.cleanMime("*/*") == "")
+    }
 }
