@@ -137,6 +137,9 @@ let package = Package(
             ]
         ),
 
+        // `assetdedup verify`: re-reads blobs and provider copies, records each copy's verdict.
+        .target(name: "Integrity", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobStore", "Providers"]),
+
         // Blob garbage collection (`assetdedup gc`): walks a BlobStorage, the store decides.
         .target(name: "GarbageCollection", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobStore"]),
 
@@ -196,6 +199,7 @@ let package = Package(
                 "PostgresBackend",
                 "StoreProtocols",
                 "BlobStore",
+                "Integrity",
                 "S3BlobStore",
                 "S3",
                 "Providers",

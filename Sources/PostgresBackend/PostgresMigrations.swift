@@ -23,6 +23,7 @@ public enum PostgresMigrations {
         nearDuplicateReviews,
         MigrationPlan.uploadKinds(),
         MigrationPlan.assetTrash(),
+        MigrationPlan.copyChecks(),
     ]
 
     static let now = PostgresConnection.dialect.now

@@ -25,6 +25,10 @@ public protocol Provider: Sendable {
     /// asset was its only holder and the config says `on_delete: delete`. Throws
     /// `ProviderError`; adapters that cannot delete say so at config time.
     func delete(sha256: SHA256Digest, providerAssetID: String) throws
+    /// Checks the provider's copy of `sha256` (`size` bytes, recorded as `providerAssetID`):
+    /// present and, where the adapter can read it (or `deep` asks), whole. Never throws: an
+    /// unreachable provider is an outcome.
+    func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck
     /// Whether `delete` works for this adapter (`on_delete: delete` is refused otherwise).
     var canDelete: Bool { get }
     /// The longest one `upload` call can take. A delivery lease lasts this plus a margin, so a
@@ -38,6 +42,9 @@ extension Provider {
     public func needsLocalFile(_ blob: BlobReference) -> Bool { true }
     public var target: String { "" }
     public var canDelete: Bool { false }
+    public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
+        .unverifiable("\(kind) providers cannot be asked for their copy")
+    }
     public func delete(sha256: SHA256Digest, providerAssetID: String) throws {
         throw ProviderError(provider: id, retryable: false, message: "\(kind) providers cannot delete")
     }
@@ -56,4 +63,13 @@ public enum ProviderPresence: Sendable, Equatable {
     case absent
     /// The adapter cannot tell; only an upload settles it.
     case unknown
+}
+
+/// What checking one provider copy found (`assetdedup verify`).
+public enum ProviderCopyCheck: Equatable, Sendable {
+    case ok
+    case missing
+    case corrupt(String)
+    case unreachable(String)
+    case unverifiable(String)
 }

@@ -77,6 +77,53 @@ public struct PurgedAsset: Equatable, Sendable {
     }
 }
 
+/// What `assetdedup verify` reads and records: stored content and the last check of each copy.
+public protocol CopyChecks: AnyObject {
+    /// Content some asset holds, in hash order after `after`: its size and the provider copies
+    /// recorded for it (any user's asset), skipping content whose blob was checked at or after
+    /// `checkedSince` (a stored timestamp; nil checks everything).
+    func contentToVerify(after: String?, limit: Int, checkedSince: String?) throws -> [StoredContent]
+    func recordCopyCheck(_ check: CopyCheck) throws
+    /// Every recorded check, worst first (for the integrity report and tests).
+    func copyChecks() throws -> [CopyCheck]
+}
+
+/// Content as stored: one blob, and the provider copies assets recorded for it.
+public struct StoredContent: Equatable, Sendable {
+    public let sha256: SHA256Digest
+    public let size: Int64
+    /// Provider id -> the provider's id for the copy.
+    public let copies: [ProviderID: String]
+
+    public init(sha256: SHA256Digest, size: Int64, copies: [ProviderID: String]) {
+        self.sha256 = sha256
+        self.size = size
+        self.copies = copies
+    }
+}
+
+/// One copy's last check.
+public struct CopyCheck: Equatable, Sendable {
+    public enum State: String, Sendable, CaseIterable {
+        case ok, missing, corrupt, unreachable, unverifiable
+    }
+
+    public let sha256: SHA256Digest
+    /// `blob`, or the provider id.
+    public let location: String
+    public let state: State
+    public let detail: String?
+    public let checkedAt: String
+
+    public init(sha256: SHA256Digest, location: String, state: State, detail: String?, checkedAt: String) {
+        self.sha256 = sha256
+        self.location = location
+        self.state = state
+        self.detail = detail
+        self.checkedAt = checkedAt
+    }
+}
+
 /// Users and API tokens (the CLI, and the API's authentication).
 public protocol UserDirectory: StoreSnapshots {
     @discardableResult func addUser(name: String, isAdmin: Bool) throws -> User
@@ -223,7 +270,7 @@ public protocol SchemaMigrations: AnyObject {
 /// Everything a backend offers: what the executable opens and hands out by protocol.
 public typealias AssetDedupStore = AssetCatalog & AssetLifecycle & UserDirectory & DeliveryQueue & UploadSessionStore
     & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
-    & BlobCollection & MediaFingerprints
+    & BlobCollection & MediaFingerprints & CopyChecks
 
 /// A named lease in the database: one holder at a time across every process and node.
 public struct NamedLease: Equatable, Sendable {

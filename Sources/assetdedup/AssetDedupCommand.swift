@@ -11,7 +11,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
             MigrateCommand.self, UserCommand.self, TokenCommand.self, BackfillCommand.self, ServeCommand.self,
             NginxConfigCommand.self, ReportCommand.self, ReviewCommand.self, ReviewSimilarCommand.self,
             SyncCommand.self, WhereisCommand.self, BackupCommand.self, RestoreCommand.self,
-            GCCommand.self, FingerprintsCommand.self, RoutesCommand.self, TrashCommand.self,
+            GCCommand.self, FingerprintsCommand.self, RoutesCommand.self, TrashCommand.self, VerifyCommand.self,
         ]
     )
 
@@ -33,6 +33,9 @@ struct AssetDedupCommand: AsyncParsableCommand {
         } catch let error as ExitCode {
             exit(withError: error)
         } catch let error as CleanExit {
+            exit(withError: error)
+        } catch where !(error is ValidationError) && String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // argument-parser's own, thrown by its help command (`assetdedup verify --help`).
             exit(withError: error)
         } catch {
             let line = "\(error)".replacingOccurrences(of: "\n", with: " ")

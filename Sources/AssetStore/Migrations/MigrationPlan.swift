@@ -20,6 +20,7 @@ public enum MigrationPlan {
         nearDuplicateReviews,
         uploadKinds(),
         assetTrash(),
+        copyChecks(),
     ]
 
     /// The newest version this binary knows.
@@ -517,5 +518,31 @@ public enum MigrationPlan {
                     """)
             ],
             isAlreadyApplied: { db in try db.indexExists("idx_assets_trash") })
+    }
+
+    // MARK: 16. copy checks (written once for every backend)
+
+    /// `assetdedup verify` (issue 24): the last check of each stored copy of some content, the
+    /// blob (`location` 'blob') or a provider's copy (`location` the provider id): its state
+    /// (ok, missing, corrupt, unreachable, unverifiable), what was found, and when.
+    public static func copyChecks<C: SQLConnection>() -> Migration<C> {
+        Migration<C>(
+            version: 16, name: "copy_checks",
+            up: [
+                .sql(
+                    """
+                    CREATE TABLE copy_checks (
+                        sha256 TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('ok', 'missing', 'corrupt', 'unreachable', 'unverifiable')),
+                        detail TEXT,
+                        checked_at TEXT NOT NULL,
+                        PRIMARY KEY (sha256, location)
+                    );
+                    CREATE INDEX idx_copy_checks_checked ON copy_checks(checked_at);
+                    """)
+            ],
+            down: [.sql("DROP TABLE copy_checks;")],
+            isAlreadyApplied: { db in try db.tableExists("copy_checks") })
     }
 }

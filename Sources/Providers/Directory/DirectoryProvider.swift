@@ -1,4 +1,5 @@
 import AssetDedupCore
+import BlobStore
 
 #if canImport(Glibc)
     import Glibc
@@ -41,6 +42,19 @@ public struct DirectoryProvider: Provider {
     }
 
     public var canDelete: Bool { true }
+
+    /// Reads the copy and hashes it: a local folder is always read whole.
+    public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
+        let target = "\(root)/\(Self.relativePath(for: sha256))"
+        guard access(target, F_OK) == 0 else { return .missing }
+        do {
+            let (digest, length) = try BlobStore.sha256(ofFile: target)
+            if digest == sha256 { return .ok }
+            return .corrupt("\(length) bytes hashing to \(digest.hex)")
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
 
     /// Removes `<root>/<ab>/<sha256>`; one already gone is fine.
     public func delete(sha256: SHA256Digest, providerAssetID: String) throws {

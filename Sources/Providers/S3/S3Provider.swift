@@ -1,4 +1,6 @@
 import AssetDedupCore
+import BlobStore
+import Foundation
 import S3
 
 /// Pushes blobs into an S3-compatible bucket, under `<prefix><sha256 hex>`.
@@ -45,6 +47,30 @@ public struct S3Provider: Provider {
     }
 
     public var canDelete: Bool { true }
+
+    /// `HEAD` (present, same size); `deep` downloads the object and hashes it.
+    public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
+        let key = prefix + sha256.hex
+        do {
+            guard let object = try client.headObject(bucket: bucket, key: key) else { return .missing }
+            guard object.size == size else { return .corrupt("\(object.size) bytes, not \(size)") }
+            guard deep else { return .ok }
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID().uuidString)").path
+            let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return .unreachable("cannot create a scratch file") }
+            defer {
+                close(fd)
+                unlink(scratch)
+            }
+            _ = try client.getObject(bucket: bucket, key: key, toFileDescriptor: fd)
+            let (digest, length) = try BlobStore.sha256(ofFile: scratch)
+            return digest == sha256 ? .ok : .corrupt("\(length) bytes hashing to \(digest.hex)")
+        } catch let error as S3Error where !error.isTransient && error.status != nil && error.status! < 500 {
+            return .corrupt("\(error.message)")
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
 
     /// Deletes `<prefix><sha256>` (a missing object is fine).
     public func delete(sha256: SHA256Digest, providerAssetID: String) throws {
