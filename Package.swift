@@ -138,7 +138,12 @@ let package = Package(
         ),
 
         // `assetdedup verify`: re-reads blobs and provider copies, records each copy's verdict.
-        .target(name: "Integrity", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobStore", "Providers"]),
+        .target(
+            name: "Integrity",
+            dependencies: [
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Blob garbage collection (`assetdedup gc`): walks a BlobStorage, the store decides.
         .target(name: "GarbageCollection", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobStore"]),

@@ -34,6 +34,8 @@ public struct CopyVerifier {
         public var counts: [CopyCheck.State: Int] = [:]
         /// Copies found missing or corrupt (the exit status says so).
         public var problems: [CopyCheck] = []
+        /// The provider copies recorded for the content with problems (what a repair starts from).
+        public var copies: [SHA256Digest: [ProviderID: String]] = [:]
 
         public var failed: Bool { !problems.isEmpty }
     }
@@ -53,7 +55,10 @@ public struct CopyVerifier {
                 for check in try verify(content) {
                     try store.recordCopyCheck(check)
                     summary.counts[check.state, default: 0] += 1
-                    if check.state == .missing || check.state == .corrupt { summary.problems.append(check) }
+                    if check.state == .missing || check.state == .corrupt {
+                        summary.problems.append(check)
+                        summary.copies[content.sha256] = content.copies
+                    }
                     report(check)
                 }
             }

@@ -29,6 +29,9 @@ public protocol Provider: Sendable {
     /// present and, where the adapter can read it (or `deep` asks), whole. Never throws: an
     /// unreachable provider is an outcome.
     func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck
+    /// Writes the provider's copy of `sha256` to the new file `path` (to restore a lost blob
+    /// from); false when the adapter cannot read its copies back. Throws `ProviderError`.
+    func fetchCopy(sha256: SHA256Digest, providerAssetID: String, to path: String) throws -> Bool
     /// Whether `delete` works for this adapter (`on_delete: delete` is refused otherwise).
     var canDelete: Bool { get }
     /// The longest one `upload` call can take. A delivery lease lasts this plus a margin, so a
@@ -45,6 +48,7 @@ extension Provider {
     public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
         .unverifiable("\(kind) providers cannot be asked for their copy")
     }
+    public func fetchCopy(sha256: SHA256Digest, providerAssetID: String, to path: String) throws -> Bool { false }
     public func delete(sha256: SHA256Digest, providerAssetID: String) throws {
         throw ProviderError(provider: id, retryable: false, message: "\(kind) providers cannot delete")
     }

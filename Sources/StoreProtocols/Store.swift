@@ -84,6 +84,10 @@ public protocol CopyChecks: AnyObject {
     /// `checkedSince` (a stored timestamp; nil checks everything).
     func contentToVerify(after: String?, limit: Int, checkedSince: String?) throws -> [StoredContent]
     func recordCopyCheck(_ check: CopyCheck) throws
+    /// Forgets that `provider` holds `sha256` (a copy found missing or corrupt): the
+    /// `provider_uploads` rows of every asset with that content go, so the delivery queue sends
+    /// it again; returns those assets.
+    func forgetProviderCopies(sha256: SHA256Digest, provider: ProviderID) throws -> [AssetID]
     /// Every recorded check, worst first (for the integrity report and tests).
     func copyChecks() throws -> [CopyCheck]
 }

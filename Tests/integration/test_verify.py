@@ -4,8 +4,9 @@ truncated blob are found, recorded and make the exit status 1; intact content is
 run with --since skips what was just checked."""
 import hashlib
 import os
+import re
 
-from conftest import run_cli
+from conftest import wait_until
 
 
 def sha(data):
@@ -70,3 +71,33 @@ def test_verify_finds_corrupt_and_missing_copies_and_records_them(stack):
     one = verify(stack, "--provider", "runway", "--limit", "2", "--verbose")
     assert one.stdout.strip().splitlines()[-1].startswith("verify: 2 content checked")
     assert all(line.split(" ")[2] in ("blob", "runway") for line in one.stdout.splitlines()[:-1])
+
+
+def test_verify_repair_restores_blobs_from_copies_and_copies_from_blobs(stack):
+    token = stack.add_user("alice")
+    bad_blob, bad_copy, gone_copy = (os.urandom(30_000) for _ in range(3))
+    for content in (bad_blob, bad_copy, gone_copy):
+        assert stack.upload(token, content, "pixverse").status_code == 201
+    replace_blob(stack, sha(bad_blob), flipped(bad_blob))
+    copies = {p.name: p for p in stack.provider_files("pixverse")}
+    replace(copies[sha(bad_copy)], flipped(bad_copy))
+    copies[sha(gone_copy)].unlink()
+
+    repaired = verify(stack, "--repair")
+    assert repaired.returncode == 1, "what was found is still the exit status"
+    actions = [re.match(r"(NOT )?repaired: (\w+) (\w+): ", line) for line in repaired.stdout.splitlines()]
+    actions = [a for a in actions if a]
+    assert sorted(a.group(2, 3) for a in actions) == sorted(
+        [(sha(bad_blob), "blob"), (sha(bad_copy), "pixverse"), (sha(gone_copy), "pixverse")])
+    assert not any(a.group(1) for a in actions), repaired.stdout
+    assert stack.blob(sha(bad_blob)).read_bytes() == bad_blob, "restored from the provider's copy"
+
+    # serve's delivery workers send the queued copies again, from the blobs.
+    def whole(content):
+        path = stack.data_dir / "providers" / "pixverse" / sha(content)[:2] / sha(content)
+        return path.is_file() and path.read_bytes() == content
+    wait_until(lambda: whole(bad_copy) and whole(gone_copy), what="the copies to be delivered again")
+    wait_until(lambda: stack.sql("SELECT count(*) FROM provider_uploads") == [(3,)], what="the records")
+    clean = verify(stack)
+    assert clean.returncode == 0, clean.stdout
+    assert "missing 0, corrupt 0" in clean.stdout

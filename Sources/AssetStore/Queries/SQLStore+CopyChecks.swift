@@ -37,6 +37,23 @@ extension SQLStore: CopyChecks {
             """, [check.sha256.hex, check.location, check.state.rawValue, check.detail, check.checkedAt])
     }
 
+    public func forgetProviderCopies(sha256: SHA256Digest, provider: ProviderID) throws -> [AssetID] {
+        try db.writeTransaction {
+            let assets = try db.query(
+                """
+                SELECT p.asset_id FROM provider_uploads p JOIN assets a ON a.id = p.asset_id
+                WHERE a.sha256 = ? AND p.provider_id = ? ORDER BY p.asset_id
+                """, [sha256.hex, provider.rawValue], cached: false
+            ) { AssetID($0.int(0)) }
+            for asset in assets {
+                try db.run(
+                    "DELETE FROM provider_uploads WHERE asset_id = ? AND provider_id = ?",
+                    [asset.rawValue, provider.rawValue])
+            }
+            return assets
+        }
+    }
+
     public func copyChecks() throws -> [CopyCheck] {
         try db.query(
             """

@@ -1,5 +1,6 @@
 import AssetDedupCore
 import BlobStore
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -42,6 +43,17 @@ public struct DirectoryProvider: Provider {
     }
 
     public var canDelete: Bool { true }
+
+    public func fetchCopy(sha256: SHA256Digest, providerAssetID: String, to path: String) throws -> Bool {
+        let source = "\(root)/\(Self.relativePath(for: sha256))"
+        guard access(source, F_OK) == 0 else { return false }
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: path)
+        } catch {
+            throw failure("cannot copy \(source): \(error)", retryable: false)
+        }
+        return true
+    }
 
     /// Reads the copy and hashes it: a local folder is always read whole.
     public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {

@@ -48,6 +48,15 @@ public struct S3Provider: Provider {
 
     public var canDelete: Bool { true }
 
+    public func fetchCopy(sha256: SHA256Digest, providerAssetID: String, to path: String) throws -> Bool {
+        let key = prefix + sha256.hex
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        _ = try retrying("GET \(key)") { try client.getObject(bucket: bucket, key: key, toFileDescriptor: fd) }
+        return true
+    }
+
     /// `HEAD` (present, same size); `deep` downloads the object and hashes it.
     public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
         let key = prefix + sha256.hex

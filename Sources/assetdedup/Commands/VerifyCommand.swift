@@ -2,6 +2,7 @@ import ArgumentParser
 import AssetDedupCore
 import Foundation
 import Integrity
+import Logging
 import StoreProtocols
 
 /// `assetdedup verify`: re-reads blobs and provider copies and records what it finds; exit 1
@@ -24,6 +25,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Only this provider's copies (blobs are always checked).") var provider: String?
     @Flag(help: "Download and hash s3 providers' objects instead of comparing their size.") var deep = false
     @Flag(help: "Print every verdict, not only problems.") var verbose = false
+    @Flag(
+        help:
+            "Repair what is missing or corrupt: provider copies are queued for delivery again (serve sends them), blobs restored from a provider copy that hashes right."
+    ) var repair = false
 
     func validate() throws {
         if let since, !(since >= 0) { throw ValidationError("--since must be 0 or more hours") }
@@ -44,6 +49,19 @@ struct VerifyCommand: ParsableCommand {
         }
         let counts = CopyCheck.State.allCases.map { "\($0.rawValue) \(summary.counts[$0] ?? 0)" }.joined(separator: ", ")
         print("verify: \(summary.content) content checked; copies: \(counts)")
-        if summary.failed { throw ExitCode.failure }
+        guard summary.failed else { return }
+        guard repair else { throw ExitCode.failure }
+        var logger = Logger(label: "assetdedup.verify")
+        logger.logLevel = .critical  // every action is printed below
+        let blobs = try blobOptions.open(dataDirectory: providerOptions.data)
+        let scratch = "\(providerOptions.data)/tmp"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let actions = CopyRepairer(store: store, blobs: blobs, providers: providers, scratch: scratch, logger: logger)
+            .repair(summary.problems, copies: summary.copies)
+        for action in actions {
+            print("\(action.done ? "repaired" : "NOT repaired"): \(action.check.sha256.hex) \(action.check.location): \(action.what)")
+        }
+        // Repaired or not, what was found is the exit status: cron mails the run that found it.
+        throw ExitCode.failure
     }
 }
