@@ -76,7 +76,9 @@ public enum MediaSniffer {
         }
     }
 
-    static let imageTypes = ["jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "heif": "image/heif"]
+    static let imageTypes = [
+        "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "heif": "image/heif",
+    ]
     static let videoTypes = [
         "avi": "video/x-msvideo", "mov": "video/quicktime", "matroska": "video/x-matroska", "flv": "video/x-flv",
         "mpeg": "video/mpeg", "mpegts": "video/mp2t",

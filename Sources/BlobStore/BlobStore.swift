@@ -73,7 +73,9 @@ public struct BlobStore: BlobStorage {
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
+            let got = buffer.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled))
+            }
             if got < 0 && errno == EINTR { continue }
             guard got >= 0 else { throw FileError("read", path: path) }
             if got == 0 { break }

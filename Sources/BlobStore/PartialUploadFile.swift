@@ -102,7 +102,9 @@ extension BlobStore {
         let before = writer.size
         try writer.copy(from: partialPath(upload: id))
         guard writer.size - before == length else {
-            throw FileError("copy (upload \(id) holds \(writer.size - before) bytes, not \(length))", path: partialPath(upload: id), errno: EIO)
+            throw FileError(
+                "copy (upload \(id) holds \(writer.size - before) bytes, not \(length))", path: partialPath(upload: id),
+                errno: EIO)
         }
     }
 

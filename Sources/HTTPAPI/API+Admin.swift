@@ -106,7 +106,8 @@ extension API {
 
     /// `POST /admin/duplicates/{sha256}/review`: records what `assetdedup review` records, with
     /// the admin's user name as the reviewer. Nothing is written unless every check passes.
-    func reviewDuplicate(group text: String, request: HTTPRequest, admin user: AuthenticatedUser) throws -> HTTPResponse {
+    func reviewDuplicate(group text: String, request: HTTPRequest, admin user: AuthenticatedUser) throws -> HTTPResponse
+    {
         let sha256 = try SHA256Digest(parsing: text)
         let body = try decodeJSON(DuplicateReviewRequest.self, from: request)
         do {
@@ -143,7 +144,8 @@ extension API {
         } catch let error as NearDuplicateGroupError {
             switch error {
             case .unknownAsset: throw APIError(status: 404, code: "not_found", message: error.description)
-            case .noFingerprint, .noGroup: throw APIError(status: 404, code: "unknown_group", message: error.description)
+            case .noFingerprint, .noGroup:
+                throw APIError(status: 404, code: "unknown_group", message: error.description)
             case .notAMember: throw APIError(status: 422, code: "asset_not_in_group", message: error.description)
             }
         }

@@ -35,7 +35,13 @@ struct ProviderList: JSONRepresentable {
 
     var json: JSONValue {
         .object([
-            ("providers", .array(providers.map { .object([("id", .string($0.id)), ("kind", .string($0.kind)), ("health", .string($0.health))]) }))
+            (
+                "providers",
+                .array(
+                    providers.map {
+                        .object([("id", .string($0.id)), ("kind", .string($0.kind)), ("health", .string($0.health))])
+                    })
+            )
         ])
     }
 }
@@ -59,12 +65,18 @@ extension API {
         let (limit, after) = try page(request)
         let assets = try store.listAssets(user: user.userID, after: after, limit: limit + 1)
         let page = Array(assets.prefix(limit))
-        return .json(AssetPage(assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
+        return .json(
+            AssetPage(
+                assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
     }
 
     /// `GET /providers`: configured providers with their kind and health.
     func listProviders(user: AuthenticatedUser) throws -> HTTPResponse {
-        .json(ProviderList(providers: providers.providers.map { .init(id: $0.id.rawValue, kind: $0.kind, health: $0.health().rawValue) }))
+        .json(
+            ProviderList(
+                providers: providers.providers.map {
+                    .init(id: $0.id.rawValue, kind: $0.kind, health: $0.health().rawValue)
+                }))
     }
 
     /// `GET /health` (no auth): the schema version tells a deploy whether `migrate up` ran.
@@ -72,6 +84,7 @@ extension API {
         let version = try store.schemaVersion()
         let ok = version == store.latestKnownVersion
         return .json(
-            Health(ok: ok, schemaVersion: version, latestSchemaVersion: store.latestKnownVersion), status: ok ? 200 : 503)
+            Health(ok: ok, schemaVersion: version, latestSchemaVersion: store.latestKnownVersion),
+            status: ok ? 200 : 503)
     }
 }

@@ -1,9 +1,9 @@
 import AssetDedupCore
-import StoreProtocols
 import Delivery
 import Foundation
 import Metrics
 import Providers
+import StoreProtocols
 
 extension API {
     /// Who sends a job from a request thread, when this process runs no delivery workers.

@@ -1,5 +1,5 @@
-import StoreProtocols
 import Metrics
+import StoreProtocols
 
 extension API {
     /// Counts the request (route pattern, status, latency, in flight) around `work`.

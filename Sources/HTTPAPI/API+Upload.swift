@@ -1,8 +1,8 @@
 import AssetDedupCore
-import StoreProtocols
 import BlobStore
 import Foundation
 import Providers
+import StoreProtocols
 
 /// An upload whose bytes are hashed and committed to the blob store: what `completeUpload` needs.
 struct CommittedUpload {
@@ -104,7 +104,8 @@ extension API {
 
     /// The content's first bytes: from this node's staged copy when it still exists, else the blob.
     private func contentHeader(_ upload: CommittedUpload) throws -> [UInt8] {
-        if let staged = upload.stagedPath, let header = try? BlobStore.readPrefix(path: staged, count: MediaSniffer.headerLength),
+        if let staged = upload.stagedPath,
+            let header = try? BlobStore.readPrefix(path: staged, count: MediaSniffer.headerLength),
             header.count == min(Int64(MediaSniffer.headerLength), upload.size)
         {
             return header

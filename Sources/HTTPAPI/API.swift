@@ -1,5 +1,4 @@
 import AssetDedupCore
-import StoreProtocols
 import BlobStore
 import Delivery
 import Foundation
@@ -7,6 +6,7 @@ import Logging
 import Metrics
 import PerceptualHash
 import Providers
+import StoreProtocols
 
 /// The HTTP API of one worker thread: maps request values to response values.
 ///
@@ -105,7 +105,8 @@ public final class API {
     private func answer(_ request: HTTPRequest, _ match: RouteTable.Match) -> HTTPResponse {
         var response = answerWithoutRouteHeaders(request, match)
         if case .route(let route, _, _) = match {
-            for (name, value) in route.headers where !response.headers.contains(where: { $0.0.lowercased() == name.lowercased() }) {
+            for (name, value) in route.headers
+            where !response.headers.contains(where: { $0.0.lowercased() == name.lowercased() }) {
                 response.headers.append((name, value))
             }
         }
@@ -119,7 +120,9 @@ public final class API {
             return problem.response
         } catch let error as APIError {
             // The upload stream turns ENOSPC into a 507 itself; operators still need to hear of it.
-            if error.status == 507 { logger.error("storage full on \(request.method) \(request.path): \(error.body.message)") }
+            if error.status == 507 {
+                logger.error("storage full on \(request.method) \(request.path): \(error.body.message)")
+            }
             return .error(error)
         } catch let error as ValidationError {
             return .error(.invalid(error))
@@ -294,7 +297,12 @@ public final class API {
         } catch let error as APIError where error.status == 401 {
             throw APIError(
                 status: 401, code: "unauthorized", message: error.body.message,
-                headers: [("WWW-Authenticate", #"Basic realm="AssetDedup reports (user: anything, password: admin API token)""#)])
+                headers: [
+                    (
+                        "WWW-Authenticate",
+                        #"Basic realm="AssetDedup reports (user: anything, password: admin API token)""#
+                    )
+                ])
         }
         guard user.isAdmin else { throw APIError(status: 403, code: "forbidden", message: "admins only") }
         return HTTPResponse(status: 204)
@@ -354,5 +362,6 @@ public final class API {
 }
 
 /// What the API needs of the store: one connection per FastCGI thread.
-public typealias APIStore = AssetCatalog & AssetLifecycle & UserDirectory & DeliveryQueue & UploadSessionStore & DuplicateReviews
+public typealias APIStore = AssetCatalog & AssetLifecycle & UserDirectory & DeliveryQueue & UploadSessionStore
+    & DuplicateReviews
     & SchemaMigrations & BlobCollection & MediaFingerprints & NearDuplicateReviews

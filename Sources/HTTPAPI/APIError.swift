@@ -32,7 +32,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
     /// An upload of no bytes: nothing to deliver, nothing kept.
     static let emptyFile = APIError(status: 422, code: "empty_file", message: "the file is empty; nothing was kept")
-    static func tooLarge(_ message: String) -> APIError { APIError(status: 413, code: "payload_too_large", message: message) }
+    static func tooLarge(_ message: String) -> APIError {
+        APIError(status: 413, code: "payload_too_large", message: message)
+    }
     static func unsupportedMediaType(_ expected: String) -> APIError {
         APIError(status: 415, code: "unsupported_media_type", message: "Content-Type must be \(expected)")
     }
@@ -40,7 +42,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         APIError(status: 422, code: "unknown_provider", message: "provider '\(id)' is not configured")
     }
     static let busy = APIError(
-        status: 503, code: "busy", message: "the database is busy or unreachable; try again shortly", headers: [("Retry-After", "1")])
+        status: 503, code: "busy", message: "the database is busy or unreachable; try again shortly",
+        headers: [("Retry-After", "1")])
     /// `assetdedup gc` is deleting this very blob (no asset referenced it): nothing was kept; a
     /// retry a moment later stores the content afresh.
     static let blobBeingCollected = APIError(
@@ -50,7 +53,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// The blob storage (an S3 bucket) could not be reached: nothing was written.
     static let storageUnavailable = APIError(
         status: 503, code: "storage_unavailable",
-        message: "the blob storage is unreachable; nothing was kept, try again shortly", headers: [("Retry-After", "5")])
+        message: "the blob storage is unreachable; nothing was kept, try again shortly", headers: [("Retry-After", "5")]
+    )
     /// nginx named a body file that serve cannot read: nginx's `client_body_temp_path` and
     /// `serve --request-body-dir` differ, or the folder is not readable by serve. The operator's
     /// to fix (serve logs which file and why); nothing was kept.

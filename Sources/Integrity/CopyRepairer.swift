@@ -76,7 +76,9 @@ public struct CopyRepairer {
         }
         let assets = try store.forgetProviderCopies(sha256: check.sha256, provider: provider)
         for asset in assets { _ = try store.enqueueDelivery(asset: asset, provider: provider, retryNow: true) }
-        return Action(check: check, done: true, what: "queued for delivery again (assets \(assets.map(\.description).joined(separator: ", ")))")
+        return Action(
+            check: check, done: true,
+            what: "queued for delivery again (assets \(assets.map(\.description).joined(separator: ", ")))")
     }
 
     private func restoreBlob(_ check: CopyCheck, copies: [ProviderID: String]) throws -> Action {

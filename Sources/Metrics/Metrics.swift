@@ -165,7 +165,9 @@ public final class Metrics: Sendable {
         }
         out.family(
             "assetdedup_asset_lifecycle_total", "counter",
-            help: "Assets trashed, restored and purged, provider copies deleted by a purge, uploads refused for their media type.")
+            help:
+                "Assets trashed, restored and purged, provider copies deleted by a purge, uploads refused for their media type."
+        )
         for event in LifecycleEvent.allCases {
             out.sample("assetdedup_asset_lifecycle_total", [("event", event.label)], lifecycle[event.rawValue].current)
         }

@@ -435,7 +435,8 @@ public final class S3Client: Sendable {
         let what = "CompleteMultipartUpload \(bucket)/\(key)"
         let response = try send(
             "POST", bucket: bucket, key: key, query: [.init("uploadId", uploadID)], body: .bytes(Array(xml.utf8)),
-            what: what, patientServer: true, extraPatience: Self.patience(bytes: Int64(parts.count) * Int64(Self.minPartSize)))
+            what: what, patientServer: true,
+            extraPatience: Self.patience(bytes: Int64(parts.count) * Int64(Self.minPartSize)))
         try response.checkNoErrorDocument(what)
     }
 

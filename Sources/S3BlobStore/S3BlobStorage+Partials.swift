@@ -27,11 +27,14 @@ extension S3BlobStorage {
             } else if chunk.size > 0 {
                 // PUT but never recorded (a crash between the two): drop it, keeping the marker.
                 try s3("DELETE", { try client.deleteObject(bucket: bucket, key: chunk.key) })
-                if chunk.offset == 0 { try s3("PUT", { try client.putObject(bucket: bucket, key: chunk.key, bytes: []) }) }
+                if chunk.offset == 0 {
+                    try s3("PUT", { try client.putObject(bucket: bucket, key: chunk.key, bytes: []) })
+                }
             }
         }
         guard end == recordedOffset else {
-            throw FileError("open (upload \(id) has \(end) of its \(recordedOffset) recorded bytes)", path: location, errno: EIO)
+            throw FileError(
+                "open (upload \(id) has \(end) of its \(recordedOffset) recorded bytes)", path: location, errno: EIO)
         }
         return S3PartialUpload(storage: self, id: id, length: recordedOffset)
     }
@@ -53,7 +56,8 @@ extension S3BlobStorage {
                 try writer.copy(from: scratch.path)
             }
             guard try writer.finish() == digest else {
-                throw FileError("commit (upload \(id)'s chunks do not hash to \(digest.hex))", path: location, errno: EIO)
+                throw FileError(
+                    "commit (upload \(id)'s chunks do not hash to \(digest.hex))", path: location, errno: EIO)
             }
             try commit(writer, as: digest)
         }
@@ -71,7 +75,8 @@ extension S3BlobStorage {
             try writer.copy(from: scratch.path)
         }
         guard writer.size - before == length else {
-            throw FileError("copy (upload \(id) has \(writer.size - before) bytes, not \(length))", path: location, errno: EIO)
+            throw FileError(
+                "copy (upload \(id) has \(writer.size - before) bytes, not \(length))", path: location, errno: EIO)
         }
     }
 
@@ -137,9 +142,11 @@ final class S3PartialUpload: PartialUpload {
         guard let writer = staged, writer.size > 0 else { return }
         _ = try writer.finish()
         let key = storage.chunkKey(upload: id, offset: chunkStart)
-        try storage.s3("upload", {
-            try storage.client.uploadFile(bucket: storage.bucket, key: key, path: writer.path)
-        })
+        try storage.s3(
+            "upload",
+            {
+                try storage.client.uploadFile(bucket: storage.bucket, key: key, path: writer.path)
+            })
         staged = nil
         chunkStart = length
     }

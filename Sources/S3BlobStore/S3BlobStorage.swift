@@ -80,7 +80,8 @@ public struct S3BlobStorage: BlobStorage {
         if try s3("HEAD", { try client.headObject(bucket: bucket, key: key) }) == nil {
             writer.follower = EarlyUpload(
                 digest: digest,
-                upload: S3StreamingUpload(client: client, bucket: bucket, key: key, path: writer.path, sizeHint: sizeHint))
+                upload: S3StreamingUpload(
+                    client: client, bucket: bucket, key: key, path: writer.path, sizeHint: sizeHint))
         }
         return writer
     }
@@ -149,7 +150,9 @@ public struct S3BlobStorage: BlobStorage {
         let open = try s3("LIST uploads", { try client.listMultipartUploads(bucket: bucket, prefix: prefix) })
         for upload in open where upload.initiated < cutoff {
             if !dryRun {
-                try s3("ABORT", { try client.abortMultipartUpload(bucket: bucket, key: upload.key, uploadID: upload.uploadID) })
+                try s3(
+                    "ABORT",
+                    { try client.abortMultipartUpload(bucket: bucket, key: upload.key, uploadID: upload.uploadID) })
             }
             found.count += 1
         }

@@ -22,7 +22,11 @@ public struct Delivery: Sendable, Equatable {
     public var createdAt: String
     public var updatedAt: String
 
-    public init(assetID: AssetID, providerID: ProviderID, state: DeliveryState, attempts: Int, lastError: String? = nil, nextAttemptAt: String, leaseOwner: String? = nil, leaseExpiresAt: String? = nil, idempotencyKey: String, createdAt: String, updatedAt: String) {
+    public init(
+        assetID: AssetID, providerID: ProviderID, state: DeliveryState, attempts: Int, lastError: String? = nil,
+        nextAttemptAt: String, leaseOwner: String? = nil, leaseExpiresAt: String? = nil, idempotencyKey: String,
+        createdAt: String, updatedAt: String
+    ) {
         self.assetID = assetID
         self.providerID = providerID
         self.state = state

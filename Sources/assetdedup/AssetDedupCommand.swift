@@ -34,7 +34,7 @@ struct AssetDedupCommand: AsyncParsableCommand {
             exit(withError: error)
         } catch let error as CleanExit {
             exit(withError: error)
-        } catch where !(error is ValidationError) && String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        } catch  where !(error is ValidationError) && String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             // argument-parser's own, thrown by its help command (`assetdedup verify --help`).
             exit(withError: error)
         } catch {

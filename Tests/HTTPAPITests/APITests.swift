@@ -43,12 +43,17 @@ final class APIHarness {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
-    func send(_ method: String, _ uri: String, json: String? = nil, headers: [String: String] = [:], body: [UInt8]? = nil, chunk: Int = .max) -> (Int, [String: Any]) {
+    func send(
+        _ method: String, _ uri: String, json: String? = nil, headers: [String: String] = [:], body: [UInt8]? = nil,
+        chunk: Int = .max
+    ) -> (Int, [String: Any]) {
         let (path, query) = HTTPRequest.split(uri: uri)
         var all = ["authorization": "Bearer \(token)"].merging(headers) { $1 }
         if json != nil { all["content-type"] = all["content-type"] ?? "application/json" }
         let bytes = body ?? Array((json ?? "").utf8)
-        let response = api.respond(to: HTTPRequest(method: method, path: path, query: query, headers: all, body: BytesBody(bytes, chunk: chunk)))
+        let response = api.respond(
+            to: HTTPRequest(
+                method: method, path: path, query: query, headers: all, body: BytesBody(bytes, chunk: chunk)))
         let object = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         return (response.status, object)
     }
@@ -62,7 +67,9 @@ final class APIHarness {
             body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
         }
         if let file {
-            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8)
+            body += Array(
+                "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n"
+                    .utf8)
             body += file + Array("\r\n".utf8)
         }
         return body + Array("--\(boundary)--\r\n".utf8)
@@ -87,8 +94,12 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         let h = try APIHarness()
         // Bytes that look like boundary starts inside the file must survive as data.
         let file = Array("\r\n--not-the-boundary\r\n--BOUNx\r\n--BOU".utf8) + (0..<3000).map { UInt8($0 % 251) }
-        let body = APIHarness.multipart(boundary: "BOUND", fields: [("provider_id", "pixverse"), ("sha256", hex(file))], file: file, filename: "we\\\"ird.png")
-        let (status, json) = h.send("POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=BOUND"], body: body, chunk: 1)
+        let body = APIHarness.multipart(
+            boundary: "BOUND", fields: [("provider_id", "pixverse"), ("sha256", hex(file))], file: file,
+            filename: "we\\\"ird.png")
+        let (status, json) = h.send(
+            "POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=BOUND"],
+            body: body, chunk: 1)
         #expect(status == 201)
         #expect(json["sha256"] as? String == hex(file))
         #expect(json["size"] as? Int == file.count)
@@ -103,7 +114,9 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         let file = Array("payload".utf8)
         var body = Array("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n".utf8) + file
         body += Array("\r\n--b\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n\r\nrunway\r\n--b--\r\n".utf8)
-        let (status, json) = h.send("POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=\"b\""], body: body)
+        let (status, json) = h.send(
+            "POST", "/api/v1/assets/upload", headers: ["content-type": "multipart/form-data; boundary=\"b\""],
+            body: body)
         #expect(status == 201)
         #expect(json["provider_id"] as? String == "runway")
     }
@@ -155,7 +168,8 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).1["exists"] as? Bool == false)
         let cli = try SQLiteStore(path: h.dir + "/db.sqlite")
         let user = try #require(try cli.user(named: "alice"))
-        _ = try cli.insertAsset(NewAsset(userID: user.id, sha256: SHA256Digest(bytes: SHA256.hash(data: content)), size: 12))
+        _ = try cli.insertAsset(
+            NewAsset(userID: user.id, sha256: SHA256Digest(bytes: SHA256.hash(data: content)), size: 12))
         let (status, body) = h.send("POST", "/api/v1/assets/check-by-hash", json: check)
         #expect(status == 200 && body["exists"] as? Bool == true, "the check sees what the other connection committed")
     }

@@ -8,7 +8,9 @@ import Testing
 /// draft texts' words for each version.
 @Suite struct DraftInteropTests {
     /// Creation with "He", HEAD, then "llo" completing the upload, in `version`'s words.
-    func chunkedUpload(version: Int, h: APIHarness) throws -> (create: HTTPResponse, head: HTTPResponse, last: (response: HTTPResponse, json: [String: Any])) {
+    func chunkedUpload(version: Int, h: APIHarness) throws -> (
+        create: HTTPResponse, head: HTTPResponse, last: (response: HTTPResponse, json: [String: Any])
+    ) {
         let v = ["upload-draft-interop-version": String(version)]
         var createHeaders = v
         if version == 3 { createHeaders["upload-incomplete"] = "?1" } else { createHeaders["upload-complete"] = "?0" }
@@ -67,7 +69,9 @@ import Testing
         // Draft -03 names no type for an append; nor does it need Upload-Complete to finish.
         let last = h.call(
             "PATCH", location,
-            headers: ["upload-draft-interop-version": "5", "upload-offset": "2", "content-type": "application/octet-stream"],
+            headers: [
+                "upload-draft-interop-version": "5", "upload-offset": "2", "content-type": "application/octet-stream",
+            ],
             body: [3])
         #expect(last.response.status == 201 && last.json["status"] as? String == "created")
         // From -04 on the type is required.
@@ -78,7 +82,8 @@ import Testing
         let v6Location = try #require(v6.header("Location"))
         let wrongType = h.call(
             "PATCH", v6Location,
-            headers: ["upload-draft-interop-version": "6", "upload-offset": "1", "content-type": "text/plain"], body: [8])
+            headers: ["upload-draft-interop-version": "6", "upload-offset": "1", "content-type": "text/plain"],
+            body: [8])
         #expect(wrongType.response.status == 415)
     }
 
@@ -107,8 +112,9 @@ import Testing
         let h = try APIHarness()
         let created = h.call(
             "POST", "/api/v1/uploads?provider_id=pixverse",
-            headers: ["upload-draft-interop-version": "6", "upload-complete": "?0", "upload-length": "3"], body: [1])
-            .response
+            headers: ["upload-draft-interop-version": "6", "upload-complete": "?0", "upload-length": "3"], body: [1]
+        )
+        .response
         let location = try #require(created.header("Location"))
         let head = h.call("HEAD", location, headers: ["upload-draft-interop-version": "3"]).response
         #expect(head.header("Upload-Offset") == "1" && head.header("Upload-Incomplete") == "?1")

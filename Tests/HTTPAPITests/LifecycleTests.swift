@@ -58,7 +58,10 @@ import Testing
         let id = try #require(created["asset_id"] as? Int)
         let mallory = try h.store.addUser(name: "mallory")
         let token = try h.store.issueToken(for: mallory.id).secret
-        for (method, path) in [("DELETE", "/api/v1/assets/\(id)"), ("POST", "/api/v1/assets/\(id)/restore"), ("DELETE", "/api/v1/trash/\(id)")] {
+        for (method, path) in [
+            ("DELETE", "/api/v1/assets/\(id)"), ("POST", "/api/v1/assets/\(id)/restore"),
+            ("DELETE", "/api/v1/trash/\(id)"),
+        ] {
             #expect(h.send(method, path, headers: ["authorization": "Bearer \(token)"]).0 == 404, "\(method) \(path)")
         }
         #expect(try h.store.asset(id: AssetID(Int64(id)), user: UserID(1))?.trashedAt == nil)
@@ -90,7 +93,8 @@ import Testing
         let bob = try h.store.addUser(name: "bob")
         let bobToken = try h.store.issueToken(for: bob.id).secret
         let body = APIHarness.multipart(
-            boundary: "B", fields: [("provider_id", "pixverse")], file: bytes, filename: "b.jpg", contentType: "image/jpeg")
+            boundary: "B", fields: [("provider_id", "pixverse")], file: bytes, filename: "b.jpg",
+            contentType: "image/jpeg")
         #expect(
             h.send(
                 "POST", "/api/v1/assets/upload",
@@ -100,7 +104,8 @@ import Testing
         let id = try #require(mine["asset_id"] as? Int)
         _ = h.send("DELETE", "/api/v1/assets/\(id)")
         #expect(h.send("DELETE", "/api/v1/trash/\(id)").0 == 204)
-        let path = "\(h.dir)/data/providers/pixverse/\(DirectoryProvider.relativePath(for: try SHA256Digest(parsing: hex(bytes))))"
+        let path =
+            "\(h.dir)/data/providers/pixverse/\(DirectoryProvider.relativePath(for: try SHA256Digest(parsing: hex(bytes))))"
         #expect(FileManager.default.fileExists(atPath: path), "bob's asset still uses the copy")
     }
 
@@ -120,12 +125,15 @@ import Testing
     }
 
     @Test func mediaProvidersTakeOnlyMediaByTheirBytes() throws {
-        let h = try APIHarness(policies: [try ProviderID(parsing: "runway"): ProviderPolicy(accept: ["image/*", "video/*"])])
+        let h = try APIHarness(policies: [
+            try ProviderID(parsing: "runway"): ProviderPolicy(accept: ["image/*", "video/*"])
+        ])
         // Random bytes named and typed as a JPEG are not an image.
         let (status, refused) = upload(h, sample(5000, seed: 3), provider: "runway", type: "image/jpeg")
         #expect(status == 415)
         #expect((refused["error"] as? [String: Any])?["code"] as? String == "unsupported_media_type")
-        #expect(((refused["error"] as? [String: Any])?["message"] as? String)?.contains("application/octet-stream") == true)
+        #expect(
+            ((refused["error"] as? [String: Any])?["message"] as? String)?.contains("application/octet-stream") == true)
         #expect(try h.store.listAssets(user: UserID(1), after: nil, limit: 10).isEmpty, "no asset for refused content")
         // A real JPEG header goes through, recorded as an image whatever the part said.
         let (ok, created) = upload(h, Self.jpeg + sample(5000, seed: 3), provider: "runway", type: "text/plain")
@@ -159,7 +167,8 @@ import Testing
         #expect(groups?.count == 1)
         #expect((groups?.first?["assets"] as? [[String: Any]])?.compactMap { $0["asset_id"] as? Int } == [a, b, c])
 
-        let preview = h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"most_providers","dry_run":true}"#)
+        let preview = h.send(
+            "POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"most_providers","dry_run":true}"#)
         #expect(preview.0 == 200 && preview.1["trashed"] as? Int == 0)
         let planned = (preview.1["groups"] as? [[String: Any]])?.first
         #expect(planned?["keep"] as? Int == b && planned?["trash"] as? [Int] == [a, c])
@@ -168,7 +177,8 @@ import Testing
         let done = h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"most_providers"}"#)
         #expect(done.1["groups"] as? NSArray == preview.1["groups"] as? NSArray)
         #expect(done.1["trashed"] as? Int == 2)
-        #expect(try h.store.listTrash(user: UserID(1), after: nil, limit: 10).map(\.id.rawValue) == [Int64(a), Int64(c)])
+        #expect(
+            try h.store.listTrash(user: UserID(1), after: nil, limit: 10).map(\.id.rawValue) == [Int64(a), Int64(c)])
         #expect((h.send("GET", "/api/v1/near-duplicates").1["groups"] as? [Any])?.isEmpty == true)
         #expect(h.send("GET", "/api/v1/assets/\(other)").0 == 200)
         #expect(h.send("POST", "/api/v1/near-duplicates/resolve", json: #"{"rule":"prettiest"}"#).0 == 400)
@@ -183,6 +193,8 @@ import Testing
         #expect(response.status == 201 && json["status"] as? String == "created")
         let asset = try #require(try h.store.listAssets(user: UserID(1), after: nil, limit: 1).first)
         #expect(asset.mimeType == "application/octet-stream" && asset.originalFilename == "ab")
-        #expect(API.cleanMime("image/JPEG; q=1") == "image/jpeg" && API.cleanMime("a\u{0}/b") == "" && API.cleanMime("*/*") == "")
+        #expect(
+            API.cleanMime("image/JPEG; q=1") == "image/jpeg" && API.cleanMime("a\u{0}/b") == ""
+                && API.cleanMime("*/*") == "")
     }
 }

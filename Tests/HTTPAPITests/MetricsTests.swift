@@ -80,8 +80,9 @@ import Testing
         #expect(label("/api/v1/uploads") == "/uploads")
         #expect(label("/api/v1/uploads/abc") == "/uploads/{uploadId}")
         #expect(label("/api/v1/admin/near-duplicates/12/review", "POST") == "/admin/near-duplicates/{asset_id}/review")
-        #expect(label("/api/v1/admin/duplicates/\(String(repeating: "a", count: 64))/review", "POST")
-            == "/admin/duplicates/{sha256}/review")
+        #expect(
+            label("/api/v1/admin/duplicates/\(String(repeating: "a", count: 64))/review", "POST")
+                == "/admin/duplicates/{sha256}/review")
         #expect(label("/api/v1/assets/check-by-hash", "GET") == "/assets/check-by-hash")
         #expect(label("/api/v1/metrics") == "/metrics")
         #expect(label("/api/v1/nope/123") == "other")
@@ -92,12 +93,14 @@ import Testing
     /// the table's patterns plus `other`: no second list to keep in step.
     @Test func everyRouteIsLabelledByItsPattern() throws {
         for route in API.routes.routes {
-            let path = "/api/v1" + route.pattern.segments.map { segment -> String in
-                switch segment {
-                case .literal(let text): "/" + text
-                case .parameter: "/7"
-                }
-            }.joined()
+            let path =
+                "/api/v1"
+                + route.pattern.segments.map { segment -> String in
+                    switch segment {
+                    case .literal(let text): "/" + text
+                    case .parameter: "/7"
+                    }
+                }.joined()
             guard case .route(let found, _, let index) = API.routes.match(method: route.method, path: path) else {
                 Issue.record("\(route.method) \(path) matched no route")
                 continue

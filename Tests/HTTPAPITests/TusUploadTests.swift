@@ -69,7 +69,9 @@ extension APIHarness {
 
         let head = h.tus("HEAD", location).response
         #expect(head.status == 200 && head.header("Upload-Offset") == "0" && head.header("Upload-Length") == "5000")
-        #expect(head.header("Upload-Metadata") == APIHarness.tusMetadata(["provider_id": "pixverse", "filename": "clip.mp4"]))
+        #expect(
+            head.header("Upload-Metadata")
+                == APIHarness.tusMetadata(["provider_id": "pixverse", "filename": "clip.mp4"]))
         #expect(head.header("Upload-Expires")?.hasSuffix(" GMT") == true)
         #expect(h.tus("GET", location).response.status == 409)
 
@@ -109,7 +111,8 @@ extension APIHarness {
         #expect(h.tus("HEAD", location).response.header("Upload-Offset") == "0")
         for (index, algorithm) in ["sha1", "md5", "sha256"].enumerated() {
             let part = Array(bytes[index * 1000..<(index + 1) * 1000])
-            let ok = h.tusPatch(location, offset: index * 1000, part, extra: ["upload-checksum": checksum(algorithm, part)])
+            let ok = h.tusPatch(
+                location, offset: index * 1000, part, extra: ["upload-checksum": checksum(algorithm, part)])
             #expect(ok.response.status < 300, "\(algorithm)")
         }
         #expect(h.tus("GET", location).response.status == 200)
@@ -121,10 +124,13 @@ extension APIHarness {
         let h = try APIHarness()
         #expect(h.tusCreate(length: 10, metadata: ["filename": "a"]).response.status == 400)
         let unknown = h.tusCreate(length: 10, metadata: ["provider_id": "nowhere"])
-        #expect(unknown.response.status == 422 && (unknown.json["error"] as? [String: Any])?["code"] as? String == "unknown_provider")
+        #expect(
+            unknown.response.status == 422
+                && (unknown.json["error"] as? [String: Any])?["code"] as? String == "unknown_provider")
         #expect(h.tusCreate(length: 10, extra: ["upload-metadata": "provider_id !!!"]).response.status == 400)
         #expect(h.tusCreate(length: h.api.limits.maxUploadBytes.advanced(by: 1).asInt).response.status == 413)
-        let noLength = h.tus("POST", "/api/v1/tus", ["upload-metadata": APIHarness.tusMetadata(["provider_id": "pixverse"])])
+        let noLength = h.tus(
+            "POST", "/api/v1/tus", ["upload-metadata": APIHarness.tusMetadata(["provider_id": "pixverse"])])
         #expect(noLength.response.status == 400)
         let version = h.call("POST", "/api/v1/tus", headers: ["tus-resumable": "0.2.2", "upload-length": "1"])
         #expect(version.response.status == 412 && version.response.header("Tus-Version") == "1.0.0")
@@ -178,7 +184,8 @@ extension APIHarness {
             urls.append(location)
         }
         let early = h.tusCreate(
-            length: nil, metadata: ["provider_id": "pixverse"], extra: ["upload-concat": "final;\(urls[0]) /api/v1/tus/\(String(repeating: "a", count: 32))"])
+            length: nil, metadata: ["provider_id": "pixverse"],
+            extra: ["upload-concat": "final;\(urls[0]) /api/v1/tus/\(String(repeating: "a", count: 32))"])
         #expect(early.response.status == 400)
         let final = h.tus(
             "POST", "/api/v1/tus",
@@ -205,7 +212,10 @@ extension APIHarness {
         let other = try h.store.issueToken(for: user.id).secret
         for method in ["HEAD", "PATCH", "DELETE", "GET"] {
             let response = h.call(
-                method, location, headers: ["tus-resumable": "1.0.0", "content-type": "application/offset+octet-stream", "upload-offset": "0"],
+                method, location,
+                headers: [
+                    "tus-resumable": "1.0.0", "content-type": "application/offset+octet-stream", "upload-offset": "0",
+                ],
                 token: other
             ).response
             #expect(response.status == 404, "\(method)")

@@ -134,8 +134,14 @@ import Testing
                 let original = try #require(fingerprinter.fingerprint(fileAt: path).videoFrames)
                 originals.append(original)
                 let variants: [(String, [String])] = [
-                    ("mpeg4 300k 50% mkv", ["-vf", "scale=240:136", "-c:v", "mpeg4", "-b:v", "300k", "-g", "37", "-threads", "1"]),
-                    ("h264 crf 35 75%", ["-vf", "scale=360:202", "-c:v", "libx264", "-crf", "35", "-g", "100", "-threads", "1"]),
+                    (
+                        "mpeg4 300k 50% mkv",
+                        ["-vf", "scale=240:136", "-c:v", "mpeg4", "-b:v", "300k", "-g", "37", "-threads", "1"]
+                    ),
+                    (
+                        "h264 crf 35 75%",
+                        ["-vf", "scale=360:202", "-c:v", "libx264", "-crf", "35", "-g", "100", "-threads", "1"]
+                    ),
                 ]
                 for (variantIndex, (name, options)) in variants.enumerated() {
                     let out = "\(dir)/v\(index)-\(variantIndex).mkv"
@@ -146,7 +152,8 @@ import Testing
                     if distance != nil { matched += 1 }
                     let each = zip(original, frames).map { $0.distance(to: $1) }
                     lines.append(
-                        "\(source.prefix { $0 != "=" && $0 != "," }) / \(name): match \(distance.map(String.init) ?? "no") \(each)")
+                        "\(source.prefix { $0 != "=" && $0 != "," }) / \(name): match \(distance.map(String.init) ?? "no") \(each)"
+                    )
                 }
             }
             var falseMatches = 0

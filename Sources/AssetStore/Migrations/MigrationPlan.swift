@@ -157,7 +157,7 @@ public enum MigrationPlan {
                     SELECT a.id, j.key, CAST(j.value AS TEXT), a.created_at
                     FROM assets a, json_each(a.providers_json) j;
                 ALTER TABLE assets DROP COLUMN providers_json;
-                """)
+                """),
         ],
         down: [
             .sql(

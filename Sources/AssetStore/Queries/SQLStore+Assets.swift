@@ -107,7 +107,7 @@ extension SQLStore {
             "SELECT provider_id, provider_asset_id FROM provider_uploads WHERE asset_id = ?", [asset.rawValue]
         ) { (try? ProviderID(parsing: $0.text(0)), $0.text(1)) }
         var uploads: [ProviderID: String] = [:]
-        for case let (provider?, id) in pairs { uploads[provider] = id }
+        for case (let provider?, let id) in pairs { uploads[provider] = id }
         return uploads
     }
 

@@ -14,7 +14,8 @@ extension SQLStore: AssetLifecycle {
 
     public func restoreAsset(id: AssetID, user: UserID) throws -> Asset? {
         try db.writeTransaction {
-            try db.run("UPDATE assets SET trashed_at = NULL WHERE id = ? AND user_id = ?", [id.rawValue, user.rawValue])
+            try db.run(
+                "UPDATE assets SET trashed_at = NULL WHERE id = ? AND user_id = ?", [id.rawValue, user.rawValue])
             return try asset(id: id, user: user)
         }
     }

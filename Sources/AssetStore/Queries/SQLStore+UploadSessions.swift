@@ -1,5 +1,5 @@
-import Foundation
 import AssetDedupCore
+import Foundation
 
 /// Resumable upload sessions: the row is the truth for offset and hash state; the append lock
 /// in the row keeps two requests (in any process) from appending to one upload at once.

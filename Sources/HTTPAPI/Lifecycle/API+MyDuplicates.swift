@@ -74,7 +74,9 @@ extension API {
                 }
             }
             metrics.lifecycle(.trashed, count: trashed)
-            logger.info("user \(user.name) resolved \(plan.count) near-duplicate group(s) by \(rule.rawValue): \(trashed) trashed")
+            logger.info(
+                "user \(user.name) resolved \(plan.count) near-duplicate group(s) by \(rule.rawValue): \(trashed) trashed"
+            )
         }
         return .json(
             JSONObject(

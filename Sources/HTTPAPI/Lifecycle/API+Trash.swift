@@ -32,7 +32,8 @@ extension API {
         let assets = try store.listTrash(user: user.userID, after: after, limit: limit + 1)
         let page = Array(assets.prefix(limit))
         return .json(
-            AssetPage(assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
+            AssetPage(
+                assets: page.map { AssetView($0) }, nextAfter: assets.count > limit ? page.last?.id.rawValue : nil))
     }
 
     /// `GET /trash/{id}`: one of the caller's trashed assets (a live one is at /assets/{id}).
@@ -53,7 +54,8 @@ extension API {
         case .purged, .notFound: return HTTPResponse(status: 204)
         case .notTrashed:
             throw APIError(
-                status: 409, code: "not_trashed", message: "asset \(id) is not in the trash: DELETE /api/v1/assets/\(id) first")
+                status: 409, code: "not_trashed",
+                message: "asset \(id) is not in the trash: DELETE /api/v1/assets/\(id) first")
         case .deliveryInProgress:
             throw APIError(
                 status: 409, code: "delivery_in_progress",

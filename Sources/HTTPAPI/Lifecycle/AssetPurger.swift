@@ -1,8 +1,8 @@
 import AssetDedupCore
+import Foundation
 import Logging
 import Metrics
 import Providers
-import Foundation
 import StoreProtocols
 
 /// Purges trashed assets: the row (and with it its provider records, deliveries and
@@ -26,7 +26,8 @@ public struct AssetPurger: Sendable {
         guard case .purged(let purged) = outcome else { return outcome }
         metrics.lifecycle(.purged)
         logger.info(
-            "purged asset \(id) (user \(purged.asset.userID), \(purged.asset.sha256?.hex ?? "no sha256"), \(purged.asset.size) bytes)")
+            "purged asset \(id) (user \(purged.asset.userID), \(purged.asset.sha256?.hex ?? "no sha256"), \(purged.asset.size) bytes)"
+        )
         guard let sha256 = purged.asset.sha256 else { return outcome }
         for (provider, providerAssetID) in purged.soleCopies.sorted(by: { $0.key < $1.key }) {
             guard providers.policy(provider).onDelete == .delete, let adapter = providers.provider(provider) else {

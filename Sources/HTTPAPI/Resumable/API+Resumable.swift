@@ -1,7 +1,7 @@
 import AssetDedupCore
-import StoreProtocols
 import BlobStore
 import Foundation
+import StoreProtocols
 
 /// Resumable uploads (draft-ietf-httpbis-resumable-upload-15, the path without `104`): create
 /// with `POST /uploads`, learn the offset with `HEAD`, append with `PATCH`, cancel with `DELETE`.

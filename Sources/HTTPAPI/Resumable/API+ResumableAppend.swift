@@ -1,7 +1,7 @@
 import AssetDedupCore
-import StoreProtocols
 import BlobStore
 import Foundation
+import StoreProtocols
 
 /// What one append came to; each protocol (the IETF drafts, tus) words it its own way.
 enum AppendOutcome {

@@ -92,7 +92,8 @@ extension API {
         {
             session.filename = filename ?? asset.originalFilename
             session.mimeType = mime ?? asset.mimeType
-            return try tusAnswerHeld(session, sha256: claimed, size: asset.size, provider: provider, request, user: user)
+            return try tusAnswerHeld(
+                session, sha256: claimed, size: asset.size, provider: provider, request, user: user)
         }
         let outcome = try startUpload(
             session, request, complete: complete, user: user, checksum: headers.checksum,
@@ -120,21 +121,33 @@ extension API {
         return digest
     }
 
-    /// Content the user holds: the asset answer now, and a completed upload at the URL so HEAD
-    /// reports the full offset and GET the asset.
+    /// Content the user holds: the asset answer now, and a completed upload at the URL.
     private func tusAnswerHeld(
         _ session: UploadSession, sha256: SHA256Digest, size: Int64, provider: ProviderID, _ request: HTTPRequest,
         user: AuthenticatedUser
     ) throws -> HTTPResponse {
-        var response = try completeUpload(
+        try tusCreatedComplete(
+            session,
             CommittedUpload(
                 user: user, sha256: sha256, size: size, provider: provider, mimeType: session.mimeType,
                 filename: session.filename),
-            request: request)
+            request)
+    }
+
+    /// A creation that is complete at once (held content, a final concatenation): the asset
+    /// answer as a `201` with the upload's URL, and the upload recorded complete and answered, so
+    /// HEAD reports the full offset and GET the asset afterwards. A failed answer records nothing.
+    private func tusCreatedComplete(_ session: UploadSession, _ upload: CommittedUpload, _ request: HTTPRequest) throws
+        -> HTTPResponse
+    {
+        var response = try completeUpload(upload, request: request)
         guard response.status < 300 else { return response }
-        try recordCompleted(session, sha256: sha256, size: size)
+        try recordCompleted(session, sha256: upload.sha256, size: upload.size)
         response.status = 201
-        response.headers += [("Location", Self.tusLocation(session.id, request)), ("Upload-Offset", String(size)), ("Upload-Length", String(size))]
+        response.headers += [
+            ("Location", Self.tusLocation(session.id, request)), ("Upload-Offset", String(upload.size)),
+            ("Upload-Length", String(upload.size)),
+        ]
         return response
     }
 
@@ -166,13 +179,16 @@ extension API {
             }
             guard part.isComplete else {
                 throw APIError.badRequest(
-                    "invalid_concat", "partial upload \(id) is at \(part.offset) of \(part.length.map(String.init) ?? "?") bytes: finish it first")
+                    "invalid_concat",
+                    "partial upload \(id) is at \(part.offset) of \(part.length.map(String.init) ?? "?") bytes: finish it first"
+                )
             }
             parts.append(part)
         }
         let total = parts.reduce(Int64(0)) { $0 + $1.offset }
         if let length = headers.length, length != total {
-            throw APIError.badRequest("invalid_concat", "Upload-Length \(length) differs from the partial uploads' \(total) bytes")
+            throw APIError.badRequest(
+                "invalid_concat", "Upload-Length \(length) differs from the partial uploads' \(total) bytes")
         }
         guard total <= limits.maxUploadBytes else {
             throw APIError.tooLarge("uploads are limited to \(limits.maxUploadBytes) bytes")
@@ -183,7 +199,9 @@ extension API {
         if let claimed, claimed != digest {
             throw APIError(
                 status: 422, code: "sha256_mismatch",
-                message: "the joined upload's sha256 is \(digest.hex), not the \(claimed.hex) of its metadata; nothing was kept")
+                message:
+                    "the joined upload's sha256 is \(digest.hex), not the \(claimed.hex) of its metadata; nothing was kept"
+            )
         }
         try claimBlob(digest)
         try blobs.commit(writer, as: digest)
@@ -193,18 +211,14 @@ extension API {
             filename: headers.metadata["filename"].map(Self.cleanFilename),
             mimeType: headers.metadata["filetype"].map(Self.cleanMime), length: total,
             hashState: ResumableSHA256().state, claimedSHA256: claimed)
-        var response = try completeUpload(
+        // The partial uploads stay until they expire: tus-js-client resuming a parallel upload
+        // HEADs each one and sends the final again, which is then `reused`, no bytes resent.
+        return try tusCreatedComplete(
+            session,
             CommittedUpload(
                 user: user, sha256: digest, size: total, provider: provider, mimeType: session.mimeType,
                 filename: session.filename, stagedPath: writer.path),
-            request: request)
-        guard response.status < 300 else { return response }
-        try recordCompleted(session, sha256: digest, size: total)
-        // The partial uploads stay until they expire: tus-js-client resuming a parallel upload
-        // HEADs each one and sends the final again, which is then `reused`, no bytes resent.
-        response.status = 201
-        response.headers += [("Location", Self.tusLocation(session.id, request)), ("Upload-Offset", String(total)), ("Upload-Length", String(total))]
-        return response
+            request)
     }
 
     // MARK: HEAD /tus/{id}
@@ -259,7 +273,8 @@ extension API {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 
@@ -275,7 +290,8 @@ extension API {
         else {
             throw APIError(
                 status: 409, code: "upload_incomplete",
-                message: "the upload is at \(session.offset) of \(session.length.map(String.init) ?? "?") bytes; finish it with PATCH",
+                message:
+                    "the upload is at \(session.offset) of \(session.length.map(String.init) ?? "?") bytes; finish it with PATCH",
                 headers: tusStateHeaders(session, offset: session.offset))
         }
         var response = try getAsset(id: String(asset.id.rawValue), user: user)
@@ -297,7 +313,9 @@ extension API {
             throw APIError.unsupportedMediaType(Self.tusContentType)
         }
         let headers = try TusHeaders(request.headers)
-        guard let offset = headers.offset else { throw APIError.badRequest("missing_header", "Upload-Offset is required") }
+        guard let offset = headers.offset else {
+            throw APIError.badRequest("missing_header", "Upload-Offset is required")
+        }
         let locked: (session: UploadSession, owner: String)
         do {
             locked = try lockSession(id: id, user: user)
@@ -311,9 +329,12 @@ extension API {
         guard session.kind != .final else {
             try store.unlockUploadSession(id: id, owner: locked.owner)
             throw APIError(
-                status: 403, code: "final_upload", message: "a final upload is made of its partial uploads; append to those")
+                status: 403, code: "final_upload",
+                message: "a final upload is made of its partial uploads; append to those")
         }
-        if session.isComplete, session.answeredAt != nil, session.kind == .single, offset == 0 || offset == session.offset {
+        if session.isComplete, session.answeredAt != nil, session.kind == .single,
+            offset == 0 || offset == session.offset
+        {
             try store.unlockUploadSession(id: id, owner: locked.owner)
             return HTTPResponse(status: 204, headers: [("Upload-Offset", String(session.offset))])
         }
@@ -323,7 +344,8 @@ extension API {
         let state = UploadRules.State(
             offset: session.offset, length: session.length, isComplete: session.isComplete,
             isAnswered: session.answeredAt != nil)
-        let rules = UploadRules.Request(offset: offset, complete: complete, length: headers.length, bodyLength: bodyLength)
+        let rules = UploadRules.Request(
+            offset: offset, complete: complete, length: headers.length, bodyLength: bodyLength)
         let file: any PartialUpload
         do {
             switch UploadRules.append(to: state, rules, maxBytes: limits.maxUploadBytes) {

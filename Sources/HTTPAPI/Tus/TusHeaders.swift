@@ -50,13 +50,15 @@ struct TusHeaders {
             let parts = item.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
             guard let key = parts.first, parts.count <= 2, pairs[String(key)] == nil else {
                 throw .badRequest(
-                    "invalid_metadata", "Upload-Metadata must be comma-separated 'key base64value' pairs with unique keys")
+                    "invalid_metadata",
+                    "Upload-Metadata must be comma-separated 'key base64value' pairs with unique keys")
             }
             var value = ""
             if parts.count == 2 {
                 guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8)
                 else {
-                    throw .badRequest("invalid_metadata", "Upload-Metadata value of '\(key)' is not base64 of UTF-8 text")
+                    throw .badRequest(
+                        "invalid_metadata", "Upload-Metadata value of '\(key)' is not base64 of UTF-8 text")
                 }
                 value = text
             }
@@ -80,7 +82,8 @@ struct TusHeaders {
             return String(id)
         }
         guard !urls.isEmpty, ids.count == urls.count else {
-            throw .badRequest("invalid_concat", "Upload-Concat final must list the partial uploads' URLs under /api/v1/tus/")
+            throw .badRequest(
+                "invalid_concat", "Upload-Concat final must list the partial uploads' URLs under /api/v1/tus/")
         }
         return .final(ids)
     }

@@ -182,7 +182,8 @@ extension ProviderEntry {
         var policy = ProviderPolicy()
         if let accept {
             for pattern in accept where !ProviderPolicy.isPattern(pattern) {
-                throw problem("accept entry '\(pattern)' is not a media type or type/* (e.g. \"image/*\", \"video/mp4\")")
+                throw problem(
+                    "accept entry '\(pattern)' is not a media type or type/* (e.g. \"image/*\", \"video/mp4\")")
             }
             guard !accept.isEmpty else { throw problem("accept is empty: leave it out to accept anything") }
             policy.accept = accept.map { $0.lowercased() }
@@ -190,7 +191,9 @@ extension ProviderEntry {
         switch onDelete {
         case nil, "keep": break
         case "delete":
-            guard canDelete else { throw problem("on_delete: delete needs a directory or s3 provider (kind \(kind) can only keep)") }
+            guard canDelete else {
+                throw problem("on_delete: delete needs a directory or s3 provider (kind \(kind) can only keep)")
+            }
             policy.onDelete = .delete
         case let other?: throw problem("on_delete must be keep or delete, not '\(other)'")
         }

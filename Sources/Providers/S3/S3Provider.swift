@@ -64,7 +64,8 @@ public struct S3Provider: Provider {
             guard let object = try client.headObject(bucket: bucket, key: key) else { return .missing }
             guard object.size == size else { return .corrupt("\(object.size) bytes, not \(size)") }
             guard deep else { return .ok }
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID().uuidString)").path
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID().uuidString)")
+                .path
             let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { return .unreachable("cannot create a scratch file") }
             defer {

@@ -1,7 +1,7 @@
 import ArgumentParser
-import StoreProtocols
 import BlobStore
 import Foundation
+import StoreProtocols
 
 /// `assetdedup backfill`: hash legacy rows from their files and bring the files into the blob store.
 struct BackfillCommand: ParsableCommand {

@@ -53,7 +53,9 @@ struct MigrateCommand: ParsableCommand {
                 case .drifted(let at, _): state = "DRIFTED  \(at) (checksum changed since it was applied)"
                 case .unknown(let at): state = "UNKNOWN  \(at) (not in this binary)"
                 }
-                print("\(String(line.version).padding(toLength: 4, withPad: " ", startingAt: 0))\(line.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(state)")
+                print(
+                    "\(String(line.version).padding(toLength: 4, withPad: " ", startingAt: 0))\(line.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(state)"
+                )
             }
         }
     }

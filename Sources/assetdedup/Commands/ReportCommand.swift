@@ -42,7 +42,8 @@ struct ReportCommand: ParsableCommand {
         let version = try store.schemaVersion()
         guard try store.tableExists("duplicate_reviews") else {
             throw CLIError(
-                "database \(options.displayName) is at schema version \(version), too old to report on; run 'assetdedup migrate up'")
+                "database \(options.displayName) is at schema version \(version), too old to report on; run 'assetdedup migrate up'"
+            )
         }
         var job = ReportJob(
             store: store, templatesDirectory: templates, outputDirectory: out, minProviders: minProviders,

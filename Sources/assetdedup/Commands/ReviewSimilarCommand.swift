@@ -1,6 +1,6 @@
 import ArgumentParser
-import HTTPAPI
 import AssetDedupCore
+import HTTPAPI
 import StoreProtocols
 
 /// `assetdedup review-similar ASSET_ID --keep ID | --ignore`: an admin's decision on the
@@ -41,6 +41,7 @@ struct ReviewSimilarCommand: ParsableCommand {
         print(
             "review recorded for the group of assets \(review.memberIDs.map(\.description).joined(separator: ", ")): "
                 + "\(what) by \(review.reviewedBy)"
-                + (trashed.isEmpty ? "" : "; moved to the trash: \(trashed.map(\.description).joined(separator: ", "))"))
+                + (trashed.isEmpty ? "" : "; moved to the trash: \(trashed.map(\.description).joined(separator: ", "))")
+        )
     }
 }

@@ -15,11 +15,14 @@ struct RoutesCommand: ParsableCommand {
             let rows = table.routes.map {
                 ["method": $0.method, "path": $0.pattern.description, "access": $0.access.requirement]
             }
-            let data = try JSONSerialization.data(withJSONObject: ["prefix": table.prefix, "routes": rows] as [String: Any], options: [.sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: ["prefix": table.prefix, "routes": rows] as [String: Any], options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             for route in table.routes {
-                print("\(route.method.padding(toLength: 7, withPad: " ", startingAt: 0)) \(table.prefix)\(route.pattern)  \(route.access.requirement)")
+                print(
+                    "\(route.method.padding(toLength: 7, withPad: " ", startingAt: 0)) \(table.prefix)\(route.pattern)  \(route.access.requirement)"
+                )
             }
         }
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import StoreProtocols
 import BlobStore
 import Delivery
 import FastCGIServer
@@ -9,6 +8,7 @@ import Logging
 import MediaFingerprinter
 import Metrics
 import Providers
+import StoreProtocols
 
 /// `assetdedup serve`: the FastCGI app behind nginx.
 struct ServeCommand: ParsableCommand {
@@ -32,11 +32,15 @@ struct ServeCommand: ParsableCommand {
     var deliveryWorkers: Int = 2
     @Option(help: "How long an upload waits for its delivery before answering 202 queued, in seconds.")
     var deliveryWaitSeconds: Double = 30
-    @Option(help: "How long an upload of a video waits for its fingerprint (made in the background) before answering without it, in seconds.")
+    @Option(
+        help:
+            "How long an upload of a video waits for its fingerprint (made in the background) before answering without it, in seconds."
+    )
     var fingerprintWaitSeconds: Double = 10
     @Option(help: "Resumable uploads idle longer than this many hours expire and are removed.")
     var uploadExpiryHours: Double = 24
-    @Option(help: "Trashed assets are purged after this many days (their provider copies per each provider's on_delete).")
+    @Option(
+        help: "Trashed assets are purged after this many days (their provider copies per each provider's on_delete).")
     var trashDays: Double = 30
 
     @Option(
@@ -52,7 +56,9 @@ struct ServeCommand: ParsableCommand {
         if !(1...64).contains(deliveryWorkers) {
             throw ValidationError("--delivery-workers must be 1 to 64, got \(deliveryWorkers)")
         }
-        if !(0...600).contains(deliveryWaitSeconds) { throw ValidationError("--delivery-wait-seconds must be 0 to 600") }
+        if !(0...600).contains(deliveryWaitSeconds) {
+            throw ValidationError("--delivery-wait-seconds must be 0 to 600")
+        }
         if !(0...120).contains(fingerprintWaitSeconds) {
             throw ValidationError("--fingerprint-wait-seconds must be 0 to 120")
         }
@@ -154,7 +160,8 @@ struct ServeCommand: ParsableCommand {
         let purged = try trash.purger.purgeTrash(olderThanSeconds: trash.seconds, store: store)
         if purged.purged + purged.deferred > 0 {
             logger.notice(
-                "purged \(purged.purged) asset(s) trashed over \(trash.seconds / 86400) days ago (\(purged.deferred) deferred: delivery in progress)")
+                "purged \(purged.purged) asset(s) trashed over \(trash.seconds / 86400) days ago (\(purged.deferred) deferred: delivery in progress)"
+            )
         }
         let outcome: UploadSessionSweep.Outcome
         do {
@@ -165,7 +172,8 @@ struct ServeCommand: ParsableCommand {
         }
         if outcome.sessions + outcome.orphanFiles > 0 {
             logger.notice(
-                "removed \(outcome.sessions) expired resumable upload(s) and \(outcome.orphanFiles) orphan partial file(s)")
+                "removed \(outcome.sessions) expired resumable upload(s) and \(outcome.orphanFiles) orphan partial file(s)"
+            )
         }
     }
 

@@ -94,6 +94,5 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-
 /// Opens one store connection; serve calls it once per thread.
 typealias StoreOpener = @Sendable () throws -> any AssetDedupStore

@@ -1,11 +1,11 @@
 import ArgumentParser
 import AssetDedupCore
-import StoreProtocols
 import BlobStore
 import Delivery
 import Foundation
 import Logging
 import Providers
+import StoreProtocols
 
 /// `assetdedup sync --provider P`: push every asset the provider lacks (git-annex `copy --to`).
 struct SyncCommand: ParsableCommand {

@@ -31,7 +31,9 @@ struct TokenCommand: ParsableCommand {
             let store = try options.openMigratedStore()
             for token in try store.listTokens(for: try store.requireUser(named: user).id) {
                 let state = token.revokedAt.map { "revoked \($0)" } ?? "active"
-                print("\(token.id)\t\(token.label ?? "-")\t\(token.createdAt)\tlast used \(token.lastUsedAt ?? "never")\t\(state)")
+                print(
+                    "\(token.id)\t\(token.label ?? "-")\t\(token.createdAt)\tlast used \(token.lastUsedAt ?? "never")\t\(state)"
+                )
             }
         }
     }

@@ -11,7 +11,8 @@ struct TrashCommand: ParsableCommand {
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Purge assets trashed more than --older-than-days ago: their rows, and each provider copy no other asset holds per the provider's on_delete. Blobs go at the next gc.")
+                "Purge assets trashed more than --older-than-days ago: their rows, and each provider copy no other asset holds per the provider's on_delete. Blobs go at the next gc."
+        )
         @OptionGroup var options: StoreOptions
         @OptionGroup var providerOptions: ProviderOptions
         @Option(help: "Purge what was trashed more than this many days ago (0: everything in the trash).")

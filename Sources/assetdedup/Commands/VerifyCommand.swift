@@ -10,7 +10,8 @@ import StoreProtocols
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Re-read and re-hash blobs and provider copies; record each copy's state; exit 1 on a missing or corrupt copy.",
+        abstract:
+            "Re-read and re-hash blobs and provider copies; record each copy's state; exit 1 on a missing or corrupt copy.",
         discussion: """
             Blobs are hashed whole (downloaded from a bucket); directory providers' copies are hashed; \
             s3 providers' are checked by HEAD (size), or downloaded and hashed with --deep; http \
@@ -45,9 +46,12 @@ struct VerifyCommand: ParsableCommand {
         let summary = try verifier.run(since: since.map { Date().addingTimeInterval(-$0 * 3600) }, limit: limit) {
             check in
             guard verbose || check.state != .ok else { return }
-            print("\(check.state.rawValue): \(check.sha256.hex) \(check.location)\(check.detail.map { " (\($0))" } ?? "")")
+            print(
+                "\(check.state.rawValue): \(check.sha256.hex) \(check.location)\(check.detail.map { " (\($0))" } ?? "")"
+            )
         }
-        let counts = CopyCheck.State.allCases.map { "\($0.rawValue) \(summary.counts[$0] ?? 0)" }.joined(separator: ", ")
+        let counts = CopyCheck.State.allCases.map { "\($0.rawValue) \(summary.counts[$0] ?? 0)" }.joined(
+            separator: ", ")
         print("verify: \(summary.content) content checked; copies: \(counts)")
         guard summary.failed else { return }
         guard repair else { throw ExitCode.failure }
@@ -59,7 +63,9 @@ struct VerifyCommand: ParsableCommand {
         let actions = CopyRepairer(store: store, blobs: blobs, providers: providers, scratch: scratch, logger: logger)
             .repair(summary.problems, copies: summary.copies)
         for action in actions {
-            print("\(action.done ? "repaired" : "NOT repaired"): \(action.check.sha256.hex) \(action.check.location): \(action.what)")
+            print(
+                "\(action.done ? "repaired" : "NOT repaired"): \(action.check.sha256.hex) \(action.check.location): \(action.what)"
+            )
         }
         // Repaired or not, what was found is the exit status: cron mails the run that found it.
         throw ExitCode.failure

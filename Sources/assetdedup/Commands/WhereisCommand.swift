@@ -1,7 +1,7 @@
 import ArgumentParser
 import AssetDedupCore
-import StoreProtocols
 import Foundation
+import StoreProtocols
 
 /// `assetdedup whereis SHA256|ASSET_ID`: which providers hold it (git-annex `whereis`).
 struct WhereisCommand: ParsableCommand {

@@ -31,7 +31,8 @@ final class APIResponder: FastCGIResponder {
         let method = request.param("REQUEST_METHOD") ?? "GET"
         let bodyFile = request.param("REQUEST_BODY_FILE").flatMap { $0.isEmpty ? nil : $0 }
         let response = api.respond(
-            to: HTTPRequest(method: method, path: path, query: query, headers: headers, body: FastCGIBody(request: request)),
+            to: HTTPRequest(
+                method: method, path: path, query: query, headers: headers, body: FastCGIBody(request: request)),
             bodyFile: bodyFile)
         head.removeAll(keepingCapacity: true)
         head.append(contentsOf: "Status: \(response.status) \(response.reason)\r\n".utf8)
