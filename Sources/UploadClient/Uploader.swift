@@ -1,0 +1,170 @@
+import Foundation
+
+public enum Outcome: String, Sendable, Codable {
+    case new, reused, added_provider, skipped, failed
+}
+
+/// One line of the summary: a file (and provider) and what became of it.
+public struct FileReport: Sendable, Codable, Equatable {
+    public var path: String
+    public var sha256: String?
+    public var size: Int64?
+    public var provider: String?
+    public var outcome: Outcome
+    public var asset_id: Int64?
+    public var reason: String?
+    /// File bytes this client sent for it (0 for reused and added_provider).
+    public var bytes_sent: Int64 = 0
+}
+
+public struct Summary: Sendable, Codable {
+    public var files: [FileReport]
+    public var counts: [String: Int]
+    public var dry_run: Bool
+    public var bytes_sent: Int64
+    /// A problem that stopped the run (exit 2), if any.
+    public var error: String?
+
+    public var exitCode: Int32 {
+        if error != nil { return 2 }
+        return files.contains { $0.outcome == .failed } ? 1 : 0
+    }
+}
+
+public struct UploadOptions: Sendable {
+    public var providers: [String] = []
+    public var jobs = 2
+    public var dryRun = false
+    public var resumableThreshold: Int64 = 16 << 20
+    public var chunkSize: Int64 = 8 << 20
+    public var crawl = CrawlOptions()
+    public init() {}
+}
+
+/// crawl -> hash (on `jobs` threads) -> batch check per provider -> plan -> send (on `jobs` threads).
+public struct Uploader: Sendable {
+    public let client: APIClient
+    public let options: UploadOptions
+    /// A line of progress for a human (plain mode); called from worker threads.
+    public var log: (@Sendable (String) -> Void)?
+
+    public init(client: APIClient, options: UploadOptions) {
+        self.client = client
+        self.options = options
+    }
+
+    public func run(paths: [String]) -> Summary {
+        var reports: [FileReport] = []
+        let crawl = Crawler(options: options.crawl).crawl(paths)
+        for s in crawl.skipped { reports.append(FileReport(path: s.path, outcome: .skipped, reason: s.reason)) }
+        for f in crawl.failed { reports.append(FileReport(path: f.path, outcome: .failed, reason: f.reason)) }
+
+        let hashed = parallelMap(crawl.files, jobs: options.jobs) { FileHasher.hash(path: $0.path) }
+        var files: [HashedFile] = []
+        for (found, result) in zip(crawl.files, hashed) {
+            switch result {
+            case .success(let file): files.append(file)
+            case .failure(let error):
+                reports.append(FileReport(path: found.path, size: found.size, outcome: .failed, reason: error.reason))
+            }
+        }
+
+        var answers: [String: [String: CheckAnswer]] = [:]
+        do {
+            for provider in options.providers {
+                for batch in Planner.checkBatches(files) {
+                    answers[provider, default: [:]].merge(try client.check(hashes: batch, provider: provider)) { $1 }
+                }
+            }
+        } catch {
+            return summarise(reports, bytes: 0, error: "\(error)")
+        }
+        let plan = Planner.plan(
+            files: files, providers: options.providers, answers: answers, resumableThreshold: options.resumableThreshold)
+
+        // Uploads first (in parallel); items that wait for an earlier one take its answer after.
+        let direct = plan.indices.filter { if case .sameAs = plan[$0].action { return false } else { return true } }
+        let results = parallelMap(direct, jobs: options.jobs) { index -> FileReport in
+            self.execute(plan[index])
+        }
+        var byIndex: [Int: FileReport] = [:]
+        for (index, report) in zip(direct, results) { byIndex[index] = report }
+        var fatal: String?
+        for (index, item) in plan.enumerated() {
+            var report: FileReport
+            if case .sameAs(let first) = item.action {
+                let earlier = byIndex[first]!
+                report = Self.report(item, .reused, assetID: earlier.asset_id, reason: "same content as \(earlier.path)")
+                if earlier.outcome == .failed {
+                    report.outcome = .failed
+                    report.reason = "same content as \(earlier.path), which failed"
+                }
+                byIndex[index] = report
+            } else {
+                report = byIndex[index]!
+            }
+            if report.outcome == .failed, report.reason?.hasPrefix("HTTP 401") == true { fatal = report.reason }
+            reports.append(report)
+        }
+        let bytes = results.reduce(Int64(0)) { $0 + ($1.bytes_sent) }
+        return summarise(reports, bytes: bytes, error: fatal)
+    }
+
+    static func report(_ item: PlanItem, _ outcome: Outcome, assetID: Int64?, reason: String?) -> FileReport {
+        FileReport(
+            path: item.file.path, sha256: item.file.sha256, size: item.file.size, provider: item.provider,
+            outcome: outcome, asset_id: assetID, reason: reason)
+    }
+
+    func execute(_ item: PlanItem) -> FileReport {
+        let dry = options.dryRun ? "dry run" : nil
+        switch item.action {
+        case .reuse(let id):
+            return Self.report(item, .reused, assetID: id, reason: "already on \(item.provider)")
+        case .fail(let reason):
+            return Self.report(item, .failed, assetID: nil, reason: reason)
+        case .sameAs:
+            preconditionFailure("resolved by the caller")
+        case .addProvider(let id):
+            if options.dryRun { return Self.report(item, .added_provider, assetID: id, reason: dry) }
+            do {
+                let answer = try client.addProvider(assetID: id, provider: item.provider)
+                log?("added_provider \(item.provider) \(item.file.path)")
+                return Self.report(item, Self.outcome(answer.status, adding: true), assetID: answer.assetID ?? id, reason: answer.note)
+            } catch {
+                return Self.report(item, .failed, assetID: id, reason: "\(error)")
+            }
+        case .upload(let method):
+            if options.dryRun { return Self.report(item, .new, assetID: nil, reason: dry) }
+            do {
+                let answer =
+                    method == .tus
+                    ? try client.uploadTus(file: item.file, provider: item.provider, chunkSize: options.chunkSize)
+                    : try client.uploadMultipart(file: item.file, provider: item.provider)
+                log?("\(answer.status) \(item.provider) \(item.file.path)")
+                var r = Self.report(item, Self.outcome(answer.status, adding: false), assetID: answer.assetID, reason: answer.note)
+                r.bytes_sent = answer.bytesSent
+                return r
+            } catch {
+                return Self.report(item, .failed, assetID: nil, reason: "\(error)")
+            }
+        }
+    }
+
+    /// The server's `status` word as an outcome: `queued` is the bytes accepted, delivery later.
+    static func outcome(_ status: String, adding: Bool) -> Outcome {
+        switch status {
+        case "created": return .new
+        case "reused": return .reused
+        case "added_provider": return .added_provider
+        default: return adding ? .added_provider : .new
+        }
+    }
+
+    func summarise(_ reports: [FileReport], bytes: Int64, error: String?) -> Summary {
+        var counts: [String: Int] = [:]
+        for outcome in [Outcome.new, .reused, .added_provider, .skipped, .failed] { counts[outcome.rawValue] = 0 }
+        for r in reports { counts[r.outcome.rawValue, default: 0] += 1 }
+        return Summary(files: reports, counts: counts, dry_run: options.dryRun, bytes_sent: bytes, error: error)
+    }
+}
