@@ -213,6 +213,10 @@ public final class APIClient: @unchecked Sendable {
         guard created.status == 201, let location = created.header("Location") else {
             throw APIError(message: "tus create: \(created.errorText)", fatal: created.status == 401)
         }
+        // The token goes wherever the PATCHes go: only to this server.
+        guard location.hasPrefix("/") || location.hasPrefix(server + "/") else {
+            throw APIError(message: "tus create: Location \(location) is not on \(server)", fatal: true)
+        }
         var offset = Int64(created.header("Upload-Offset") ?? "0") ?? 0
         if offset >= file.size, created.json?["status"] != nil {
             return try Self.answer(created, bytes: 0)

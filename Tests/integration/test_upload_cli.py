@@ -213,3 +213,134 @@ def test_unreadable_file_fails_by_name(stack, user, tmp_path):
     out = by_path(json.loads(r.stdout))
     assert out["locked.bin"]["outcome"] == "failed" and "locked.bin" in r.stderr
     assert out["ok.bin"]["outcome"] == "new"
+
+
+class FaultyServer:
+    """A stand-in for the API that misbehaves on purpose: the first multipart upload is a 503
+    with `Retry-After: 1`, and the second tus PATCH is read whole and then dropped without an
+    answer (the client must ask HEAD for the offset and send that chunk again)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+        self.lock = threading.Lock()
+        self.log = []  # (method, path, time)
+        self.tus = bytearray()
+        self.multipart_calls = 0
+        self.patches = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    data = bytearray()
+                    while True:
+                        size = int(self.rfile.readline().strip(), 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return bytes(data)
+                        data += self.rfile.read(size)
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+            def answer(self, status, obj=None, headers=()):
+                data = json.dumps(obj).encode() if obj is not None else b""
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                if obj is not None:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            def record(self):
+                import time
+                with server.lock:
+                    server.log.append((self.command, self.path, time.monotonic()))
+
+            def do_POST(self):
+                self.record()
+                body = self.body()
+                if self.path == "/api/v1/assets/check-by-hash/batch":
+                    items = json.loads(body)["items"]
+                    self.answer(200, {"results": [
+                        {"sha256": i["sha256"], "exists": False, "asset_id": None, "uploaded_to_providers": []}
+                        for i in items]})
+                elif self.path == "/api/v1/assets/upload":
+                    server.multipart_calls += 1
+                    if server.multipart_calls == 1:
+                        self.answer(503, {"error": {"code": "busy", "message": "try later"}}, [("Retry-After", "1")])
+                    else:
+                        self.answer(201, {"status": "created", "asset_id": 1})
+                elif self.path == "/api/v1/tus":
+                    assert self.headers["Tus-Resumable"] == "1.0.0"
+                    server.tus_length = int(self.headers["Upload-Length"])
+                    self.answer(201, None, [("Location", "/api/v1/tus/abc"), ("Upload-Offset", "0"),
+                                            ("Tus-Resumable", "1.0.0")])
+                else:
+                    self.answer(404, {"error": {"code": "not_found", "message": self.path}})
+
+            def do_HEAD(self):
+                self.record()
+                self.answer(204, None, [("Upload-Offset", str(len(server.tus))), ("Tus-Resumable", "1.0.0")])
+
+            def do_PATCH(self):
+                self.record()
+                data = self.body()
+                server.patches += 1
+                if server.patches == 2:
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+                    return
+                assert int(self.headers["Upload-Offset"]) == len(server.tus)
+                server.tus += data
+                if len(server.tus) == server.tus_length:
+                    self.answer(200, {"status": "created", "asset_id": 2})
+                else:
+                    self.answer(204, None, [("Upload-Offset", str(len(server.tus)))])
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_retry_after_503_and_tus_resume_after_a_dropped_patch(tmp_path):
+    server = FaultyServer()
+    try:
+        token_file = tmp_path / "token"
+        token_file.write_text("t\n")
+        root = tmp_path / "in"
+        root.mkdir()
+        small = os.urandom(1_000)
+        big = os.urandom(200_000)
+        (root / "small.bin").write_bytes(small)
+        (root / "big.bin").write_bytes(big)
+        r = subprocess.run(
+            [UPLOAD_BIN, "--server", server.url, "--token-file", str(token_file), "--provider", "p", "--json",
+             "--jobs", "1", "--resumable-threshold", "100000", "--chunk-size", "65536", str(root)],
+            capture_output=True, text=True, timeout=120,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        out = by_path(json.loads(r.stdout), "p")
+        assert out["small.bin"]["outcome"] == "new" and out["small.bin"]["asset_id"] == 1
+        assert out["big.bin"]["outcome"] == "new" and out["big.bin"]["asset_id"] == 2
+        assert bytes(server.tus) == big
+        uploads = [t for m, p, t in server.log if p == "/api/v1/assets/upload"]
+        assert len(uploads) == 2 and uploads[1] - uploads[0] >= 0.9  # Retry-After: 1 was honoured
+        methods = [m for m, p, _ in server.log if p.startswith("/api/v1/tus/")]
+        # 4 chunks of 65536 for 200000 bytes, one sent twice, a HEAD between.
+        assert methods == ["PATCH", "PATCH", "HEAD", "PATCH", "PATCH", "PATCH"], methods
+    finally:
+        server.stop()
