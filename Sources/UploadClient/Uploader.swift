@@ -15,6 +15,19 @@ public struct FileReport: Sendable, Codable, Equatable {
     public var reason: String?
     /// File bytes this client sent for it (0 for reused and added_provider).
     public var bytes_sent: Int64 = 0
+
+    /// Every key in every object, `null` when unknown: scripts can index without checking.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(sha256, forKey: .sha256)
+        try c.encode(size, forKey: .size)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(outcome, forKey: .outcome)
+        try c.encode(asset_id, forKey: .asset_id)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(bytes_sent, forKey: .bytes_sent)
+    }
 }
 
 public struct Summary: Sendable, Codable {
@@ -24,6 +37,15 @@ public struct Summary: Sendable, Codable {
     public var bytes_sent: Int64
     /// A problem that stopped the run (exit 2), if any.
     public var error: String?
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(files, forKey: .files)
+        try c.encode(counts, forKey: .counts)
+        try c.encode(dry_run, forKey: .dry_run)
+        try c.encode(bytes_sent, forKey: .bytes_sent)
+        try c.encode(error, forKey: .error)
+    }
 
     public var exitCode: Int32 {
         if error != nil { return 2 }

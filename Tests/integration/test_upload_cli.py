@@ -97,6 +97,9 @@ def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
     r = run_upload(stack, token_file, "--provider", "pixverse", "--json", "--jobs", "2",
                    "--resumable-threshold", str(THRESHOLD), "--chunk-size", str(CHUNK), str(root), check_rc=0)
     summary = json.loads(r.stdout)
+    keys = {"path", "sha256", "size", "provider", "outcome", "asset_id", "reason", "bytes_sent"}
+    assert all(set(f) == keys for f in summary["files"]), summary["files"]
+    assert summary["error"] is None and summary["dry_run"] is False
     out = by_path(summary)
     for name in ("a.jpg", "b.bin", "c.bin", "big.bin"):
         assert out[name]["outcome"] == "new", out[name]
