@@ -23,6 +23,11 @@ public enum FileHasher {
     public static let chunkSize = 1 << 20
 
     public static func hash(path: String) -> Result<HashedFile, HashError> {
+        hash(path: path, afterRead: nil)
+    }
+
+    /// `afterRead` runs between the last read and the second look at the file (tests change it there).
+    static func hash(path: String, afterRead: (() -> Void)?) -> Result<HashedFile, HashError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(HashError(reason: "cannot open: \(errnoText())")) }
         defer { close(fd) }
@@ -42,6 +47,7 @@ public enum FileHasher {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
         }
+        afterRead?()
         var after = stat()
         guard stat(path, &after) == 0 else { return .failure(HashError(reason: "vanished while read: \(errnoText())")) }
         if after.st_size != before.st_size || total != Int64(before.st_size) || after.st_ino != before.st_ino

@@ -115,6 +115,25 @@ final class TempTree {
         #expect(error.reason.hasPrefix("cannot open"))
     }
 
+    @Test func aFileThatChangesWhileReadFails() throws {
+        let tree = try TempTree()
+        let grown = try tree.file("grown", "abc")
+        let result = FileHasher.hash(path: grown) {
+            let handle = FileHandle(forWritingAtPath: grown)!
+            handle.seekToEndOfFile()
+            handle.write(Data("d".utf8))
+            handle.closeFile()
+        }
+        #expect(result == .failure(HashError(reason: "changed while read (size or modification time differ)")))
+
+        let touched = try tree.file("touched", "abc")
+        let touchedResult = FileHasher.hash(path: touched) {
+            var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+            _ = utimensat(AT_FDCWD, touched, &times, 0)
+        }
+        #expect(touchedResult == .failure(HashError(reason: "changed while read (size or modification time differ)")))
+    }
+
     @Test func parallelMapKeepsOrder() {
         let out = parallelMap(Array(0..<200), jobs: 4) { $0 * 2 }
         #expect(out == (0..<200).map { $0 * 2 })
