@@ -25,6 +25,9 @@ public enum PlannedAction: Sendable, Equatable {
     case addProvider(assetID: Int64)
     /// New content: send the bytes.
     case upload(UploadMethod)
+    /// New content that an earlier item of this run sends to another provider: once that one
+    /// has made the asset, `POST /assets/{id}/providers` with its id (the bytes go once).
+    case addProviderAfter(index: Int)
     /// The same content as an earlier item of this run for the same provider: wait for it.
     case sameAs(index: Int)
     /// The check itself failed for this item.
@@ -44,28 +47,28 @@ public enum Planner {
         files: [HashedFile], providers: [String], answers: [String: [String: CheckAnswer]], resumableThreshold: Int64
     ) -> [PlanItem] {
         var items: [PlanItem] = []
+        var sentBy: [String: Int] = [:]  // sha256 -> the item that sends its bytes (any provider)
         for provider in providers {
-            var firstUpload: [String: Int] = [:]  // sha256 -> index of the item that sends it
-            var firstAdd: [String: Int] = [:]
+            var firstHere: [String: Int] = [:]  // sha256 -> the item that acts for it on this provider
             for file in files {
                 let answer = answers[provider]?[file.sha256]
                 let action: PlannedAction
                 if let error = answer?.error {
                     action = .fail(reason: error)
-                } else if let answer, answer.exists, let id = answer.assetID {
-                    if answer.uploadedTo.contains(provider) {
-                        action = .reuse(assetID: id)
-                    } else if let earlier = firstAdd[file.sha256] {
-                        action = .sameAs(index: earlier)
-                    } else {
-                        firstAdd[file.sha256] = items.count
-                        action = .addProvider(assetID: id)
-                    }
-                } else if let earlier = firstUpload[file.sha256] {
+                } else if let answer, answer.exists, let id = answer.assetID, answer.uploadedTo.contains(provider) {
+                    action = .reuse(assetID: id)
+                } else if let earlier = firstHere[file.sha256] {
                     action = .sameAs(index: earlier)
                 } else {
-                    firstUpload[file.sha256] = items.count
-                    action = .upload(file.size >= resumableThreshold ? .tus : .multipart)
+                    firstHere[file.sha256] = items.count
+                    if let answer, answer.exists, let id = answer.assetID {
+                        action = .addProvider(assetID: id)
+                    } else if let sender = sentBy[file.sha256] {
+                        action = .addProviderAfter(index: sender)
+                    } else {
+                        sentBy[file.sha256] = items.count
+                        action = .upload(file.size >= resumableThreshold ? .tus : .multipart)
+                    }
                 }
                 items.append(PlanItem(file: file, provider: provider, action: action))
             }

@@ -104,30 +104,43 @@ public struct Uploader: Sendable {
         let plan = Planner.plan(
             files: files, providers: options.providers, answers: answers, resumableThreshold: options.resumableThreshold)
 
-        // Uploads first (in parallel); items that wait for an earlier one take its answer after.
-        let direct = plan.indices.filter { if case .sameAs = plan[$0].action { return false } else { return true } }
-        let results = parallelMap(direct, jobs: options.jobs) { index -> FileReport in
-            self.execute(plan[index])
-        }
+        // Three rounds, each in parallel: what needs nothing from this run (uploads, add-provider
+        // of held content); add-provider of content the first round sent to another provider;
+        // then copies inside the run take the answer of the item they wait for.
         var byIndex: [Int: FileReport] = [:]
-        for (index, report) in zip(direct, results) { byIndex[index] = report }
+        let first = plan.indices.filter {
+            switch plan[$0].action {
+            case .sameAs, .addProviderAfter: return false
+            default: return true
+            }
+        }
+        for (index, report) in zip(first, parallelMap(first, jobs: options.jobs) { self.execute(plan[$0]) }) {
+            byIndex[index] = report
+        }
+        let second = plan.indices.compactMap { index -> (Int, FileReport)? in
+            guard case .addProviderAfter(let sender) = plan[index].action else { return nil }
+            return (index, byIndex[sender]!)
+        }
+        let secondReports = parallelMap(second.map { Pair($0.0, $0.1) }, jobs: options.jobs) { pair in
+            self.execute(plan[pair.index], after: pair.sender)
+        }
+        for (pair, report) in zip(second, secondReports) { byIndex[pair.0] = report }
         var fatal: String?
         for (index, item) in plan.enumerated() {
-            var report: FileReport
             if case .sameAs(let first) = item.action {
                 let earlier = byIndex[first]!
-                report = Self.report(item, .reused, assetID: earlier.asset_id, reason: "same content as \(earlier.path)")
+                var report = Self.report(item, .reused, assetID: earlier.asset_id, reason: "same content as \(earlier.path)")
                 if earlier.outcome == .failed {
                     report.outcome = .failed
                     report.reason = "same content as \(earlier.path), which failed"
                 }
                 byIndex[index] = report
-            } else {
-                report = byIndex[index]!
             }
+            let report = byIndex[index]!
             if report.outcome == .failed, report.reason?.hasPrefix("HTTP 401") == true { fatal = report.reason }
             reports.append(report)
         }
+        let results = Array(byIndex.values)
         let bytes = results.reduce(Int64(0)) { $0 + ($1.bytes_sent) }
         return summarise(reports, bytes: bytes, error: fatal)
     }
@@ -145,7 +158,7 @@ public struct Uploader: Sendable {
             return Self.report(item, .reused, assetID: id, reason: "already on \(item.provider)")
         case .fail(let reason):
             return Self.report(item, .failed, assetID: nil, reason: reason)
-        case .sameAs:
+        case .sameAs, .addProviderAfter:
             preconditionFailure("resolved by the caller")
         case .addProvider(let id):
             if options.dryRun { return Self.report(item, .added_provider, assetID: id, reason: dry) }
@@ -173,6 +186,19 @@ public struct Uploader: Sendable {
         }
     }
 
+    /// Content `sender` sent to another provider in this run: add this provider to its asset.
+    func execute(_ item: PlanItem, after sender: FileReport) -> FileReport {
+        guard sender.outcome != .failed else {
+            return Self.report(item, .failed, assetID: nil, reason: "its upload to \(sender.provider ?? "") failed")
+        }
+        guard let id = sender.asset_id else {
+            return options.dryRun
+                ? Self.report(item, .added_provider, assetID: nil, reason: "dry run")
+                : Self.report(item, .failed, assetID: nil, reason: "its upload to \(sender.provider ?? "") gave no asset id")
+        }
+        return execute(PlanItem(file: item.file, provider: item.provider, action: .addProvider(assetID: id)))
+    }
+
     /// The server's `status` word as an outcome: `queued` is the bytes accepted, delivery later.
     static func outcome(_ status: String, adding: Bool) -> Outcome {
         switch status {
@@ -188,5 +214,14 @@ public struct Uploader: Sendable {
         for outcome in [Outcome.new, .reused, .added_provider, .skipped, .failed] { counts[outcome.rawValue] = 0 }
         for r in reports { counts[r.outcome.rawValue, default: 0] += 1 }
         return Summary(files: reports, counts: counts, dry_run: options.dryRun, bytes_sent: bytes, error: error)
+    }
+}
+
+private struct Pair: Sendable {
+    let index: Int
+    let sender: FileReport
+    init(_ index: Int, _ sender: FileReport) {
+        self.index = index
+        self.sender = sender
     }
 }

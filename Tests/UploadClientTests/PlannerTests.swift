@@ -34,9 +34,19 @@ import Testing
         #expect(
             plan.map(\.action) == [
                 .upload(.multipart), .sameAs(index: 0), .upload(.multipart),
-                .addProvider(assetID: 3), .sameAs(index: 3), .upload(.multipart),
+                .addProvider(assetID: 3), .sameAs(index: 3), .addProviderAfter(index: 2),
             ])
         #expect(plan.map(\.provider) == ["p", "p", "p", "q", "q", "q"])
+    }
+
+    @Test func newContentForTwoProvidersIsSentOnceThenAdded() {
+        let plan = Planner.plan(files: [Self.a, Self.b], providers: ["p", "q", "r"], answers: [:], resumableThreshold: 50)
+        #expect(
+            plan.map(\.action) == [
+                .upload(.multipart), .upload(.tus),
+                .addProviderAfter(index: 0), .addProviderAfter(index: 1),
+                .addProviderAfter(index: 0), .addProviderAfter(index: 1),
+            ])
     }
 
     @Test func aPerItemErrorFailsThatItemOnly() {

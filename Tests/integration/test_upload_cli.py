@@ -162,6 +162,31 @@ def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
     assert asset_count(stack, token) == 5
 
 
+def test_new_content_for_two_providers_is_sent_once(stack, user, tmp_path):
+    token, token_file = user
+    root = tmp_path / "two"
+    root.mkdir()
+    small, big = os.urandom(2_000), os.urandom(150_000)
+    (root / "small.bin").write_bytes(small)
+    (root / "big.bin").write_bytes(big)
+    seen = len(requests_seen(stack))
+    summary = json.loads(run_upload(stack, token_file, "--provider", "pixverse", "--provider", "runway", "--json",
+                                    "--resumable-threshold", str(THRESHOLD), "--chunk-size", str(CHUNK), str(root),
+                                    check_rc=0).stdout)
+    first, second = by_path(summary, "pixverse"), by_path(summary, "runway")
+    for name in ("small.bin", "big.bin"):
+        assert first[name]["outcome"] == "new"
+        assert second[name]["outcome"] == "added_provider" and second[name]["bytes_sent"] == 0
+        assert second[name]["asset_id"] == first[name]["asset_id"]
+        asset = stack.api("GET", f"/api/v1/assets/{first[name]['asset_id']}", token).json()
+        assert {"pixverse", "runway"} <= set(asset["uploaded_to_providers"]), asset
+    assert summary["bytes_sent"] == len(small) + len(big)
+    sent = requests_seen(stack)[seen:]
+    assert len([p for m, p in sent if p == "/api/v1/assets/upload"]) == 1
+    assert len([p for m, p in sent if p == "/api/v1/tus"]) == 1
+    assert asset_count(stack, token) == 2
+
+
 def test_plain_output_and_exit_codes(stack, user, tmp_path):
     token, token_file = user
     root = tmp_path / "plain"
