@@ -81,7 +81,13 @@ public struct Uploader: Sendable {
         for s in crawl.skipped { reports.append(FileReport(path: s.path, outcome: .skipped, reason: s.reason)) }
         for f in crawl.failed { reports.append(FileReport(path: f.path, outcome: .failed, reason: f.reason)) }
 
-        let hashed = parallelMap(crawl.files, jobs: options.jobs) { FileHasher.hash(path: $0.path) }
+        // A file that changed while read is read once more (a copy still being written may have
+        // settled); changing again, it is reported.
+        let hashed = parallelMap(crawl.files, jobs: options.jobs) { file in
+            let result = FileHasher.hash(path: file.path)
+            guard case .failure(let error) = result, error.reason.hasPrefix("changed") else { return result }
+            return FileHasher.hash(path: file.path)
+        }
         var files: [HashedFile] = []
         for (found, result) in zip(crawl.files, hashed) {
             switch result {
