@@ -101,8 +101,8 @@ public final class APIClient: @unchecked Sendable {
             status: easy.responseCode, body: easy.responseBody, headers: easy.responseHeaders, retryAfter: easy.retryAfter)
     }
 
-    /// Retries a request on 503 or a transient transport error; `prepare` runs before every
-    /// attempt after the first (a tus client asks the offset there).
+    /// Retries a request on 503 or a transient transport error (a tus PATCH resumes by its own
+    /// loop instead: it must ask the offset first).
     func withRetry(_ attempt: () throws -> APIResponse) throws -> APIResponse {
         var wait = baseBackoff
         var tries = 0
