@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "assetdedup", targets: ["assetdedup"]),
+        // The command-line uploader: a client of the HTTP API only (libcurl, swift-crypto).
+        .executable(name: "assetdedup-upload", targets: ["assetdedup-upload"]),
         // For the benchmarks only: they live in a package of their own (scripts/benches), which
         // depends on this one by path, so that no build of this package compiles a bench.
         .library(name: "AssetDedupCore", targets: ["AssetDedupCore"]),
@@ -222,6 +224,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // The uploader's logic: crawl, stream-hash, plan (pure), and the HTTP API calls over
+        // CurlTransport. No server code, no store, no C library but libcurl.
+        .target(
+            name: "UploadClient",
+            dependencies: ["CurlTransport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "assetdedup-upload",
+            dependencies: ["UploadClient", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "UploadClientTests", dependencies: ["UploadClient"]),
 
         // Fuzz targets for everything that parses outside input, shared by the libFuzzer
         // executable (scripts/fuzz) and the seeded tests in FuzzTests.

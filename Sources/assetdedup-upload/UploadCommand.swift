@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import UploadClient
+
+@main
+struct UploadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assetdedup-upload",
+        abstract: "Upload files and folders to an AssetDedup server, sending only content it does not hold.",
+        discussion: """
+            The token comes from --token-file, ASSETDEDUP_TOKEN, or $XDG_CONFIG_HOME/assetdedup/upload.json \
+            ({"server": URL, "token": TOKEN}), never from a flag. Exit status: 0 all done, 1 some files \
+            failed (each named on stderr), 2 usage or server errors.
+            """)
+
+    @Option(help: "The server's base URL, e.g. http://127.0.0.1:8080 (or \"server\" in the config file).")
+    var server: String?
+
+    @Option(name: .long, help: "A provider to put every file on (repeat for more).")
+    var provider: [String] = []
+
+    @Option(help: "A file holding the API token.")
+    var tokenFile: String?
+
+    @Option(help: "Only files matching this glob (repeatable; no '/': the name, else the path below the folder).")
+    var include: [String] = []
+
+    @Option(help: "Leave out files matching this glob (repeatable).")
+    var exclude: [String] = []
+
+    @Flag(help: "Take hidden files and folders too.")
+    var hidden = false
+
+    @Flag(help: "Follow symlinks inside folders.")
+    var followSymlinks = false
+
+    @Flag(help: "Take system files too (.DS_Store, Thumbs.db, desktop.ini, ._*).")
+    var systemFiles = false
+
+    @Option(help: "Files hashed and sent at once.")
+    var jobs: Int = 2
+
+    @Flag(help: "Hash and check only: say what would happen, send nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print one JSON summary object on stdout.")
+    var json = false
+
+    @Option(help: "Files of at least this many bytes go by tus, in chunks.")
+    var resumableThreshold: Int64 = 16 << 20
+
+    @Option(help: "Bytes per tus PATCH.")
+    var chunkSize: Int64 = 8 << 20
+
+    @Argument(help: "Files and folders (folders recursively).")
+    var paths: [String] = []
+
+    /// Usage errors exit 2 (argument-parser's own is 64), like server errors; the rest as thrown.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 1 || code.rawValue == 2 { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("name at least one file or folder") }
+        guard !provider.isEmpty else { throw ValidationError("name at least one --provider") }
+        guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be 1 to 64") }
+        guard resumableThreshold >= 1 else { throw ValidationError("--resumable-threshold must be positive") }
+        guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be positive") }
+    }
+
+    func run() throws {
+        let credentials: Credentials
+        do {
+            credentials = try Credentials.resolve(
+                server: server, tokenFile: tokenFile, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("assetdedup-upload: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        var options = UploadOptions()
+        options.providers = provider
+        options.jobs = jobs
+        options.dryRun = dryRun
+        options.resumableThreshold = resumableThreshold
+        options.chunkSize = chunkSize
+        options.crawl.include = include
+        options.crawl.exclude = exclude
+        options.crawl.includeHidden = hidden
+        options.crawl.followSymlinks = followSymlinks
+        options.crawl.includeSystemFiles = systemFiles
+        let uploader = Uploader(client: APIClient(server: credentials.server, token: credentials.token), options: options)
+        let summary = uploader.run(paths: paths)
+
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = (try? encoder.encode(summary)) ?? Data("{}".utf8)
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+        if !json {
+            for file in summary.files where file.outcome != .failed {
+                var line = "\(file.outcome.rawValue)\t\(file.provider ?? "-")\t\(file.path)"
+                if let id = file.asset_id { line += "\tasset \(id)" }
+                if let reason = file.reason { line += "\t(\(reason))" }
+                print(line)
+            }
+        }
+        if !json && summary.error == nil {
+            let counts = ["new", "reused", "added_provider", "skipped", "failed"].map { "\($0) \(summary.counts[$0] ?? 0)" }
+            print((dryRun ? "dry run: " : "") + counts.joined(separator: ", ") + ", \(summary.bytes_sent) bytes sent")
+        }
+        for file in summary.files where file.outcome == .failed {
+            FileHandle.standardError.write(Data("failed: \(file.path): \(file.reason ?? "")\n".utf8))
+        }
+        if let error = summary.error {
+            FileHandle.standardError.write(Data("assetdedup-upload: \(error)\n".utf8))
+        }
+        if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+    }
+}

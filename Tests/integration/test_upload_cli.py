@@ -1,0 +1,374 @@
+"""The command-line uploader (`assetdedup-upload`, issue 23) against the real stack: a folder
+with new files, a held file, system junk, a duplicate inside the folder and a file over the
+resumable threshold (tus); outcomes checked through the API, a re-run sends nothing, `--dry-run`
+sends nothing, a second provider goes by add-provider with zero file bytes, exit codes."""
+import hashlib
+import json
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+UPLOAD_BIN = os.environ.get("ASSETDEDUP_UPLOAD_BIN", str(ROOT / ".build/release/assetdedup-upload"))
+THRESHOLD = 100_000
+CHUNK = 65_536
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def requests_seen(stack):
+    """The request lines nginx logged so far (method and path)."""
+    log = stack.dir / "nginx" / "access.log"
+    text = log.read_text() if log.exists() else ""
+    return re.findall(r'"([A-Z]+) (\S+) HTTP/[\d.]+"', text)
+
+
+def run_upload(stack, token_file, *args, env=None, check_rc=None):
+    full_env = {k: v for k, v in os.environ.items() if k != "ASSETDEDUP_TOKEN"}
+    full_env["XDG_CONFIG_HOME"] = str(pathlib.Path(token_file).parent / "no-config")
+    full_env.update(env or {})
+    argv = [UPLOAD_BIN, "--server", stack.base_url, "--token-file", str(token_file), *args]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=full_env)
+    if check_rc is not None:
+        assert result.returncode == check_rc, (result.returncode, result.stdout, result.stderr)
+    return result
+
+
+def by_path(summary, provider="pixverse"):
+    return {pathlib.Path(f["path"]).name: f for f in summary["files"] if f.get("provider") in (provider, None)}
+
+
+@pytest.fixture
+def user(stack, tmp_path):
+    token = stack.add_user("uploader")
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n")
+    return token, token_file
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    files = {
+        "a.jpg": os.urandom(5_000),
+        "b.bin": os.urandom(7_000),
+        "held.bin": os.urandom(3_000),
+        "big.bin": os.urandom(300_000),  # over THRESHOLD: tus, in 65536-byte PATCHes
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    files["c.bin"] = os.urandom(2_000)
+    (root / "sub" / "c.bin").write_bytes(files["c.bin"])
+    (root / "sub" / "copy-of-a.jpg").write_bytes(files["a.jpg"])  # a duplicate inside the folder
+    for junk in (".DS_Store", "Thumbs.db", "desktop.ini", "._a.jpg", ".hidden"):
+        (root / junk).write_bytes(b"junk " + junk.encode())
+    (root / "link.bin").symlink_to(root / "b.bin")
+    return root, files
+
+
+def asset_count(stack, token):
+    total, after = 0, None
+    while True:
+        r = stack.api("GET", "/api/v1/assets?limit=500" + (f"&after={after}" if after else ""), token)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        total += len(body["assets"])
+        after = body.get("next_after")
+        if not after:
+            return total
+
+
+def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
+    token, token_file = user
+    root, files = folder
+    held = stack.upload(token, files["held.bin"], filename="held.bin")
+    assert held.status_code == 201, held.text
+    held_id = held.json()["asset_id"]
+    assert asset_count(stack, token) == 1
+
+    seen = len(requests_seen(stack))
+    r = run_upload(stack, token_file, "--provider", "pixverse", "--json", "--jobs", "2",
+                   "--resumable-threshold", str(THRESHOLD), "--chunk-size", str(CHUNK), str(root), check_rc=0)
+    summary = json.loads(r.stdout)
+    keys = {"path", "sha256", "size", "provider", "outcome", "asset_id", "reason", "bytes_sent"}
+    assert all(set(f) == keys for f in summary["files"]), summary["files"]
+    assert summary["error"] is None and summary["dry_run"] is False
+    out = by_path(summary)
+    for name in ("a.jpg", "b.bin", "c.bin", "big.bin"):
+        assert out[name]["outcome"] == "new", out[name]
+        assert out[name]["sha256"] == sha(files[name])
+        assert out[name]["size"] == len(files[name])
+        asset = stack.api("GET", f"/api/v1/assets/{out[name]['asset_id']}", token).json()
+        assert asset["sha256"] == sha(files[name])
+        assert stack.blob(sha(files[name])).read_bytes() == files[name]
+    assert out["held.bin"]["outcome"] == "reused" and out["held.bin"]["asset_id"] == held_id
+    assert out["held.bin"]["bytes_sent"] == 0
+    assert out["copy-of-a.jpg"]["outcome"] == "reused"
+    assert out["copy-of-a.jpg"]["asset_id"] == out["a.jpg"]["asset_id"]
+    for junk in (".DS_Store", "Thumbs.db", "desktop.ini", "._a.jpg", ".hidden", "link.bin"):
+        assert out[junk]["outcome"] == "skipped", out[junk]
+    assert summary["counts"] == {"new": 4, "reused": 2, "added_provider": 0, "skipped": 6, "failed": 0}
+    assert summary["bytes_sent"] == sum(len(files[n]) for n in ("a.jpg", "b.bin", "c.bin", "big.bin"))
+    assert asset_count(stack, token) == 5
+
+    sent = requests_seen(stack)[seen:]
+    uploads = [path for method, path in sent if method == "POST" and path == "/api/v1/assets/upload"]
+    patches = [path for method, path in sent if method == "PATCH" and path.startswith("/api/v1/tus/")]
+    assert len(uploads) == 3  # a, b, c: the copy and the held file send nothing
+    assert len(patches) == -(-len(files["big.bin"]) // CHUNK)
+    assert [m for m, p in sent if p == "/api/v1/tus"] == ["POST"]
+
+    # A re-run sends no file: everything is reused, one batch check, nothing else.
+    seen = len(requests_seen(stack))
+    again = json.loads(run_upload(stack, token_file, "--provider", "pixverse", "--json",
+                                  "--resumable-threshold", str(THRESHOLD), str(root), check_rc=0).stdout)
+    assert again["counts"]["reused"] == 6 and again["counts"]["new"] == 0
+    assert again["bytes_sent"] == 0
+    assert requests_seen(stack)[seen:] == [("POST", "/api/v1/assets/check-by-hash/batch")]
+    assert asset_count(stack, token) == 5
+
+    # --dry-run: a new file is reported as new, nothing is sent, no asset is made.
+    (root / "d.bin").write_bytes(os.urandom(4_000))
+    seen = len(requests_seen(stack))
+    dry = json.loads(run_upload(stack, token_file, "--provider", "pixverse", "--provider", "runway", "--json",
+                                "--dry-run", str(root), check_rc=0).stdout)
+    assert dry["dry_run"] is True
+    assert by_path(dry)["d.bin"]["outcome"] == "new"
+    assert by_path(dry, "runway")["a.jpg"]["outcome"] == "added_provider"
+    assert {p for _, p in requests_seen(stack)[seen:]} == {"/api/v1/assets/check-by-hash/batch"}
+    assert asset_count(stack, token) == 5
+    (root / "d.bin").unlink()
+
+    # A second provider: content the user holds goes by add-provider, zero file bytes.
+    seen = len(requests_seen(stack))
+    second = json.loads(run_upload(stack, token_file, "--provider", "runway", "--json", str(root), check_rc=0).stdout)
+    out = by_path(second, "runway")
+    assert second["bytes_sent"] == 0
+    for name in ("a.jpg", "b.bin", "c.bin", "big.bin", "held.bin"):
+        assert out[name]["outcome"] == "added_provider", out[name]
+        asset = stack.api("GET", f"/api/v1/assets/{out[name]['asset_id']}", token).json()
+        assert "runway" in asset["uploaded_to_providers"], asset
+    assert out["copy-of-a.jpg"]["outcome"] == "reused"
+    sent = requests_seen(stack)[seen:]
+    assert not [p for _, p in sent if p == "/api/v1/assets/upload" or p.startswith("/api/v1/tus")]
+    assert len([p for m, p in sent if m == "POST" and p.endswith("/providers")]) == 5
+    assert asset_count(stack, token) == 5
+
+
+def test_new_content_for_two_providers_is_sent_once(stack, user, tmp_path):
+    token, token_file = user
+    root = tmp_path / "two"
+    root.mkdir()
+    small, big = os.urandom(2_000), os.urandom(150_000)
+    (root / "small.bin").write_bytes(small)
+    (root / "big.bin").write_bytes(big)
+    seen = len(requests_seen(stack))
+    summary = json.loads(run_upload(stack, token_file, "--provider", "pixverse", "--provider", "runway", "--json",
+                                    "--resumable-threshold", str(THRESHOLD), "--chunk-size", str(CHUNK), str(root),
+                                    check_rc=0).stdout)
+    first, second = by_path(summary, "pixverse"), by_path(summary, "runway")
+    for name in ("small.bin", "big.bin"):
+        assert first[name]["outcome"] == "new"
+        assert second[name]["outcome"] == "added_provider" and second[name]["bytes_sent"] == 0
+        assert second[name]["asset_id"] == first[name]["asset_id"]
+        asset = stack.api("GET", f"/api/v1/assets/{first[name]['asset_id']}", token).json()
+        assert {"pixverse", "runway"} <= set(asset["uploaded_to_providers"]), asset
+    assert summary["bytes_sent"] == len(small) + len(big)
+    sent = requests_seen(stack)[seen:]
+    assert len([p for m, p in sent if p == "/api/v1/assets/upload"]) == 1
+    assert len([p for m, p in sent if p == "/api/v1/tus"]) == 1
+    assert asset_count(stack, token) == 2
+
+
+def test_plain_output_and_exit_codes(stack, user, tmp_path):
+    token, token_file = user
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "one.bin").write_bytes(os.urandom(1_000))
+    r = run_upload(stack, token_file, "--provider", "pixverse", str(root), check_rc=0)
+    assert re.search(r"^new\tpixverse\t.*one\.bin\tasset \d+", r.stdout, re.M), r.stdout
+    assert "new 1, reused 0, added_provider 0, skipped 0, failed 0" in r.stdout
+
+    # Usage errors: 2.
+    run_upload(stack, token_file, str(root), check_rc=2)  # no provider
+    run_upload(stack, token_file, "--provider", "pixverse", check_rc=2)  # no path
+    # A wrong token, an unknown provider: server errors, 2.
+    bad = tmp_path / "bad-token"
+    bad.write_text("nope\n")
+    r = run_upload(stack, bad, "--provider", "pixverse", str(root), check_rc=2)
+    assert "401" in r.stderr
+    r = run_upload(stack, token_file, "--provider", "nowhere", str(root), check_rc=2)
+    assert "nowhere" in r.stderr
+    # No token anywhere: 2, and the message says where to put one.
+    r = subprocess.run([UPLOAD_BIN, "--server", stack.base_url, "--provider", "pixverse", str(root)],
+                       capture_output=True, text=True, timeout=60,
+                       env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    assert r.returncode == 2 and "token" in r.stderr
+
+    # The config file gives server and token.
+    cfg = tmp_path / "cfg" / "assetdedup"
+    cfg.mkdir(parents=True)
+    (cfg / "upload.json").write_text(json.dumps({"server": stack.base_url, "token": token}))
+    r = subprocess.run([UPLOAD_BIN, "--provider", "pixverse", str(root)], capture_output=True, text=True, timeout=60,
+                       env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")})
+    assert r.returncode == 0, r.stderr
+    assert "reused" in r.stdout
+
+    # A missing path fails by name, the others go on: 1.
+    (root / "two.bin").write_bytes(os.urandom(1_000))
+    r = run_upload(stack, token_file, "--provider", "pixverse", str(root), str(root / "missing.bin"), check_rc=1)
+    assert "missing.bin" in r.stderr
+    assert re.search(r"^new\tpixverse\t.*two\.bin", r.stdout, re.M), r.stdout
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_unreadable_file_fails_by_name(stack, user, tmp_path):
+    _, token_file = user
+    root = tmp_path / "locked"
+    root.mkdir()
+    (root / "ok.bin").write_bytes(os.urandom(500))
+    locked = root / "locked.bin"
+    locked.write_bytes(os.urandom(500))
+    locked.chmod(0)
+    r = run_upload(stack, token_file, "--provider", "pixverse", "--json", str(root), check_rc=1)
+    out = by_path(json.loads(r.stdout))
+    assert out["locked.bin"]["outcome"] == "failed" and "locked.bin" in r.stderr
+    assert out["ok.bin"]["outcome"] == "new"
+
+
+class FaultyServer:
+    """A stand-in for the API that misbehaves on purpose: the first multipart upload is a 503
+    with `Retry-After: 1`, and the second tus PATCH is read whole and then dropped without an
+    answer (the client must ask HEAD for the offset and send that chunk again)."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        server = self
+        self.lock = threading.Lock()
+        self.log = []  # (method, path, time)
+        self.tus = bytearray()
+        self.multipart_calls = 0
+        self.patches = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    data = bytearray()
+                    while True:
+                        size = int(self.rfile.readline().strip(), 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            return bytes(data)
+                        data += self.rfile.read(size)
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+            def answer(self, status, obj=None, headers=()):
+                data = json.dumps(obj).encode() if obj is not None else b""
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                if obj is not None:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            def record(self):
+                import time
+                with server.lock:
+                    server.log.append((self.command, self.path, time.monotonic()))
+
+            def do_POST(self):
+                self.record()
+                body = self.body()
+                if self.path == "/api/v1/assets/check-by-hash/batch":
+                    items = json.loads(body)["items"]
+                    self.answer(200, {"results": [
+                        {"sha256": i["sha256"], "exists": False, "asset_id": None, "uploaded_to_providers": []}
+                        for i in items]})
+                elif self.path == "/api/v1/assets/upload":
+                    server.multipart_calls += 1
+                    if server.multipart_calls == 1:
+                        self.answer(503, {"error": {"code": "busy", "message": "try later"}}, [("Retry-After", "1")])
+                    else:
+                        self.answer(201, {"status": "created", "asset_id": 1})
+                elif self.path == "/api/v1/tus":
+                    assert self.headers["Tus-Resumable"] == "1.0.0"
+                    server.tus_length = int(self.headers["Upload-Length"])
+                    self.answer(201, None, [("Location", "/api/v1/tus/abc"), ("Upload-Offset", "0"),
+                                            ("Tus-Resumable", "1.0.0")])
+                else:
+                    self.answer(404, {"error": {"code": "not_found", "message": self.path}})
+
+            def do_HEAD(self):
+                self.record()
+                self.answer(204, None, [("Upload-Offset", str(len(server.tus))), ("Tus-Resumable", "1.0.0")])
+
+            def do_PATCH(self):
+                self.record()
+                data = self.body()
+                server.patches += 1
+                if server.patches == 2:
+                    self.close_connection = True
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+                    return
+                assert int(self.headers["Upload-Offset"]) == len(server.tus)
+                server.tus += data
+                if len(server.tus) == server.tus_length:
+                    self.answer(200, {"status": "created", "asset_id": 2})
+                else:
+                    self.answer(204, None, [("Upload-Offset", str(len(server.tus)))])
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_retry_after_503_and_tus_resume_after_a_dropped_patch(tmp_path):
+    server = FaultyServer()
+    try:
+        token_file = tmp_path / "token"
+        token_file.write_text("t\n")
+        root = tmp_path / "in"
+        root.mkdir()
+        small = os.urandom(1_000)
+        big = os.urandom(200_000)
+        (root / "small.bin").write_bytes(small)
+        (root / "big.bin").write_bytes(big)
+        r = subprocess.run(
+            [UPLOAD_BIN, "--server", server.url, "--token-file", str(token_file), "--provider", "p", "--json",
+             "--jobs", "1", "--resumable-threshold", "100000", "--chunk-size", "65536", str(root)],
+            capture_output=True, text=True, timeout=120,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        out = by_path(json.loads(r.stdout), "p")
+        assert out["small.bin"]["outcome"] == "new" and out["small.bin"]["asset_id"] == 1
+        assert out["big.bin"]["outcome"] == "new" and out["big.bin"]["asset_id"] == 2
+        assert bytes(server.tus) == big
+        uploads = [t for m, p, t in server.log if p == "/api/v1/assets/upload"]
+        assert len(uploads) == 2 and uploads[1] - uploads[0] >= 0.9  # Retry-After: 1 was honoured
+        methods = [m for m, p, _ in server.log if p.startswith("/api/v1/tus/")]
+        # 4 chunks of 65536 for 200000 bytes, one sent twice, a HEAD between.
+        assert methods == ["PATCH", "PATCH", "HEAD", "PATCH", "PATCH", "PATCH"], methods
+    finally:
+        server.stop()
