@@ -2,7 +2,7 @@
 // recorded through the API exactly as `assetdedup review` records them. The token travels in the
 // Authorization header only (never a cookie), kept in sessionStorage like the upload page's.
 import { ApiClient, ApiError } from './api.js';
-import { formatBytes, timeElement, TOKEN_KEY } from './common.js'; // TOKEN_KEY: one sign-in per tab for every page
+import { explain as explainShared, formatBytes, showError, timeElement, TOKEN_KEY } from './common.js'; // TOKEN_KEY: one sign-in per tab for every page
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
@@ -11,19 +11,12 @@ const state = { api: null, nextAfter: null, shown: 0 };
 
 // ---- messages ---------------------------------------------------------------------------------
 
-function showError(message) {
-  $('error').textContent = message;
-  $('error').hidden = !message;
-}
-
+/** The shared wording, but for a 403: this page is for admins. */
 function explain(error) {
-  if (error instanceof ApiError) {
-    if (error.status === 403) {
-      return 'Admins only: this API token belongs to a user who is not an admin. Sign in with an admin\'s token.';
-    }
-    return error.message;
+  if (error instanceof ApiError && error.status === 403) {
+    return 'Admins only: this API token belongs to a user who is not an admin. Sign in with an admin\'s token.';
   }
-  return `Unexpected error: ${(error && error.message) || error}`;
+  return explainShared(error);
 }
 
 function reporting(handler) {

@@ -1,7 +1,7 @@
 // The page: sign-in, folders, the file table and the two actions (hash, upload). State lives in
 // plain objects (one "entry" per file); upload.js decides, this module only shows.
 import { ApiClient, ApiError } from './api.js';
-import { formatBytes, TOKEN_KEY } from './common.js';
+import { explain, formatBytes, showError, TOKEN_KEY } from './common.js';
 import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
 import { PerceptualHasher } from './perceptual-hasher.js';
@@ -72,16 +72,6 @@ function uploadText(entry) {
 }
 
 // ---- messages ---------------------------------------------------------------------------------
-
-function showError(message) {
-  $('error').textContent = message;
-  $('error').hidden = !message;
-}
-
-function explain(error) {
-  if (error instanceof ApiError) return error.message;
-  return `Unexpected error: ${(error && error.message) || error}`;
-}
 
 /** Wraps an async event handler so that whatever it throws ends in the error area. */
 function reporting(handler) {

@@ -4,7 +4,7 @@
 // (sessionStorage, Authorization header only). Focus after an action goes to the same button on
 // the next row (or the one before), else to the list's heading: never to the page body.
 import { ApiClient, ApiError, providerIds } from './api.js';
-import { formatBytes, timeElement, TOKEN_KEY } from './common.js';
+import { explain, formatBytes, showError, timeElement, TOKEN_KEY } from './common.js';
 import { openDatabase } from './db.js';
 
 const PAGE_SIZE = 50;
@@ -33,16 +33,6 @@ const state = {
 };
 
 // ---- messages ---------------------------------------------------------------------------------
-
-function showError(message) {
-  $('error').textContent = message;
-  $('error').hidden = !message;
-}
-
-function explain(error) {
-  if (error instanceof ApiError) return error.message;
-  return `Unexpected error: ${(error && error.message) || error}`;
-}
 
 /** Wraps an async event handler: whatever it throws ends in the error area (a rejected token
  *  also signs out, as on the upload page). */

@@ -1,4 +1,7 @@
-// What every page shares: the sign-in's storage key and one way to write sizes and times.
+// What every page shares: the sign-in's storage key, the error area, and one way to write sizes
+// and times.
+
+import { ApiError } from './api.js';
 
 /** The API token's key in sessionStorage: one sign-in per tab for the upload page, My assets
  *  and the admin page. */
@@ -41,4 +44,17 @@ export function timeElement(iso) {
     node.title = iso;
   }
   return node;
+}
+
+/** Shows `message` in the page's error area (`#error`); an empty message hides it. */
+export function showError(message) {
+  const area = document.getElementById('error');
+  area.textContent = message;
+  area.hidden = !message;
+}
+
+/** What to tell the user about a failure: the API's own message, or what went wrong. */
+export function explain(error) {
+  if (error instanceof ApiError) return error.message;
+  return `Unexpected error: ${(error && error.message) || error}`;
 }
