@@ -2,7 +2,7 @@
 // recorded through the API exactly as `assetdedup review` records them. The token travels in the
 // Authorization header only (never a cookie), kept in sessionStorage like the upload page's.
 import { ApiClient, ApiError } from './api.js';
-import { explain as explainShared, formatBytes, showError, timeElement, TOKEN_KEY } from './common.js'; // TOKEN_KEY: one sign-in per tab for every page
+import { explain as explainShared, formatBytes, showError, timeElement, TOKEN_KEY, wireSignInForm } from './common.js'; // TOKEN_KEY: one sign-in per tab for every page
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
@@ -170,18 +170,7 @@ function signOut() {
 
 async function main() {
   window.addEventListener('unhandledrejection', (event) => showError(explain(event.reason)));
-  $('sign-in-form').addEventListener('submit', reporting(async (event) => {
-    event.preventDefault();
-    const token = $('token').value.trim();
-    if (!token) return showError('Enter your API token.');
-    $('sign-in').disabled = true;
-    try {
-      await signIn(token);
-    } finally {
-      $('sign-in').disabled = false;
-    }
-    return undefined;
-  }));
+  wireSignInForm(signIn, reporting);
   $('sign-out').addEventListener('click', signOut);
   $('reload').addEventListener('click', reporting(() => loadGroups({ reset: true })));
   $('more').addEventListener('click', reporting(() => loadGroups({ reset: false })));

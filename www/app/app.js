@@ -1,7 +1,7 @@
 // The page: sign-in, folders, the file table and the two actions (hash, upload). State lives in
 // plain objects (one "entry" per file); upload.js decides, this module only shows.
 import { ApiClient, ApiError } from './api.js';
-import { explain, formatBytes, showError, TOKEN_KEY } from './common.js';
+import { explain, formatBytes, showError, TOKEN_KEY, wireSignInForm } from './common.js';
 import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
 import { PerceptualHasher } from './perceptual-hasher.js';
@@ -458,17 +458,7 @@ async function main() {
     showError(`The local cache (IndexedDB) is unavailable: ${error.message}`);
     return;
   }
-  $('sign-in-form').addEventListener('submit', reporting(async (event) => {
-    event.preventDefault();
-    const token = $('token').value.trim();
-    if (!token) return showError('Enter your API token.');
-    $('sign-in').disabled = true;
-    try {
-      await signIn(token);
-    } finally {
-      $('sign-in').disabled = false;
-    }
-  }));
+  wireSignInForm(signIn, reporting);
   $('sign-out').addEventListener('click', reporting(() => signOut()));
   $('provider').addEventListener('change', () => sessionStorage.setItem(PROVIDER_KEY, $('provider').value));
   $('include-system').addEventListener('change', reporting(applySystemFileChoice));

@@ -4,7 +4,7 @@
 // (sessionStorage, Authorization header only). Focus after an action goes to the same button on
 // the next row (or the one before), else to the list's heading: never to the page body.
 import { ApiClient, ApiError, providerIds } from './api.js';
-import { explain, formatBytes, showError, timeElement, TOKEN_KEY } from './common.js';
+import { explain, formatBytes, showError, timeElement, TOKEN_KEY, wireSignInForm } from './common.js';
 import { openDatabase } from './db.js';
 
 const PAGE_SIZE = 50;
@@ -362,18 +362,7 @@ async function signOut({ keepMessage = false } = {}) {
 async function main() {
   window.addEventListener('unhandledrejection', (event) => showError(explain(event.reason)));
   window.addEventListener('error', (event) => showError(explain(event.error || event.message)));
-  $('sign-in-form').addEventListener('submit', reporting(async (event) => {
-    event.preventDefault();
-    const token = $('token').value.trim();
-    if (!token) return showError('Enter your API token.');
-    $('sign-in').disabled = true;
-    try {
-      await signIn(token);
-    } finally {
-      $('sign-in').disabled = false;
-    }
-    return undefined;
-  }));
+  wireSignInForm(signIn, reporting);
   $('sign-out').addEventListener('click', reporting(() => signOut()));
   $('show-assets').addEventListener('click', reporting(() => showView('assets')));
   $('show-trash').addEventListener('click', reporting(() => showView('trash')));

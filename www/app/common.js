@@ -58,3 +58,21 @@ export function explain(error) {
   if (error instanceof ApiError) return error.message;
   return `Unexpected error: ${(error && error.message) || error}`;
 }
+
+/** Wires the page's sign-in form (`#sign-in-form`, `#token`, `#sign-in`) to `signIn(token)`;
+ *  `wrap` (each page's error reporting) puts what it throws in the error area. */
+export function wireSignInForm(signIn, wrap) {
+  const button = document.getElementById('sign-in');
+  document.getElementById('sign-in-form').addEventListener('submit', wrap(async (event) => {
+    event.preventDefault();
+    const token = document.getElementById('token').value.trim();
+    if (!token) return showError('Enter your API token.');
+    button.disabled = true;
+    try {
+      await signIn(token);
+    } finally {
+      button.disabled = false;
+    }
+    return undefined;
+  }));
+}
