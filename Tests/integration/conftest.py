@@ -45,6 +45,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "postgres_only: about the PostgreSQL server itself; skipped on SQLite")
     config.addinivalue_line("markers", "local_blobs_only: about the blob folder itself; skipped on S3 runs")
     config.addinivalue_line("markers", "s3_only: about the S3 blob storage; skipped on local-blob runs")
+    config.addinivalue_line("markers", "whole_stack: also runs on the PostgreSQL + S3 pass")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,6 +8,8 @@ import os
 import pathlib
 import re
 import subprocess
+import time
+import uuid
 
 import pytest
 
@@ -22,11 +24,22 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
+CLI_AGENT = "assetdedup/1"  # CurlTransport's User-Agent: the test's own requests are not counted
+
+
 def requests_seen(stack):
-    """The request lines nginx logged so far (method and path)."""
+    """The uploader's request lines nginx logged so far (method and path). nginx writes a log
+    line just after the response leaves, so a marker request sent afterwards is waited for
+    first: once it is in the log, every earlier request is too."""
     log = stack.dir / "nginx" / "access.log"
-    text = log.read_text() if log.exists() else ""
-    return re.findall(r'"([A-Z]+) (\S+) HTTP/[\d.]+"', text)
+    marker = f"/api/v1/health?mark={uuid.uuid4().hex}"
+    assert stack.api("GET", marker).status_code == 200
+    deadline = time.monotonic() + 10
+    while marker not in (text := log.read_text()):
+        assert time.monotonic() < deadline, "the marker request never reached nginx's access log"
+        time.sleep(0.01)
+    lines = [line for line in text.splitlines() if line.endswith(f'"{CLI_AGENT}"')]
+    return [m.groups() for line in lines if (m := re.search(r'"([A-Z]+) (\S+) HTTP/[\d.]+"', line))]
 
 
 def run_upload(stack, token_file, *args, env=None, check_rc=None):
