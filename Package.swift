@@ -11,8 +11,8 @@ let package = Package(
         // For the benchmarks only: they live in a package of their own (scripts/benches), which
         // depends on this one by path, so that no build of this package compiles a bench.
         .library(name: "AssetDedupCore", targets: ["AssetDedupCore"]),
-        .library(name: "AssetStore", targets: ["AssetStore"]),
-        .library(name: "PostgresBackend", targets: ["PostgresBackend"]),
+        .library(name: "SQLiteStore", targets: ["SQLiteStore"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .library(name: "BlobStore", targets: ["BlobStore"]),
         .library(name: "Providers", targets: ["Providers"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
@@ -85,34 +85,51 @@ let package = Package(
         // Prometheus metrics shared by request threads and delivery workers: atomics, text format.
         .target(name: "Metrics"),
 
-        // Pure domain: digests, ids, the dedup decision. No I/O, no C.
+        // Pure domain: digests, ids, the dedup decision, perceptual hash values and their
+        // near-duplicate rules. No I/O, no C.
         .target(name: "AssetDedupCore"),
 
         // The store seam: one protocol per consumer's needs, and the rows they exchange.
         // Consumers (HTTPAPI, Delivery, Reports, the commands) depend on this, not on a backend.
-        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore", "PerceptualHash"]),
+        .target(name: "StoreProtocols", dependencies: ["AssetDedupCore"]),
 
-        // The SQL store written once over `SQLConnection` (queries, migrations), and SQLite's
-        // connection, the embedded default.
+        // What a SQL backend's connection offers (statements, rows, values, transactions, schema
+        // facts): no C, no store. The uploader's hash cache uses it through SQLiteConnection too.
+        .target(name: "SQLInterface"),
+
+        // One SQLite connection (statements, rows, backup); the only importer of CSQLite. Thin
+        // enough for the uploader, which must not link the server store.
+        .target(name: "SQLiteConnection", dependencies: ["CSQLite", "SQLInterface"]),
+
+        // The store written once over `SQLConnection`: the generic `SQLStore` (every query), the
+        // migrator and the migrations every backend shares. Imports no C library.
         .target(
-            name: "AssetStore",
+            name: "SQLStore",
             dependencies: [
-                "CSQLite", "AssetDedupCore", "StoreProtocols",
+                "SQLInterface", "AssetDedupCore", "StoreProtocols",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
-        // PostgreSQL backend of the store seam (SQLConnection over libpq); the only importer of CLibPQ.
-        .target(name: "PostgresBackend", dependencies: ["CLibPQ", "AssetStore", "AssetDedupCore"]),
+        // The SQLite backend of the store seam, the embedded default: `SQLStore<Database>`, its
+        // migration plan, backups.
+        .target(name: "SQLiteStore", dependencies: ["SQLStore", "SQLiteConnection", "AssetDedupCore"]),
 
-        // Content-addressed blob files under var/blobs.
+        // The PostgreSQL backend of the store seam (SQLConnection over libpq); the only importer of CLibPQ.
+        .target(name: "PostgresStore", dependencies: ["CLibPQ", "SQLStore", "AssetDedupCore"]),
+
+        // The blob storage seam, split by need (readers, writers, partial uploads, the collector),
+        // and the hashed temp writer every backend stages through. Consumers depend on this.
         .target(
-            name: "BlobStore",
+            name: "BlobProtocols",
             dependencies: [
                 "AssetDedupCore", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+
+        // Content-addressed blob files under var/blobs: the local-folder BlobStorage (the default).
+        .target(name: "BlobStore", dependencies: ["AssetDedupCore", "BlobProtocols"]),
 
         // libcurl's easy API behind Swift values (a handle per transfer, blocking); the only
         // importer of CCurl. Used by the http provider and the S3 client.
@@ -122,19 +139,20 @@ let package = Package(
         .target(
             name: "Providers",
             dependencies: [
-                "AssetDedupCore", "BlobStore", "CurlTransport", "S3",
+                "AssetDedupCore", "BlobProtocols", "CurlTransport", "S3",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
-        // Blobs in an S3-compatible bucket (`--blobs s3://BUCKET/PREFIX`), the other BlobStorage.
-        .target(name: "S3BlobStore", dependencies: ["AssetDedupCore", "BlobStore", "S3"]),
+        // Blobs in an S3-compatible bucket (`--blobs s3://BUCKET/PREFIX`), the other BlobStorage;
+        // it stages on this node's disk through `BlobStaging`, not through the folder backend.
+        .target(name: "S3BlobStore", dependencies: ["AssetDedupCore", "BlobProtocols", "S3"]),
 
         // HTTP API: router and handlers as request values -> response values; auth; uploads.
         .target(
             name: "Delivery",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Metrics",
+                "AssetDedupCore", "StoreProtocols", "BlobProtocols", "Providers", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -143,17 +161,18 @@ let package = Package(
         .target(
             name: "Integrity",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers",
+                "AssetDedupCore", "StoreProtocols", "BlobProtocols", "Providers",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Blob garbage collection (`assetdedup gc`): walks a BlobStorage, the store decides.
-        .target(name: "GarbageCollection", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobStore"]),
+        .target(name: "GarbageCollection", dependencies: ["AssetDedupCore", "StoreProtocols", "BlobProtocols"]),
 
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
+                "AssetDedupCore", "StoreProtocols", "BlobProtocols", "Providers", "Delivery", "Metrics",
+                "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
                 // tus's checksum extension: sha256, sha1 and md5 of request bodies.
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -188,22 +207,24 @@ let package = Package(
         .target(name: "SHA256Kernel"),
 
         // Near-duplicates, part 1: imagehash's 64-bit DCT pHash over decoded luminance and a
-        // multi-index-hashing Hamming index; pure Swift, no I/O, no C (decoders come later).
-        .target(name: "PerceptualHash"),
+        // pixels to a hash (the hash values and the index are in the core); pure Swift, no I/O, no C.
+        .target(name: "PerceptualHash", dependencies: ["AssetDedupCore"]),
         // Image files to an 8-bit luminance plane (and report thumbnails); the only importer of CVips.
         .target(name: "ImageDecoding", dependencies: ["CVips", "PerceptualHash"]),
         // Video files to gray frames at fixed fractions of the duration; the only importer of CFFmpeg.
         .target(name: "VideoDecoding", dependencies: ["CFFmpeg"]),
         // `MediaFingerprinting` over the two decoders: sniffs the bytes, decodes, hashes.
-        .target(name: "MediaFingerprinter", dependencies: ["AssetDedupCore", "PerceptualHash", "ImageDecoding", "VideoDecoding"]),
+        .target(
+            name: "MediaFingerprinter",
+            dependencies: ["AssetDedupCore", "PerceptualHash", "ImageDecoding", "VideoDecoding"]),
 
         // The one executable: a thin argument-parser tree.
         .executableTarget(
             name: "assetdedup",
             dependencies: [
                 "AssetDedupCore",
-                "AssetStore",
-                "PostgresBackend",
+                "SQLiteStore",
+                "PostgresStore",
                 "StoreProtocols",
                 "BlobStore",
                 "Integrity",
@@ -242,7 +263,7 @@ let package = Package(
         .target(
             name: "FuzzTargets",
             dependencies: [
-                "AssetDedupCore", "AssetStore", "BlobStore", "Providers", "HTTPAPI",
+                "AssetDedupCore", "SQLiteStore", "BlobStore", "Providers", "HTTPAPI",
                 "ImageDecoding", "VideoDecoding", "MediaFingerprinter", "PerceptualHash",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -253,7 +274,8 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
+                "HTTPAPI", "SQLiteStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics",
+                "PerceptualHash",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -269,14 +291,15 @@ let package = Package(
         .testTarget(
             name: "AssetStoreTests",
             dependencies: [
-                "AssetStore", "AssetDedupCore", "BlobStore",
+                "SQLiteStore", "AssetDedupCore", "BlobStore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "GarbageCollectionTests", dependencies: ["GarbageCollection", "AssetStore", "BlobStore"]),
+        .testTarget(name: "GarbageCollectionTests", dependencies: ["GarbageCollection", "SQLiteStore", "BlobStore"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         // Vectors/phash-vectors.json: the hashes the browser's phash.js must reproduce bit for bit.
-        .testTarget(name: "PerceptualHashTests", dependencies: ["PerceptualHash"], exclude: ["Vectors"]),
+        .testTarget(
+            name: "PerceptualHashTests", dependencies: ["PerceptualHash", "AssetDedupCore"], exclude: ["Vectors"]),
         // Real files made by the vips and ffmpeg CLIs at test time (scripts/install-deps).
         .testTarget(
             name: "MediaFingerprinterTests",
@@ -288,20 +311,21 @@ let package = Package(
         // The test cluster (`ASSETDEDUP_TEST_PG_URL`) and a fresh schema per test, for every
         // suite that runs on PostgreSQL too.
         .target(
-            name: "PostgresTestSupport", dependencies: ["PostgresBackend", "AssetStore"],
+            name: "PostgresTestSupport", dependencies: ["PostgresStore", "SQLiteStore"],
             path: "Tests/PostgresTestSupport"),
         .testTarget(
             name: "PostgresBackendTests",
-            dependencies: ["PostgresBackend", "PostgresTestSupport", "AssetStore", "AssetDedupCore"]),
+            dependencies: ["PostgresStore", "PostgresTestSupport", "SQLiteStore", "AssetDedupCore"]),
         .testTarget(
             name: "ReportsTests",
             dependencies: [
-                "Reports", "AssetStore", "AssetDedupCore", "Markdown", "PostgresBackend", "PostgresTestSupport",
+                "Reports", "SQLiteStore", "AssetDedupCore", "Markdown", "PostgresStore", "PostgresTestSupport",
             ],
             exclude: ["Golden"]
         ),
         // Runs against a real S3-compatible server (ASSETDEDUP_TEST_S3_ENDPOINT, see scripts/s3-server).
-        .testTarget(name: "S3Tests", dependencies: ["S3", "CurlTransport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "S3Tests", dependencies: ["S3", "CurlTransport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
@@ -317,7 +341,9 @@ let package = Package(
 // metadata; dynamic exclusivity checks cost ~6% of upload CPU in the per-chunk multipart
 // callbacks (static checks still run, and debug builds and tests keep the dynamic ones).
 for target in package.targets where target.type == .regular || target.type == .executable {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .unsafeFlags(
+                ["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))
+        ]
 }

@@ -1,4 +1,5 @@
 import AssetDedupCore
+@_exported import BlobProtocols
 
 #if canImport(Glibc)
     import Glibc
@@ -7,7 +8,7 @@ import AssetDedupCore
 /// Content-addressed files: one blob per content for all users, at
 /// `<data>/blobs/sha256/ab/cd/<hex>`, written through `<data>/tmp` and published by rename.
 /// The default `BlobStorage`.
-public struct BlobStore: BlobStorage {
+public struct BlobStore: BlobStorage, BlobStaging {
     public let dataDirectory: String
     public var blobsDirectory: String { dataDirectory + "/blobs" }
     public var tempDirectory: String { dataDirectory + "/tmp" }
@@ -42,46 +43,7 @@ public struct BlobStore: BlobStorage {
     }
 
     public func readPrefix(of digest: SHA256Digest, count: Int) throws -> [UInt8] {
-        try Self.readPrefix(path: path(for: digest), count: count)
-    }
-
-    /// A file's SHA-256 and length, read in 1 MiB pieces (bounded memory).
-    public static func sha256(ofFile path: String) throws -> (digest: SHA256Digest, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("open", path: path) }
-        defer { close(fd) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var hasher = ResumableSHA256()
-        var size: Int64 = 0
-        while true {
-            let got = read(fd, buffer.baseAddress!, buffer.count)
-            if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else { throw FileError("read", path: path) }
-            if got == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
-            size += Int64(got)
-        }
-        return (hasher.finalize(), size)
-    }
-
-    /// A file's first `count` bytes (fewer when it is shorter).
-    public static func readPrefix(path: String, count: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("open", path: path) }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let got = buffer.withUnsafeMutableBytes {
-                pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled))
-            }
-            if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else { throw FileError("read", path: path) }
-            if got == 0 { break }
-            filled += got
-        }
-        return Array(buffer.prefix(filled))
+        try LocalFiles.readPrefix(path: path(for: digest), count: count)
     }
 
     /// The blob's own file: no copy.

@@ -1,4 +1,5 @@
 import AssetDedupCore
+import BlobProtocols
 
 #if canImport(Glibc)
     import Glibc

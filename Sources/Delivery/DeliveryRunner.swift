@@ -1,6 +1,6 @@
 import AssetDedupCore
 import StoreProtocols
-import BlobStore
+import BlobProtocols
 import Foundation
 import Logging
 import Metrics
@@ -14,7 +14,7 @@ import Providers
 public struct DeliveryRunner: Sendable {
     public let providers: ProviderConfig
     /// Where the blobs are read from.
-    public let blobs: any BlobStorage
+    public let blobs: any BlobReader
     public let backoff: DeliveryBackoff
     public let hub: DeliveryHub
     public let logger: Logger
@@ -22,7 +22,7 @@ public struct DeliveryRunner: Sendable {
     public let metrics: Metrics
 
     public init(
-        providers: ProviderConfig, blobs: any BlobStorage, hub: DeliveryHub,
+        providers: ProviderConfig, blobs: any BlobReader, hub: DeliveryHub,
         backoff: DeliveryBackoff = DeliveryBackoff(),
         metrics: Metrics = Metrics(),
         logger: Logger

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import BlobStore
 import Foundation
 import HTTPAPI

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 import StoreProtocols
 
@@ -27,14 +27,15 @@ public struct BlobCollector {
     }
 
     let store: any BlobCollection & UploadSessionStore
-    let blobs: any BlobStorage
+    let blobs: any CollectableBlobs & PartialUploads
     let graceSeconds: Double
     let dryRun: Bool
 
     /// `graceSeconds`: blobs younger than this are left alone, and a mark must be this old
     /// before its blob goes. `dryRun`: count what would be done, write nothing.
     public init(
-        store: any BlobCollection & UploadSessionStore, blobs: any BlobStorage, graceSeconds: Double, dryRun: Bool
+        store: any BlobCollection & UploadSessionStore, blobs: any CollectableBlobs & PartialUploads,
+        graceSeconds: Double, dryRun: Bool
     ) {
         self.store = store
         self.blobs = blobs

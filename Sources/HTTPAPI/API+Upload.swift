@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 import Providers
 import StoreProtocols
@@ -105,7 +105,7 @@ extension API {
     /// The content's first bytes: from this node's staged copy when it still exists, else the blob.
     private func contentHeader(_ upload: CommittedUpload) throws -> [UInt8] {
         if let staged = upload.stagedPath,
-            let header = try? BlobStore.readPrefix(path: staged, count: MediaSniffer.headerLength),
+            let header = try? LocalFiles.readPrefix(path: staged, count: MediaSniffer.headerLength),
             header.count == min(Int64(MediaSniffer.headerLength), upload.size)
         {
             return header

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 import Logging
 import PerceptualHash

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 
 /// Streams a `multipart/form-data` body: small text fields into memory (capped), the `file`
 /// part through a `HashingFileWriter` (hashed while written, never held in memory).

@@ -1,4 +1,4 @@
-import BlobStore
+import BlobProtocols
 
 #if canImport(Glibc)
     import Glibc

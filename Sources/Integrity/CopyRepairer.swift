@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 import Logging
 import Providers
@@ -87,7 +87,7 @@ public struct CopyRepairer {
             let path = "\(scratch)/restore-\(UUID().uuidString)"
             defer { unlink(path) }
             guard (try? adapter.fetchCopy(sha256: check.sha256, providerAssetID: providerAssetID, to: path)) == true,
-                let (digest, _) = try? BlobStore.sha256(ofFile: path), digest == check.sha256
+                let (digest, _) = try? LocalFiles.sha256(ofFile: path), digest == check.sha256
             else { continue }
             if try blobs.contains(check.sha256) { try blobs.deleteBlob(check.sha256) }
             let restored = try blobs.ingest(existingFile: path)

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 import Providers
 import StoreProtocols
@@ -97,7 +97,7 @@ public struct CopyVerifier {
     {
         do {
             guard try blobs.contains(content.sha256) else { return check("blob", .missing, "no blob") }
-            let (digest, size) = try blobs.withLocalFile(content.sha256) { try BlobStore.sha256(ofFile: $0) }
+            let (digest, size) = try blobs.withLocalFile(content.sha256) { try LocalFiles.sha256(ofFile: $0) }
             return digest == content.sha256
                 ? check("blob", .ok, nil) : check("blob", .corrupt, "\(size) bytes hashing to \(digest.hex)")
         } catch {

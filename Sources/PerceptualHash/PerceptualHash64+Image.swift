@@ -1,3 +1,7 @@
+// The hash values, their matching rules and the near-duplicate index live in the core (the store
+// seam needs them without the image maths); importers of PerceptualHash keep seeing them.
+@_exported import AssetDedupCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 
 #if canImport(Glibc)
     import Glibc
@@ -52,12 +52,12 @@ public struct BlobPaths: BlobFiles {
     }
 }
 
-/// Blobs read through a `BlobStorage`: the folder's own file, or a bucket's object downloaded
+/// Blobs read through a `BlobReader`: the folder's own file, or a bucket's object downloaded
 /// to a temp file that is removed after the call.
 public struct StoredBlobFiles: BlobFiles {
-    public let blobs: any BlobStorage
+    public let blobs: any BlobReader
 
-    public init(blobs: any BlobStorage) { self.blobs = blobs }
+    public init(blobs: any BlobReader) { self.blobs = blobs }
 
     public func withLocalFile(_ blob: BlobReference, _ body: (BlobReference) throws -> String) throws -> String {
         try blobs.withLocalFile(blob.sha256) { path in

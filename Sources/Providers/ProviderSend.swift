@@ -1,4 +1,4 @@
-import BlobStore
+import BlobProtocols
 
 /// What sending one blob came to.
 public enum SentBlob: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import S3
 
 #if canImport(Glibc)
@@ -21,10 +21,10 @@ public struct S3BlobStorage: BlobStorage {
     public let prefix: String
     public let endpoint: String
     /// This node's staging folder (`<data>/tmp`), for uploads in flight and downloads.
-    public let staging: BlobStore
+    public let staging: any BlobStaging
 
     /// `location` is `s3://BUCKET/PREFIX`.
-    public init(location: String, client: S3Client, endpoint: String, staging: BlobStore) throws {
+    public init(location: String, client: S3Client, endpoint: String, staging: any BlobStaging) throws {
         guard location.hasPrefix("s3://") else { throw S3LocationError(location) }
         let rest = location.dropFirst("s3://".count)
         let bucket = String(rest.prefix { $0 != "/" })

@@ -1,5 +1,4 @@
 import AssetDedupCore
-import PerceptualHash
 
 /// Fingerprints assets that have none, one row per transaction in id order, so a killed run
 /// resumes where it stopped: the next run picks the assets that still have no fingerprint row.

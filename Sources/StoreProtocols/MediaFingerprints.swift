@@ -1,5 +1,4 @@
 import AssetDedupCore
-@_exported import PerceptualHash
 
 /// One of the user's assets that looks like the query: its distance under the kind's match rule.
 public struct SimilarAsset: Equatable, Sendable {

@@ -1,5 +1,4 @@
 import AssetDedupCore
-import PerceptualHash
 
 /// One fingerprinted asset as the near-duplicates report and `review-similar` read it.
 public struct FingerprintedAsset: Sendable, Equatable {
@@ -72,8 +71,8 @@ public struct FingerprintTotals: Sendable, Equatable {
     }
 }
 
-/// Near-duplicate groups' inputs and the admins' decisions on them (reports, `review-similar`).
-public protocol NearDuplicateReviews: StoreSnapshots {
+/// Near-duplicate groups' inputs and the admins' decisions on them, read-only (reports).
+public protocol NearDuplicateReads: StoreSnapshots {
     /// Whether this schema has fingerprints and their reviews (migration 13 and later).
     func hasNearDuplicateTables() throws -> Bool
     /// Every fingerprinted live asset (images and videos, not 'none'; not in the trash), by user
@@ -84,6 +83,10 @@ public protocol NearDuplicateReviews: StoreSnapshots {
     func owner(of asset: AssetID) throws -> UserID?
     /// The newest review per anchor.
     func latestNearDuplicateReviews() throws -> [AssetID: NearDuplicateReview]
+}
+
+/// The reads plus recording a decision (`review-similar`, the admin API).
+public protocol NearDuplicateReviews: NearDuplicateReads {
     /// Records a decision on the group `members` (ascending; the first is the anchor), all of
     /// `user`'s; `keepAssetID` must be one of them.
     @discardableResult
@@ -112,7 +115,7 @@ public enum NearDuplicateGroupError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-extension NearDuplicateReviews {
+extension NearDuplicateReads {
     /// The near-duplicate group holding `asset`, worked out as the report does (its owner's
     /// fingerprints, grouped at the default threshold), and its owner.
     public func nearDuplicateGroup(of asset: AssetID) throws -> (user: UserID, members: [AssetID]) {
@@ -139,6 +142,9 @@ extension NearDuplicateReviews {
         return NearDuplicateGrouping.groups(members).map { $0.ids.map(AssetID.init) }
     }
 
+}
+
+extension NearDuplicateReviews {
     /// Records a decision on the group holding `asset` (what `review-similar` and the admin API do).
     @discardableResult
     public func reviewNearDuplicates(

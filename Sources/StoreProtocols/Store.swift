@@ -227,8 +227,8 @@ public protocol DuplicateReviews: StoreSnapshots {
         throws -> DuplicateReview
 }
 
-/// The nightly reports' aggregate reads.
-public protocol ReportSource: StoreSnapshots, NearDuplicateReviews {
+/// The nightly reports' aggregate reads: read-only, nothing here writes.
+public protocol ReportSource: StoreSnapshots, NearDuplicateReads {
     func storeTotals() throws -> StoreTotals
     func forEachDuplicateMember(_ body: (DuplicateMember) throws -> Void) throws
     func latestDuplicateReviews() throws -> [String: DuplicateReview]
@@ -274,7 +274,7 @@ public protocol SchemaMigrations: AnyObject {
 /// Everything a backend offers: what the executable opens and hands out by protocol.
 public typealias AssetDedupStore = AssetCatalog & AssetLifecycle & UserDirectory & DeliveryQueue & UploadSessionStore
     & DuplicateReviews & ReportSource & ProviderCoverage & BackfillStore & SchemaMigrations & NamedLeases
-    & BlobCollection & MediaFingerprints & CopyChecks
+    & BlobCollection & MediaFingerprints & CopyChecks & NearDuplicateReviews
 
 /// A named lease in the database: one holder at a time across every process and node.
 public struct NamedLease: Equatable, Sendable {

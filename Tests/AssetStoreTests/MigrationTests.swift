@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import Testing
 
 @Suite struct MigrationTests {

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import Foundation
 
 /// Runs `body` with a fresh temp folder that is removed afterwards, whatever happens.

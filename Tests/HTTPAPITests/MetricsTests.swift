@@ -1,5 +1,5 @@
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import Foundation
 import Metrics
 import Testing

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import PerceptualHash
+@testable import AssetDedupCore
+import PerceptualHash
 
 @Suite struct MediaFingerprintTests {
     let base = PerceptualHash64(bits: 0x8f37_3714_acfc_f4f0)

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import PerceptualHash
+@testable import AssetDedupCore
+import PerceptualHash
 
 /// The index answers exactly what a popcount scan over the same hashes answers.
 @Suite struct NearDuplicateIndexTests {

@@ -1,7 +1,7 @@
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import Foundation
-import PostgresBackend
+import PostgresStore
 import PostgresTestSupport
 import Testing
 

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresBackend
+import PostgresStore
 import PostgresTestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PostgresBackend
+@testable import PostgresStore
 
 @Suite("Placeholder translation (? and ?N to $N)")
 struct PlaceholderTranslationTests {

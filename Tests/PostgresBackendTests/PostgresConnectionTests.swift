@@ -1,6 +1,6 @@
-import AssetStore
+import SQLiteStore
 import Foundation
-import PostgresBackend
+import PostgresStore
 import PostgresTestSupport
 import Synchronization
 import Testing

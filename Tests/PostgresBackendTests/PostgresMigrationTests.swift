@@ -1,6 +1,6 @@
 import AssetDedupCore
-import AssetStore
-import PostgresBackend
+import SQLiteStore
+import PostgresStore
 import PostgresTestSupport
 import Testing
 

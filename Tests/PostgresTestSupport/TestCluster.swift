@@ -1,6 +1,6 @@
-import AssetStore
+import SQLiteStore
 import Foundation
-import PostgresBackend
+import PostgresStore
 
 /// The PostgreSQL server the integration suites run against: `ASSETDEDUP_TEST_PG_URL`
 /// (`scripts/pg-cluster start DIR` prints one). Unset, every test fails saying so, unless

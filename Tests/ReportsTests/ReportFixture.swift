@@ -1,8 +1,8 @@
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import Foundation
 import PerceptualHash
-import PostgresBackend
+import PostgresStore
 import PostgresTestSupport
 import Reports
 

@@ -1,4 +1,4 @@
-import AssetStore
+import SQLiteStore
 import Foundation
 import Reports
 import Testing

@@ -21,8 +21,8 @@ let package = Package(
         .executableTarget(
             name: "SimilarBench",
             dependencies: [
-                .product(name: "AssetStore", package: "AssetDedup"),
-                .product(name: "PostgresBackend", package: "AssetDedup"),
+                .product(name: "SQLiteStore", package: "AssetDedup"),
+                .product(name: "PostgresStore", package: "AssetDedup"),
                 .product(name: "PerceptualHash", package: "AssetDedup"),
             ]),
         // MediaFingerprinter timed in process on one file, for `scripts/bench-decode`.
@@ -37,7 +37,7 @@ let package = Package(
             name: "HandlerBench",
             dependencies: [
                 .product(name: "HTTPAPI", package: "AssetDedup"),
-                .product(name: "AssetStore", package: "AssetDedup"),
+                .product(name: "SQLiteStore", package: "AssetDedup"),
                 .product(name: "BlobStore", package: "AssetDedup"),
                 .product(name: "Providers", package: "AssetDedup"),
                 .product(name: "AssetDedupCore", package: "AssetDedup"),

@@ -1,5 +1,5 @@
 import StoreProtocols
-import BlobStore
+import BlobProtocols
 
 /// Drops resumable uploads nobody touched for the expiry window: the row and its partial file,
 /// plus partial files that never got a row. `serve` runs it at start and then periodically;

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 
 #if canImport(Glibc)
@@ -60,7 +60,7 @@ public struct DirectoryProvider: Provider {
         let target = "\(root)/\(Self.relativePath(for: sha256))"
         guard access(target, F_OK) == 0 else { return .missing }
         do {
-            let (digest, length) = try BlobStore.sha256(ofFile: target)
+            let (digest, length) = try LocalFiles.sha256(ofFile: target)
             if digest == sha256 { return .ok }
             return .corrupt("\(length) bytes hashing to \(digest.hex)")
         } catch {

@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 import S3
 
@@ -73,7 +73,7 @@ public struct S3Provider: Provider {
                 unlink(scratch)
             }
             _ = try client.getObject(bucket: bucket, key: key, toFileDescriptor: fd)
-            let (digest, length) = try BlobStore.sha256(ofFile: scratch)
+            let (digest, length) = try LocalFiles.sha256(ofFile: scratch)
             return digest == sha256 ? .ok : .corrupt("\(length) bytes hashing to \(digest.hex)")
         } catch let error as S3Error where !error.isTransient && error.status != nil && error.status! < 500 {
             return .corrupt("\(error.message)")

@@ -1,5 +1,4 @@
 import AssetDedupCore
-import PerceptualHash
 import StoreProtocols
 
 /// Near-duplicate groups per user as the near-duplicates page needs them: totals over every
@@ -77,7 +76,7 @@ extension NearDuplicateSummary {
     /// Reads every fingerprint, groups each user's, and hands every group to `group` (the
     /// exports) as it is found.
     static func load(
-        from store: any NearDuplicateReviews, keep: Int, threshold: Int = defaultThreshold,
+        from store: any NearDuplicateReads, keep: Int, threshold: Int = defaultThreshold,
         group visit: (Group) throws -> Void
     ) throws -> NearDuplicateSummary {
         var summary = NearDuplicateSummary(keep: keep)

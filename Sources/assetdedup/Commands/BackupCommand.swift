@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import SQLiteStore
 import Foundation
 
 /// `assetdedup backup --to FILE`: a consistent copy of the database while the app serves.

@@ -1,5 +1,5 @@
-import AssetStore
-import PostgresBackend
+import SQLiteStore
+import PostgresStore
 import StoreProtocols
 
 /// The PostgreSQL backend as the commands see it: the shared SQL store on a libpq connection.

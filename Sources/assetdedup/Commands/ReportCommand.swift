@@ -63,7 +63,7 @@ struct ReportCommand: ParsableCommand {
 
     /// 64-pixel JPEG thumbnails as data URIs (~2 KB each), made by libvips from the blob; nil for
     /// a blob that is missing or is not an image this decoder reads (videos get none).
-    static func thumbnails(from blobs: any BlobStorage) -> (String) -> String? {
+    static func thumbnails(from blobs: any BlobReader) -> (String) -> String? {
         let decoder = ImageDecoder()
         return { hex in
             guard let digest = try? SHA256Digest(parsing: hex),

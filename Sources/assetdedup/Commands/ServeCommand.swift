@@ -1,4 +1,5 @@
 import ArgumentParser
+import AssetDedupCore
 import BlobStore
 import Delivery
 import FastCGIServer

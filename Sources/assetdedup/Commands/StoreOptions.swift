@@ -1,5 +1,5 @@
 import ArgumentParser
-import AssetStore
+import SQLiteStore
 import Foundation
 import StoreProtocols
 

@@ -2,7 +2,7 @@
 // sockets, nginx or libfcgi: the part of `scripts/bench`'s per-request CPU that is the app's
 // own code. Prints the best of 5 runs. usage: HandlerBench [requests-per-run]
 import AssetDedupCore
-import AssetStore
+import SQLiteStore
 import BlobStore
 import Foundation
 import HTTPAPI

@@ -1,7 +1,7 @@
-import AssetStore
+import SQLiteStore
 import Foundation
 import PerceptualHash
-import PostgresBackend
+import PostgresStore
 
 // Near-duplicate search in SQL (`MediaFingerprints.similarAssets`, d = 10, limit 20) for one user
 // at growing sizes, against an in-memory popcount scan of the same user's hashes, interleaved
