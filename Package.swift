@@ -246,11 +246,15 @@ let package = Package(
             ]
         ),
 
-        // The uploader's logic: crawl, stream-hash, plan (pure), and the HTTP API calls over
-        // CurlTransport. No server code, no store, no C library but libcurl.
+        // The uploader's logic: crawl, stream-hash, plan (pure), the HTTP API calls over
+        // CurlTransport, and its hash cache on SQLiteConnection. No server code, no store, no
+        // FastCGI, libpq, libvips or FFmpeg: libcurl and SQLite only.
         .target(
             name: "UploadClient",
-            dependencies: ["CurlTransport", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "CurlTransport", "SQLiteConnection", "SQLInterface",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "assetdedup-upload",

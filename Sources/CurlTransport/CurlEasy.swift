@@ -105,6 +105,12 @@ public final class CurlEasy {
         try set(CURLOPT_LOW_SPEED_TIME, max(1, seconds))
     }
 
+    /// Caps the upload rate (bytes per second, averaged by curl over the transfer), so a bulk
+    /// upload leaves room on a shared link (`assetdedup-upload --limit-rate`).
+    public func setMaxSendSpeed(bytesPerSecond: Int64) throws {
+        try check(ccurl_setopt_off_t(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(max(1, bytesPerSecond))))
+    }
+
     /// Replaces the request headers (`Name: value` lines; `Name:` alone removes a curl default).
     public func setHeaders(_ lines: [String]) throws {
         var list: UnsafeMutablePointer<curl_slist>?

@@ -54,6 +54,8 @@ public final class APIClient: @unchecked Sendable {
     public var baseBackoff = 0.5
     /// Called with each request line sent (for tests and `--verbose`); must be thread-safe.
     public var trace: (@Sendable (String) -> Void)?
+    /// A cap on the rate file bytes are sent at (`--limit-rate`), per request; nil: as fast as the link goes.
+    public var maxSendBytesPerSecond: Int64?
 
     public init(server: String, token: String) {
         var s = server
@@ -95,10 +97,17 @@ public final class APIClient: @unchecked Sendable {
         try easy.setConnectTimeout(seconds: 15)
         try easy.setTimeout(seconds: timeout)
         try easy.setLowSpeedLimit(bytesPerSecond: 1, seconds: 120)
+        if let limit = maxSendBytesPerSecond {
+            switch body {
+            case .multipart, .fileRange: try easy.setMaxSendSpeed(bytesPerSecond: limit)
+            case .none, .json: break
+            }
+        }
         trace?("\(method) \(path)")
         try easy.perform()
         return APIResponse(
-            status: easy.responseCode, body: easy.responseBody, headers: easy.responseHeaders, retryAfter: easy.retryAfter)
+            status: easy.responseCode, body: easy.responseBody, headers: easy.responseHeaders,
+            retryAfter: easy.retryAfter)
     }
 
     /// Retries a request on 503 or a transient transport error (a tus PATCH resumes by its own
@@ -135,7 +144,9 @@ public final class APIClient: @unchecked Sendable {
         let response: APIResponse
         do {
             response = try withRetry {
-                try send("POST", "/api/v1/assets/check-by-hash/batch", body: .json(Self.jsonBytes(["items": items])), timeout: 120)
+                try send(
+                    "POST", "/api/v1/assets/check-by-hash/batch", body: .json(Self.jsonBytes(["items": items])),
+                    timeout: 120)
             }
         } catch {
             throw APIError(message: "cannot reach \(server): \(error)", fatal: true)
@@ -150,7 +161,8 @@ public final class APIClient: @unchecked Sendable {
             var error: String?
             if let e = result["error"] as? [String: Any] {
                 if e["code"] as? String == "unknown_provider" {
-                    throw APIError(message: "unknown provider '\(provider)': \(e["message"] as? String ?? "")", fatal: true)
+                    throw APIError(
+                        message: "unknown provider '\(provider)': \(e["message"] as? String ?? "")", fatal: true)
                 }
                 error = "\(e["code"] as? String ?? "error"): \(e["message"] as? String ?? "")"
             }
@@ -168,16 +180,19 @@ public final class APIClient: @unchecked Sendable {
     }
 
     static func answer(_ response: APIResponse, bytes: Int64) throws -> UploadAnswer {
-        guard (200..<300).contains(response.status), let json = response.json, let status = json["status"] as? String else {
+        guard (200..<300).contains(response.status), let json = response.json, let status = json["status"] as? String
+        else {
             throw APIError(message: response.errorText, fatal: response.status == 401)
         }
-        return UploadAnswer(status: status, assetID: int64(json["asset_id"]), note: json["note"] as? String, bytesSent: bytes)
+        return UploadAnswer(
+            status: status, assetID: int64(json["asset_id"]), note: json["note"] as? String, bytesSent: bytes)
     }
 
     /// `POST /assets/{id}/providers`: zero file bytes.
     public func addProvider(assetID: Int64, provider: String) throws -> UploadAnswer {
         let response = try withRetry {
-            try send("POST", "/api/v1/assets/\(assetID)/providers", body: .json(Self.jsonBytes(["provider_id": provider])))
+            try send(
+                "POST", "/api/v1/assets/\(assetID)/providers", body: .json(Self.jsonBytes(["provider_id": provider])))
         }
         return try Self.answer(response, bytes: 0)
     }
@@ -187,7 +202,9 @@ public final class APIClient: @unchecked Sendable {
         let response = try withRetry {
             try send(
                 "POST", "/api/v1/assets/upload",
-                body: .multipart(fields: [("provider_id", provider), ("sha256", file.sha256)], path: file.path, filename: Self.basename(file.path)))
+                body: .multipart(
+                    fields: [("provider_id", provider), ("sha256", file.sha256)], path: file.path,
+                    filename: Self.basename(file.path)))
         }
         return try Self.answer(response, bytes: file.size)
     }
@@ -199,27 +216,54 @@ public final class APIClient: @unchecked Sendable {
     static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
 
     /// tus 1.0.0: create with the metadata (held content is answered at once), then PATCHes of
-    /// `chunkSize` bytes; a failed PATCH is resumed from the offset HEAD reports.
-    public func uploadTus(file: HashedFile, provider: String, chunkSize: Int64) throws -> UploadAnswer {
-        let metadata = [
-            "provider_id " + Self.base64(provider), "filename " + Self.base64(Self.basename(file.path)),
-            "sha256 " + Self.base64(file.sha256),
-        ].joined(separator: ",")
-        let created = try withRetry {
-            try send(
-                "POST", "/api/v1/tus",
-                headers: ["Tus-Resumable: 1.0.0", "Upload-Length: \(file.size)", "Upload-Metadata: \(metadata)"])
+    /// `chunkSize` bytes; a failed PATCH is resumed from the offset HEAD reports. With `memory`,
+    /// the upload's URL is kept until it finishes, and a later run resumes it from HEAD's offset
+    /// instead of sending the file again.
+    public func uploadTus(
+        file: HashedFile, provider: String, chunkSize: Int64, memory: (any UploadURLMemory)? = nil
+    ) throws -> UploadAnswer {
+        var location: String
+        var offset: Int64
+        if let remembered = memory?.upload(server: server, provider: provider, sha256: file.sha256),
+            remembered.size == file.size,
+            let resumed = try resumableOffset(of: remembered.location, size: file.size)
+        {
+            location = remembered.location
+            offset = resumed
+            trace?("resume \(location) at \(offset)")
+        } else {
+            memory?.forgetUpload(server: server, provider: provider, sha256: file.sha256)
+            let metadata = [
+                "provider_id " + Self.base64(provider), "filename " + Self.base64(Self.basename(file.path)),
+                "sha256 " + Self.base64(file.sha256),
+            ].joined(separator: ",")
+            let created = try withRetry {
+                try send(
+                    "POST", "/api/v1/tus",
+                    headers: ["Tus-Resumable: 1.0.0", "Upload-Length: \(file.size)", "Upload-Metadata: \(metadata)"])
+            }
+            guard created.status == 201, let createdLocation = created.header("Location") else {
+                throw APIError(message: "tus create: \(created.errorText)", fatal: created.status == 401)
+            }
+            location = createdLocation
+            // The token goes wherever the PATCHes go: only to this server.
+            guard isOnServer(location) else {
+                throw APIError(message: "tus create: Location \(location) is not on \(server)", fatal: true)
+            }
+            offset = Int64(created.header("Upload-Offset") ?? "0") ?? 0
+            if offset >= file.size, created.json?["status"] != nil {
+                return try Self.answer(created, bytes: 0)
+            }
+            memory?.rememberUpload(
+                server: server, provider: provider, sha256: file.sha256, size: file.size, location: location)
         }
-        guard created.status == 201, let location = created.header("Location") else {
-            throw APIError(message: "tus create: \(created.errorText)", fatal: created.status == 401)
-        }
-        // The token goes wherever the PATCHes go: only to this server.
-        guard location.hasPrefix("/") || location.hasPrefix(server + "/") else {
-            throw APIError(message: "tus create: Location \(location) is not on \(server)", fatal: true)
-        }
-        var offset = Int64(created.header("Upload-Offset") ?? "0") ?? 0
-        if offset >= file.size, created.json?["status"] != nil {
-            return try Self.answer(created, bytes: 0)
+        let finished = { memory?.forgetUpload(server: self.server, provider: provider, sha256: file.sha256) }
+        if offset >= file.size {
+            // Completed before (the answer was lost with the run that sent it): GET answers the asset.
+            let got = try withRetry { try send("GET", location, headers: ["Tus-Resumable: 1.0.0"]) }
+            let answer = try Self.answer(got, bytes: 0)
+            finished()
+            return answer
         }
         var sent: Int64 = 0
         var tries = 0
@@ -232,7 +276,9 @@ public final class APIClient: @unchecked Sendable {
                 response = try send(
                     "PATCH", location,
                     headers: ["Tus-Resumable: 1.0.0", "Upload-Offset: \(offset)"],
-                    body: .fileRange(path: file.path, offset: offset, length: length, contentType: "application/offset+octet-stream"))
+                    body: .fileRange(
+                        path: file.path, offset: offset, length: length, contentType: "application/offset+octet-stream")
+                )
             } catch let error as CurlError where error.isTransient {
                 failure = error.description
             }
@@ -246,7 +292,13 @@ public final class APIClient: @unchecked Sendable {
             if let response, (200..<300).contains(response.status) {
                 // The last PATCH: the asset answer.
                 sent += length
-                return try Self.answer(response, bytes: sent)
+                let answer = try Self.answer(response, bytes: sent)
+                finished()
+                return answer
+            }
+            if let response, response.status == 404 || response.status == 410 {
+                finished()  // the server dropped the upload (expired): the next run starts over
+                throw APIError(message: "tus PATCH: \(response.errorText)", fatal: false)
             }
             if let response, response.status != 503 && response.status != 409 {
                 throw APIError(message: "tus PATCH: \(response.errorText)", fatal: response.status == 401)
@@ -259,15 +311,37 @@ public final class APIClient: @unchecked Sendable {
             wait *= 2
             // Resume: ask where the server is.
             let head = try withRetry { try send("HEAD", location, headers: ["Tus-Resumable: 1.0.0"]) }
-            guard head.status == 200 || head.status == 204, let now = head.header("Upload-Offset").flatMap({ Int64($0) }) else {
+            guard head.status == 200 || head.status == 204,
+                let now = head.header("Upload-Offset").flatMap({ Int64($0) })
+            else {
                 throw APIError(message: "tus HEAD: HTTP \(head.status)", fatal: false)
             }
             if now >= file.size {
                 // Completed meanwhile: GET answers the asset.
                 let got = try withRetry { try send("GET", location, headers: ["Tus-Resumable: 1.0.0"]) }
-                return try Self.answer(got, bytes: sent)
+                let answer = try Self.answer(got, bytes: sent)
+                finished()
+                return answer
             }
             offset = now
         }
+    }
+
+    func isOnServer(_ location: String) -> Bool {
+        location.hasPrefix("/") || location.hasPrefix(server + "/")
+    }
+
+    /// Where a remembered tus upload stands: its offset from HEAD, or nil when the server no
+    /// longer has it (expired, swept, or another length): then it is started over.
+    func resumableOffset(of location: String, size: Int64) throws -> Int64? {
+        guard isOnServer(location) else { return nil }
+        let head = try withRetry { try send("HEAD", location, headers: ["Tus-Resumable: 1.0.0"]) }
+        if [403, 404, 410].contains(head.status) { return nil }
+        guard head.status == 200 || head.status == 204, let offset = head.header("Upload-Offset").flatMap({ Int64($0) })
+        else {
+            throw APIError(message: "tus HEAD: HTTP \(head.status)", fatal: head.status == 401)
+        }
+        if let length = head.header("Upload-Length").flatMap({ Int64($0) }), length != size { return nil }
+        return offset <= size ? offset : nil
     }
 }

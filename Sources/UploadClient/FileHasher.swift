@@ -19,6 +19,12 @@ public struct HashError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { reason }
 }
 
+/// A digest with the identity the file had while it was read (what the hash cache keys on).
+public struct IdentifiedHash: Sendable, Equatable {
+    public let file: HashedFile
+    public let identity: FileIdentity
+}
+
 public enum FileHasher {
     public static let chunkSize = 1 << 20
 
@@ -28,6 +34,11 @@ public enum FileHasher {
 
     /// `afterRead` runs between the last read and the second look at the file (tests change it there).
     static func hash(path: String, afterRead: (() -> Void)?) -> Result<HashedFile, HashError> {
+        identified(path: path, afterRead: afterRead).map(\.file)
+    }
+
+    /// The digest and the file's identity (device, inode, size, mtime) as it was while read.
+    public static func identified(path: String, afterRead: (() -> Void)? = nil) -> Result<IdentifiedHash, HashError> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(HashError(reason: "cannot open: \(errnoText())")) }
         defer { close(fd) }
@@ -59,7 +70,8 @@ public enum FileHasher {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-        return .success(HashedFile(path: path, size: total, sha256: digest))
+        return .success(
+            IdentifiedHash(file: HashedFile(path: path, size: total, sha256: digest), identity: FileIdentity(before)))
     }
 
     static func mtime(_ st: stat) -> Int64 {
@@ -72,7 +84,8 @@ public enum FileHasher {
 }
 
 /// Runs `work` for each index on `jobs` threads at once; results in input order.
-public func parallelMap<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ work: @escaping @Sendable (T) -> R) -> [R] {
+public func parallelMap<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ work: @escaping @Sendable (T) -> R) -> [R]
+{
     let box = ResultBox<R>(count: items.count)
     let next = Counter()
     let workers = max(1, min(jobs, items.count))
@@ -87,12 +100,16 @@ public func parallelMap<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ wor
     for _ in 0..<workers {
         let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
-            body.run()
-            return nil
-        }, context)
-        if rc == 0 { threads.append(thread) } else {
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                let body = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+                body.run()
+                return nil
+            }, context)
+        if rc == 0 {
+            threads.append(thread)
+        } else {
             Unmanaged<ThreadBody>.fromOpaque(context).release()
             body()
         }

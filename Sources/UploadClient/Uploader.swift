@@ -37,6 +37,10 @@ public struct Summary: Sendable, Codable {
     public var bytes_sent: Int64
     /// A problem that stopped the run (exit 2), if any.
     public var error: String?
+    /// Files read to hash them, and their bytes; files whose digest came from the hash cache.
+    public var files_hashed = 0
+    public var bytes_hashed: Int64 = 0
+    public var files_from_cache = 0
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -45,6 +49,9 @@ public struct Summary: Sendable, Codable {
         try c.encode(dry_run, forKey: .dry_run)
         try c.encode(bytes_sent, forKey: .bytes_sent)
         try c.encode(error, forKey: .error)
+        try c.encode(files_hashed, forKey: .files_hashed)
+        try c.encode(bytes_hashed, forKey: .bytes_hashed)
+        try c.encode(files_from_cache, forKey: .files_from_cache)
     }
 
     public var exitCode: Int32 {
@@ -69,10 +76,39 @@ public struct Uploader: Sendable {
     public let options: UploadOptions
     /// A line of progress for a human (plain mode); called from worker threads.
     public var log: (@Sendable (String) -> Void)?
+    /// Digests by file identity and tus URLs across runs (`HashCache`); nil: hash everything, resume nothing.
+    public var cache: HashCache?
 
-    public init(client: APIClient, options: UploadOptions) {
+    public init(client: APIClient, options: UploadOptions, cache: HashCache? = nil) {
         self.client = client
         self.options = options
+        self.cache = cache
+    }
+
+    /// One file's digest: from the cache (no read) or read now, recorded for the next run.
+    struct HashStep: Sendable {
+        var result: Result<HashedFile, HashError>
+        var read = false
+    }
+
+    func hash(_ path: String) -> HashStep {
+        if let cache, let identity = FileIdentity.of(path: path), let sha256 = cache.sha256(for: identity) {
+            log?("cached \(path)")
+            return HashStep(result: .success(HashedFile(path: path, size: identity.size, sha256: sha256)))
+        }
+        // A file that changed while read is read once more (a copy still being written may have
+        // settled); changing again, it is reported.
+        var started = HashCache.nowNanoseconds()
+        var result = FileHasher.identified(path: path)
+        if case .failure(let error) = result, error.reason.hasPrefix("changed") {
+            started = HashCache.nowNanoseconds()
+            result = FileHasher.identified(path: path)
+        }
+        if case .success(let hashed) = result {
+            cache?.record(hashed.identity, sha256: hashed.file.sha256, hashedAt: started)
+            log?("hashed \(path)")
+        }
+        return HashStep(result: result.map(\.file), read: true)
     }
 
     public func run(paths: [String]) -> Summary {
@@ -81,17 +117,19 @@ public struct Uploader: Sendable {
         for s in crawl.skipped { reports.append(FileReport(path: s.path, outcome: .skipped, reason: s.reason)) }
         for f in crawl.failed { reports.append(FileReport(path: f.path, outcome: .failed, reason: f.reason)) }
 
-        // A file that changed while read is read once more (a copy still being written may have
-        // settled); changing again, it is reported.
-        let hashed = parallelMap(crawl.files, jobs: options.jobs) { file in
-            let result = FileHasher.hash(path: file.path)
-            guard case .failure(let error) = result, error.reason.hasPrefix("changed") else { return result }
-            return FileHasher.hash(path: file.path)
-        }
+        let steps = parallelMap(crawl.files, jobs: options.jobs) { file in self.hash(file.path) }
+        var stats = HashStats()
         var files: [HashedFile] = []
-        for (found, result) in zip(crawl.files, hashed) {
-            switch result {
-            case .success(let file): files.append(file)
+        for (found, step) in zip(crawl.files, steps) {
+            switch step.result {
+            case .success(let file):
+                files.append(file)
+                if step.read {
+                    stats.files += 1
+                    stats.bytes += file.size
+                } else {
+                    stats.cached += 1
+                }
             case .failure(let error):
                 reports.append(FileReport(path: found.path, size: found.size, outcome: .failed, reason: error.reason))
             }
@@ -105,10 +143,11 @@ public struct Uploader: Sendable {
                 }
             }
         } catch {
-            return summarise(reports, bytes: 0, error: "\(error)")
+            return summarise(reports, bytes: 0, error: "\(error)", hashing: stats)
         }
         let plan = Planner.plan(
-            files: files, providers: options.providers, answers: answers, resumableThreshold: options.resumableThreshold)
+            files: files, providers: options.providers, answers: answers, resumableThreshold: options.resumableThreshold
+        )
 
         // Three rounds, each in parallel: what needs nothing from this run (uploads, add-provider
         // of held content); add-provider of content the first round sent to another provider;
@@ -135,7 +174,8 @@ public struct Uploader: Sendable {
         for (index, item) in plan.enumerated() {
             if case .sameAs(let first) = item.action {
                 let earlier = byIndex[first]!
-                var report = Self.report(item, .reused, assetID: earlier.asset_id, reason: "same content as \(earlier.path)")
+                var report = Self.report(
+                    item, .reused, assetID: earlier.asset_id, reason: "same content as \(earlier.path)")
                 if earlier.outcome == .failed {
                     report.outcome = .failed
                     report.reason = "same content as \(earlier.path), which failed"
@@ -148,7 +188,7 @@ public struct Uploader: Sendable {
         }
         let results = Array(byIndex.values)
         let bytes = results.reduce(Int64(0)) { $0 + ($1.bytes_sent) }
-        return summarise(reports, bytes: bytes, error: fatal)
+        return summarise(reports, bytes: bytes, error: fatal, hashing: stats)
     }
 
     static func report(_ item: PlanItem, _ outcome: Outcome, assetID: Int64?, reason: String?) -> FileReport {
@@ -171,7 +211,8 @@ public struct Uploader: Sendable {
             do {
                 let answer = try client.addProvider(assetID: id, provider: item.provider)
                 log?("added_provider \(item.provider) \(item.file.path)")
-                return Self.report(item, Self.outcome(answer.status, adding: true), assetID: answer.assetID ?? id, reason: answer.note)
+                return Self.report(
+                    item, Self.outcome(answer.status, adding: true), assetID: answer.assetID ?? id, reason: answer.note)
             } catch {
                 return Self.report(item, .failed, assetID: id, reason: "\(error)")
             }
@@ -180,10 +221,12 @@ public struct Uploader: Sendable {
             do {
                 let answer =
                     method == .tus
-                    ? try client.uploadTus(file: item.file, provider: item.provider, chunkSize: options.chunkSize)
+                    ? try client.uploadTus(
+                        file: item.file, provider: item.provider, chunkSize: options.chunkSize, memory: cache)
                     : try client.uploadMultipart(file: item.file, provider: item.provider)
                 log?("\(answer.status) \(item.provider) \(item.file.path)")
-                var r = Self.report(item, Self.outcome(answer.status, adding: false), assetID: answer.assetID, reason: answer.note)
+                var r = Self.report(
+                    item, Self.outcome(answer.status, adding: false), assetID: answer.assetID, reason: answer.note)
                 r.bytes_sent = answer.bytesSent
                 return r
             } catch {
@@ -200,7 +243,8 @@ public struct Uploader: Sendable {
         guard let id = sender.asset_id else {
             return options.dryRun
                 ? Self.report(item, .added_provider, assetID: nil, reason: "dry run")
-                : Self.report(item, .failed, assetID: nil, reason: "its upload to \(sender.provider ?? "") gave no asset id")
+                : Self.report(
+                    item, .failed, assetID: nil, reason: "its upload to \(sender.provider ?? "") gave no asset id")
         }
         return execute(PlanItem(file: item.file, provider: item.provider, action: .addProvider(assetID: id)))
     }
@@ -215,12 +259,23 @@ public struct Uploader: Sendable {
         }
     }
 
-    func summarise(_ reports: [FileReport], bytes: Int64, error: String?) -> Summary {
+    func summarise(_ reports: [FileReport], bytes: Int64, error: String?, hashing: HashStats) -> Summary {
         var counts: [String: Int] = [:]
         for outcome in [Outcome.new, .reused, .added_provider, .skipped, .failed] { counts[outcome.rawValue] = 0 }
         for r in reports { counts[r.outcome.rawValue, default: 0] += 1 }
-        return Summary(files: reports, counts: counts, dry_run: options.dryRun, bytes_sent: bytes, error: error)
+        var summary = Summary(files: reports, counts: counts, dry_run: options.dryRun, bytes_sent: bytes, error: error)
+        summary.files_hashed = hashing.files
+        summary.bytes_hashed = hashing.bytes
+        summary.files_from_cache = hashing.cached
+        return summary
     }
+}
+
+/// What hashing cost this run: files and bytes read, files answered by the cache.
+struct HashStats {
+    var files = 0
+    var bytes: Int64 = 0
+    var cached = 0
 }
 
 private struct Pair: Sendable {

@@ -52,6 +52,18 @@ struct UploadCommand: ParsableCommand {
     @Option(help: "Bytes per tus PATCH.")
     var chunkSize: Int64 = 8 << 20
 
+    @Option(help: "Send file bytes at most this fast (bytes per second, per transfer).")
+    var limitRate: Int64?
+
+    @Option(help: "The hash cache (default $XDG_CACHE_HOME/assetdedup/upload-cache.sqlite, else ~/.cache/...).")
+    var cacheFile: String?
+
+    @Flag(help: "Read and hash every file, and remember no upload URL.")
+    var noCache = false
+
+    @Flag(help: "Say on stderr what is hashed, taken from the cache, requested and resumed.")
+    var verbose = false
+
     @Argument(help: "Files and folders (folders recursively).")
     var paths: [String] = []
 
@@ -68,12 +80,29 @@ struct UploadCommand: ParsableCommand {
         }
     }
 
+    /// The hash cache, or nil (`--no-cache`, no home, or it cannot be opened: said, and the run
+    /// goes on reading every file).
+    func openCache(say: (String) -> Void) -> HashCache? {
+        guard !noCache, let path = cacheFile ?? HashCache.defaultPath(environment: ProcessInfo.processInfo.environment)
+        else { return nil }
+        do {
+            return try HashCache(path: path)
+        } catch {
+            say("assetdedup-upload: no hash cache (\(path): \(error)); every file is read")
+            return nil
+        }
+    }
+
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("name at least one file or folder") }
         guard !provider.isEmpty else { throw ValidationError("name at least one --provider") }
         guard jobs >= 1 && jobs <= 64 else { throw ValidationError("--jobs must be 1 to 64") }
         guard resumableThreshold >= 1 else { throw ValidationError("--resumable-threshold must be positive") }
         guard chunkSize >= 1 else { throw ValidationError("--chunk-size must be positive") }
+        guard limitRate.map({ $0 >= 1 }) ?? true else { throw ValidationError("--limit-rate must be positive") }
+        guard !(noCache && cacheFile != nil) else {
+            throw ValidationError("--no-cache and --cache-file exclude each other")
+        }
     }
 
     func run() throws {
@@ -96,7 +125,12 @@ struct UploadCommand: ParsableCommand {
         options.crawl.includeHidden = hidden
         options.crawl.followSymlinks = followSymlinks
         options.crawl.includeSystemFiles = systemFiles
-        let uploader = Uploader(client: APIClient(server: credentials.server, token: credentials.token), options: options)
+        let client = APIClient(server: credentials.server, token: credentials.token)
+        client.maxSendBytesPerSecond = limitRate
+        let say: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        if verbose { client.trace = say }
+        var uploader = Uploader(client: client, options: options, cache: openCache(say: say))
+        if verbose { uploader.log = say }
         let summary = uploader.run(paths: paths)
 
         if json {
@@ -114,7 +148,9 @@ struct UploadCommand: ParsableCommand {
             }
         }
         if !json && summary.error == nil {
-            let counts = ["new", "reused", "added_provider", "skipped", "failed"].map { "\($0) \(summary.counts[$0] ?? 0)" }
+            let counts = ["new", "reused", "added_provider", "skipped", "failed"].map {
+                "\($0) \(summary.counts[$0] ?? 0)"
+            }
             print((dryRun ? "dry run: " : "") + counts.joined(separator: ", ") + ", \(summary.bytes_sent) bytes sent")
         }
         for file in summary.files where file.outcome == .failed {

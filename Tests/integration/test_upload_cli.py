@@ -1,23 +1,29 @@
 """The command-line uploader (`assetdedup-upload`, issue 23) against the real stack: a folder
 with new files, a held file, system junk, a duplicate inside the folder and a file over the
 resumable threshold (tus); outcomes checked through the API, a re-run sends nothing, `--dry-run`
-sends nothing, a second provider goes by add-provider with zero file bytes, exit codes."""
+sends nothing, a second provider goes by add-provider with zero file bytes, exit codes; the hash
+cache (a re-run reads no unchanged file) and a big upload resumed after `kill -9`."""
 import hashlib
 import json
 import os
 import pathlib
 import re
+import signal
+import sqlite3
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_until
+from test_browser_e2e import log_request_sizes
 
 UPLOAD_BIN = os.environ.get("ASSETDEDUP_UPLOAD_BIN", str(ROOT / ".build/release/assetdedup-upload"))
 THRESHOLD = 100_000
 CHUNK = 65_536
+MIB = 1024 * 1024
 
 
 def sha(data):
@@ -45,6 +51,7 @@ def requests_seen(stack):
 def run_upload(stack, token_file, *args, env=None, check_rc=None):
     full_env = {k: v for k, v in os.environ.items() if k != "ASSETDEDUP_TOKEN"}
     full_env["XDG_CONFIG_HOME"] = str(pathlib.Path(token_file).parent / "no-config")
+    full_env["XDG_CACHE_HOME"] = str(pathlib.Path(token_file).parent / "cache")  # one hash cache per test
     full_env.update(env or {})
     argv = [UPLOAD_BIN, "--server", stack.base_url, "--token-file", str(token_file), *args]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=full_env)
@@ -83,7 +90,19 @@ def folder(tmp_path):
     for junk in (".DS_Store", "Thumbs.db", "desktop.ini", "._a.jpg", ".hidden"):
         (root / junk).write_bytes(b"junk " + junk.encode())
     (root / "link.bin").symlink_to(root / "b.bin")
+    settle(root)
     return root, files
+
+
+HOUR_AGO = time.time() - 3600
+
+
+def settle(root):
+    """Dates every file an hour back: written long before the run, so the hash cache may trust
+    its digest next time (a file hashed within 2 s of its last write is read again)."""
+    for path in pathlib.Path(root).rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (HOUR_AGO, HOUR_AGO))
 
 
 def asset_count(stack, token):
@@ -129,6 +148,8 @@ def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
         assert out[junk]["outcome"] == "skipped", out[junk]
     assert summary["counts"] == {"new": 4, "reused": 2, "added_provider": 0, "skipped": 6, "failed": 0}
     assert summary["bytes_sent"] == sum(len(files[n]) for n in ("a.jpg", "b.bin", "c.bin", "big.bin"))
+    assert summary["files_hashed"] == 6 and summary["files_from_cache"] == 0
+    assert summary["bytes_hashed"] == sum(len(d) for d in files.values()) + len(files["a.jpg"])
     assert asset_count(stack, token) == 5
 
     sent = requests_seen(stack)[seen:]
@@ -138,12 +159,17 @@ def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
     assert len(patches) == -(-len(files["big.bin"]) // CHUNK)
     assert [m for m, p in sent if p == "/api/v1/tus"] == ["POST"]
 
-    # A re-run sends no file: everything is reused, one batch check, nothing else.
+    # A re-run reads no file (the hash cache answers) and sends none: everything is reused, one
+    # batch check, nothing else.
     seen = len(requests_seen(stack))
-    again = json.loads(run_upload(stack, token_file, "--provider", "pixverse", "--json",
-                                  "--resumable-threshold", str(THRESHOLD), str(root), check_rc=0).stdout)
+    rerun = run_upload(stack, token_file, "--provider", "pixverse", "--json", "--verbose",
+                       "--resumable-threshold", str(THRESHOLD), str(root), check_rc=0)
+    again = json.loads(rerun.stdout)
     assert again["counts"]["reused"] == 6 and again["counts"]["new"] == 0
     assert again["bytes_sent"] == 0
+    assert again["files_hashed"] == 0 and again["bytes_hashed"] == 0 and again["files_from_cache"] == 6
+    assert not re.search(r"^hashed ", rerun.stderr, re.M), rerun.stderr
+    assert len(re.findall(r"^cached ", rerun.stderr, re.M)) == 6, rerun.stderr
     assert requests_seen(stack)[seen:] == [("POST", "/api/v1/assets/check-by-hash/batch")]
     assert asset_count(stack, token) == 5
 
@@ -153,6 +179,7 @@ def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
     dry = json.loads(run_upload(stack, token_file, "--provider", "pixverse", "--provider", "runway", "--json",
                                 "--dry-run", str(root), check_rc=0).stdout)
     assert dry["dry_run"] is True
+    assert dry["files_hashed"] == 1 and dry["files_from_cache"] == 6  # only the new file is read
     assert by_path(dry)["d.bin"]["outcome"] == "new"
     assert by_path(dry, "runway")["a.jpg"]["outcome"] == "added_provider"
     assert {p for _, p in requests_seen(stack)[seen:]} == {"/api/v1/assets/check-by-hash/batch"}
@@ -254,6 +281,15 @@ def test_unreadable_file_fails_by_name(stack, user, tmp_path):
     out = by_path(json.loads(r.stdout))
     assert out["locked.bin"]["outcome"] == "failed" and "locked.bin" in r.stderr
     assert out["ok.bin"]["outcome"] == "new"
+
+
+def test_the_uploader_links_no_server_library():
+    """The client product links libcurl and SQLite (its hash cache) only: no FastCGI, libpq,
+    libvips, FFmpeg or cmark, so it builds and runs on a laptop without them."""
+    libs = subprocess.run(["ldd", UPLOAD_BIN], capture_output=True, text=True, check=True).stdout
+    for absent in ("libfcgi", "libpq", "libvips", "libavformat", "libavcodec", "libswscale", "libcmark"):
+        assert absent not in libs, (absent, libs)
+    assert "libcurl" in libs and "libsqlite3" in libs, libs
 
 
 class FaultyServer:
@@ -385,3 +421,85 @@ def test_retry_after_503_and_tus_resume_after_a_dropped_patch(tmp_path):
         assert methods == ["PATCH", "PATCH", "HEAD", "PATCH", "PATCH", "PATCH"], methods
     finally:
         server.stop()
+
+
+def logged(stack, sizes):
+    """nginx's size log once every request answered so far is in it: a marker request sent
+    now is waited for (nginx writes a line just after the response leaves)."""
+    marker = f"/api/v1/health?mark={uuid.uuid4().hex}"
+    assert stack.api("GET", marker).status_code == 200
+    return wait_until(lambda: (entries := sizes()) and any(e["uri"] == marker for e in entries) and entries,
+                      what="the marker request in nginx's log")
+
+
+def test_a_big_upload_killed_mid_way_resumes_from_head(stack, user, tmp_path):
+    """`kill -9` of the uploader half-way through a tus upload: the next run finds the upload's
+    URL in the hash cache, asks HEAD where the server is, and sends only the rest (measured in
+    nginx's log of request sizes), no new upload made."""
+    token, token_file = user
+    sizes = log_request_sizes(stack)
+    root = tmp_path / "big"
+    root.mkdir()
+    big = os.urandom(8 * MIB)
+    (root / "big.bin").write_bytes(big)
+    settle(root)
+    env = {k: v for k, v in os.environ.items() if k != "ASSETDEDUP_TOKEN"}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "no-config"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    argv = [UPLOAD_BIN, "--server", stack.base_url, "--token-file", str(token_file), "--provider", "pixverse",
+            "--json", "--resumable-threshold", str(MIB), "--chunk-size", str(MIB), str(root)]
+    # 1 MiB/s: the upload takes 8 s, long enough to be killed in the middle.
+    first = subprocess.Popen([*argv, "--limit-rate", str(MIB)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        cache = tmp_path / "cache" / "assetdedup" / "upload-cache.sqlite"
+
+        def remembered():
+            if not cache.exists():
+                return None
+            db = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
+            try:
+                row = db.execute("SELECT location FROM tus_uploads").fetchone()
+            except sqlite3.OperationalError:  # the tables are not made yet
+                return None
+            finally:
+                db.close()
+            return row[0] if row else None
+
+        location = urllib.parse.urlparse(wait_until(remembered, what="the uploader to remember its tus URL")).path
+
+        def offset():
+            r = stack.api("HEAD", location, token, headers={"Tus-Resumable": "1.0.0"})
+            assert r.status_code in (200, 204), r.status_code
+            return int(r.headers["Upload-Offset"])
+
+        wait_until(lambda: offset() >= 2 * MIB, what="two chunks on the server")
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    held = offset()
+    assert 2 * MIB <= held < len(big)
+    before = len(logged(stack, sizes))
+
+    r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    summary = json.loads(r.stdout)
+    out = by_path(summary)["big.bin"]
+    assert out["outcome"] == "new", out
+    assert summary["files_hashed"] == 0  # the digest came from the cache too
+    asset = stack.api("GET", f"/api/v1/assets/{out['asset_id']}", token).json()
+    assert asset["sha256"] == sha(big)
+    assert stack.blob(sha(big)).read_bytes() == big
+
+    rerun = logged(stack, sizes)[before:]
+    assert not [e for e in rerun if e["uri"] == "/api/v1/tus"], "a new upload was made"
+    tus = [e for e in rerun if e["uri"] == location]
+    head = next(e for e in tus if e["method"] == "HEAD")
+    resumed_at = head["answered"]
+    assert resumed_at >= held
+    # Answered PATCHes only: the one killed mid-body may be logged late, as a 4xx.
+    patches = [e for e in tus if e["method"] == "PATCH" and e["status"] < 300]
+    assert patches[0]["offset"] == resumed_at
+    rest = len(big) - resumed_at
+    # $request_length is the request line and headers too: under 1 KiB a request here.
+    assert rest <= sum(e["length"] for e in patches) < rest + 1024 * len(patches)
+    assert out["bytes_sent"] == rest
+
