@@ -254,7 +254,7 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "HTTPAPI", "AssetStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics", "PerceptualHash",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "PostgresTestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -288,8 +288,15 @@ let package = Package(
         // The test cluster (`ASSETDEDUP_TEST_PG_URL`) and a fresh schema per test, for every
         // suite that runs on PostgreSQL too.
         .target(
-            name: "PostgresTestSupport", dependencies: ["PostgresBackend", "AssetStore"],
+            name: "PostgresTestSupport", dependencies: ["PostgresBackend", "AssetStore", "StoreProtocols"],
             path: "Tests/PostgresTestSupport"),
+        // The store contract: one suite, run on SQLite and on PostgreSQL (`Backend.available`).
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "AssetStore", "PostgresBackend", "PostgresTestSupport", "AssetDedupCore", "StoreProtocols",
+                "PerceptualHash",
+            ]),
         .testTarget(
             name: "PostgresBackendTests",
             dependencies: ["PostgresBackend", "PostgresTestSupport", "AssetStore", "AssetDedupCore"]),
