@@ -279,8 +279,7 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "HTTPAPI", "SQLiteStore", "AssetDedupCore", "BlobStore", "Providers", "Delivery", "Metrics",
-                "PerceptualHash",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "PerceptualHash", "PostgresTestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -315,8 +314,15 @@ let package = Package(
         // The test cluster (`ASSETDEDUP_TEST_PG_URL`) and a fresh schema per test, for every
         // suite that runs on PostgreSQL too.
         .target(
-            name: "PostgresTestSupport", dependencies: ["PostgresStore", "SQLiteStore"],
+            name: "PostgresTestSupport", dependencies: ["PostgresStore", "SQLiteStore", "StoreProtocols"],
             path: "Tests/PostgresTestSupport"),
+        // The store contract: one suite, run on SQLite and on PostgreSQL (`Backend.available`).
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "SQLiteStore", "PostgresStore", "PostgresTestSupport", "AssetDedupCore", "StoreProtocols",
+                "PerceptualHash",
+            ]),
         .testTarget(
             name: "PostgresBackendTests",
             dependencies: ["PostgresStore", "PostgresTestSupport", "SQLiteStore", "AssetDedupCore"]),

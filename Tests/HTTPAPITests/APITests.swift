@@ -6,13 +6,19 @@ import Delivery
 import Foundation
 import HTTPAPI
 import Logging
+import PostgresTestSupport
 import Providers
 import Testing
 
-/// The API driven in process: request values in, response values out, real SQLite and folders.
+/// The API driven in process: request values in, response values out, a real store (SQLite
+/// unless a test passes another `Backend`) and real folders.
 final class APIHarness {
     let dir: String
-    let store: SQLiteStore
+    /// The store under test, and raw SQL and second connections on it.
+    let stores: StoreUnderTest
+    var store: any AssetDedupStore { stores.store }
+    /// The SQLite file, for the tests about SQLite's own locking.
+    var databasePath: String { stores.directory + "/test.sqlite" }
     let api: API
     let token: String
 
@@ -20,14 +26,14 @@ final class APIHarness {
     var bodyDirectory: String { dir + "/bodies" }
 
     init(
-        limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub(),
+        backend: Backend = .sqlite, limits: APILimits = APILimits(), deliveries: DeliveryHub = DeliveryHub(),
         busyTimeoutMilliseconds: Int32 = 5_000, fingerprinter: (any MediaFingerprinting)? = nil,
         policies: [ProviderID: ProviderPolicy] = [:]
     ) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: dir + "/db.sqlite", busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        try Migrator(db: store.db).up()
+        stores = try StoreUnderTest(backend, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        let store = stores.store
         let user = try store.addUser(name: "alice")
         token = try store.issueToken(for: user.id).secret
         let blobs = try BlobStore(dataDirectory: dir + "/data")
@@ -79,8 +85,8 @@ final class APIHarness {
 func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: bytes)).hex }
 
 @Suite struct APITests {
-    @Test func routesAndMethods() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func routesAndMethods(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         #expect(h.send("GET", "/api/v1/health").0 == 200)
         #expect(h.send("DELETE", "/api/v1/health").0 == 405)
         #expect(h.send("GET", "/api/v1/unknown").0 == 404)
@@ -90,8 +96,8 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "Token x"]).0 == 401)
     }
 
-    @Test func uploadParsesMultipartFedOneByteAtATime() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func uploadParsesMultipartFedOneByteAtATime(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         // Bytes that look like boundary starts inside the file must survive as data.
         let file = Array("\r\n--not-the-boundary\r\n--BOUNx\r\n--BOU".utf8) + (0..<3000).map { UInt8($0 % 251) }
         let body = APIHarness.multipart(
@@ -109,8 +115,8 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         #expect(asset.originalFilename == "we\"ird.png")
     }
 
-    @Test func quotedBoundaryAndFieldsAfterTheFile() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func quotedBoundaryAndFieldsAfterTheFile(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let file = Array("payload".utf8)
         var body = Array("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n".utf8) + file
         body += Array("\r\n--b\r\nContent-Disposition: form-data; name=\"provider_id\"\r\n\r\nrunway\r\n--b--\r\n".utf8)
@@ -121,8 +127,8 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         #expect(json["provider_id"] as? String == "runway")
     }
 
-    @Test func failuresReturnErrorObjects() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func failuresReturnErrorObjects(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let cases: [(String, String?, Int, String)] = [
             ("/api/v1/assets/check-by-hash", #"{"sha256":"xyz"}"#, 400, "invalid_sha256"),
             ("/api/v1/assets/check-by-hash", "[1,2", 400, "invalid_json"),
@@ -136,8 +142,8 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
         }
     }
 
-    @Test func bearerAndBasicCredentials() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func bearerAndBasicCredentials(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let basic = Data("anyone:\(h.token)".utf8).base64EncodedString()
         #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "Basic \(basic)"]).0 == 200)
         #expect(h.send("GET", "/api/v1/assets", headers: ["authorization": "bearer \(h.token)"]).0 == 200)
@@ -147,12 +153,12 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
     /// The worker trusts its token cache only until something else commits: a revocation by
     /// another connection (the CLI) refuses the very next request, whatever the endpoint, and
     /// a request that read data with the stale answer is not answered with it.
-    @Test func aRevocationByAnotherConnectionRefusesTheNextRequest() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aRevocationByAnotherConnectionRefusesTheNextRequest(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let check = #"{"sha256":"\#(String(repeating: "0", count: 64))"}"#
         #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).0 == 200)
         #expect(h.send("GET", "/api/v1/assets").0 == 200)
-        let cli = try SQLiteStore(path: h.dir + "/db.sqlite")
+        let cli = try h.stores.connect()
         try cli.revokeToken(id: 1)
         #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).0 == 401)
         #expect(h.send("POST", "/api/v1/assets/check-by-hash/batch", json: #"{"items":[]}"#).0 == 401)
@@ -161,12 +167,12 @@ func hex(_ bytes: [UInt8]) -> String { SHA256Digest(bytes: SHA256.hash(data: byt
     }
 
     /// Another connection's unrelated commit only costs a fresh lookup: the answer stays right.
-    @Test func anUnrelatedCommitElsewhereKeepsTheTokenWorking() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func anUnrelatedCommitElsewhereKeepsTheTokenWorking(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let content: [UInt8] = Array("shared bytes".utf8)
         let check = #"{"sha256":"\#(hex(content))","provider_id":"pixverse"}"#
         #expect(h.send("POST", "/api/v1/assets/check-by-hash", json: check).1["exists"] as? Bool == false)
-        let cli = try SQLiteStore(path: h.dir + "/db.sqlite")
+        let cli = try h.stores.connect()
         let user = try #require(try cli.user(named: "alice"))
         _ = try cli.insertAsset(
             NewAsset(userID: user.id, sha256: SHA256Digest(bytes: SHA256.hash(data: content)), size: 12))

@@ -46,7 +46,7 @@ import Testing
         }
 
         func reviewRows() throws -> [[String?]] {
-            try h.store.db.query(
+            try SQLiteStore(path: h.databasePath).db.query(
                 "SELECT group_sha256, decision, CAST(keep_asset_id AS TEXT), note, reviewed_by FROM duplicate_reviews ORDER BY id"
             ) { row in (Int32(0)..<5).map { row.optionalText($0) } }
         }

@@ -2,6 +2,7 @@ import AssetDedupCore
 import SQLiteStore
 import Foundation
 import HTTPAPI
+import PostgresTestSupport
 import Testing
 
 /// Uploads claim their blob against `assetdedup gc` first (`BlobCollection.claimBlobForUpload`).
@@ -18,8 +19,8 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: h.dir + "/data/tmp")
     }
 
-    @Test func anUploadTakesAMarkedBlobBackFromGC() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func anUploadTakesAMarkedBlobBackFromGC(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let digest = try SHA256Digest(parsing: hex(file))
         try h.store.markOrphan(sha256: digest, size: Int64(file.count), now: Date())
         #expect(upload(h).0 == 201)
@@ -27,8 +28,8 @@ import Testing
         #expect(try !h.store.takeForDeletion(sha256: digest, markedBefore: Date(), now: Date()))
     }
 
-    @Test func anUploadOfContentGCIsDeletingIs503AndKeepsNothing() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func anUploadOfContentGCIsDeletingIs503AndKeepsNothing(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let digest = try SHA256Digest(parsing: hex(file))
         try h.store.markOrphan(sha256: digest, size: Int64(file.count), now: Date(timeIntervalSinceNow: -90_000))
         #expect(

@@ -7,6 +7,7 @@ import HTTPAPI
 import Logging
 import Providers
 import Synchronization
+import PostgresTestSupport
 import Testing
 
 /// Uploads and `POST /assets/{id}/providers` going through the delivery queue.
@@ -25,14 +26,14 @@ import Testing
 
     /// A pool of delivery workers on the harness's database, stopped when `body` ends.
     func withWorkers<T>(_ h: APIHarness, hub: DeliveryHub, _ body: () throws -> T) throws -> T {
-        let path = h.dir + "/db.sqlite"
+        let stores = h.stores
         let pool = try DeliveryPool(
             count: 2,
             runner: DeliveryRunner(
                 providers: .defaults(dataDirectory: h.dir + "/data"),
                 blobs: try BlobStore(dataDirectory: h.dir + "/data"), hub: hub,
                 logger: Logger(label: "test")),
-            openStore: { try SQLiteStore(path: path) })
+            openStore: { try stores.connect() })
         pool.start()
         defer { #expect(pool.stop(waitingAtMost: 10)) }
         return try body()
@@ -112,10 +113,10 @@ import Testing
         let asset = try leasedElsewhere(h, first)
         // The "sync": another connection records the upload once the upload waits for it
         // (nothing in this process wakes the waiter: it finds the row on its own re-read).
-        let (path, runway) = (h.dir + "/db.sqlite", self.runway)
+        let (stores, runway) = (UnsafeTransfer(h.stores), self.runway)
         let recorder = Thread {
             _ = hub.waitForWaiters(atLeast: 1, until: Date().addingTimeInterval(60))
-            let other = try? SQLiteStore(path: path)
+            let other = try? stores.value.connect()
             _ = try? other?.completeDelivery(asset: asset, provider: runway, providerAssetID: "r-sync")
         }
         recorder.start()

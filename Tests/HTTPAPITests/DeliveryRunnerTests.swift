@@ -57,7 +57,7 @@ final class ScriptedProvider: Provider {
             backoff: DeliveryBackoff(initial: 2, maximum: 600), logger: Logger(label: "test"))
         let leases = [flaky: 60.0]
 
-        _ = try h.store.enqueueDelivery(asset: asset, provider: flaky, now: t0)
+        _ = try h.store.enqueueDelivery(asset: asset, provider: flaky, retryNow: false, now: t0)
         let first = try #require(try h.store.leaseNextDelivery(owner: "w", leaseSeconds: leases, now: t0))
         let generation = hub.changeGeneration
         #expect(runner.run(first, owner: "w", store: h.store, now: { self.t0 }) == .retrying(error: "HTTP 503"))
@@ -72,7 +72,7 @@ final class ScriptedProvider: Provider {
         #expect(try h.store.delivery(asset: asset, provider: flaky)?.state == .failed)
         #expect(try h.store.leaseNextDelivery(owner: "w", leaseSeconds: leases, now: t0 + 9999) == nil)
 
-        _ = try h.store.enqueueDelivery(asset: asset, provider: flaky, now: t0 + 10)
+        _ = try h.store.enqueueDelivery(asset: asset, provider: flaky, retryNow: false, now: t0 + 10)
         let third = try #require(try h.store.leaseNextDelivery(owner: "w", leaseSeconds: leases, now: t0 + 10))
         #expect(
             runner.run(third, owner: "w", store: h.store, now: { self.t0 + 10 }) == .delivered(providerAssetID: "f-1"))

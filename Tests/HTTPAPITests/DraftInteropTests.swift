@@ -1,4 +1,5 @@
 import Foundation
+import PostgresTestSupport
 import Testing
 
 @testable import HTTPAPI
@@ -59,8 +60,8 @@ import Testing
         #expect(h.call("PATCH", location, headers: headers, body: [3]).response.status == status)
     }
 
-    @Test func olderDraftsTakeAnyBodyTypeAndAnAppendThatDoesNotSayCompletes() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func olderDraftsTakeAnyBodyTypeAndAnAppendThatDoesNotSayCompletes(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let created = h.call(
             "POST", "/api/v1/uploads?provider_id=pixverse",
             headers: ["upload-draft-interop-version": "5", "upload-complete": "?0"], body: [1, 2]
@@ -87,8 +88,8 @@ import Testing
         #expect(wrongType.response.status == 415)
     }
 
-    @Test func draftOneCreationWithoutIncompleteIsTheWholeUpload() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func draftOneCreationWithoutIncompleteIsTheWholeUpload(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (response, json) = h.call(
             "POST", "/api/v1/uploads?provider_id=pixverse", headers: ["upload-draft-interop-version": "3"],
             body: Array("Hello".utf8))
@@ -96,8 +97,8 @@ import Testing
         #expect(response.header("Upload-Incomplete") == "?0" && response.header("Location") != nil)
     }
 
-    @Test func unknownVersionsAreRefused() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func unknownVersionsAreRefused(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         for version in ["2", "9", "x"] {
             let (response, json) = h.call(
                 "POST", "/api/v1/uploads?provider_id=pixverse",
@@ -108,8 +109,8 @@ import Testing
     }
 
     /// An upload begun in one version can be resumed in another (NIO's tests HEAD with 3).
-    @Test func aHeadInAnotherVersionSeesTheSameUpload() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aHeadInAnotherVersionSeesTheSameUpload(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let created = h.call(
             "POST", "/api/v1/uploads?provider_id=pixverse",
             headers: ["upload-draft-interop-version": "6", "upload-complete": "?0", "upload-length": "3"], body: [1]

@@ -20,7 +20,7 @@ import Testing
         // minutes, so the answer arrives while the writer still holds its lock only if the stamp
         // does not wait for it; the 60 s deadline is for a regression to fail, not a guess.
         let h = try APIHarness(busyTimeoutMilliseconds: 600_000)
-        let writer = try Database(path: h.dir + "/db.sqlite")
+        let writer = try Database(path: h.databasePath)
         try writer.execute("BEGIN IMMEDIATE")
         defer { try? writer.execute("ROLLBACK") }
         let answered = DispatchSemaphore(value: 0)

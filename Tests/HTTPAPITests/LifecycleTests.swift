@@ -2,6 +2,7 @@ import AssetDedupCore
 import Foundation
 import Providers
 import StoreProtocols
+import PostgresTestSupport
 import Testing
 
 @testable import HTTPAPI
@@ -24,8 +25,8 @@ import Testing
         h.send("POST", "/api/v1/assets/check-by-hash", json: #"{"sha256":"\#(hex(bytes))"}"#).1["exists"] as? Bool
     }
 
-    @Test func trashHidesRestoreReturnsAndReuploadRestoresTheSameRow() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func trashHidesRestoreReturnsAndReuploadRestoresTheSameRow(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let bytes = Self.mp4 + sample(5000)
         let (status, created) = upload(h, bytes)
         #expect(status == 201)
@@ -52,8 +53,8 @@ import Testing
         #expect(try h.store.listTrash(user: UserID(1), after: nil, limit: 10).isEmpty)
     }
 
-    @Test func otherUsersAssetsCannotBeTrashedOrPurged() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func otherUsersAssetsCannotBeTrashedOrPurged(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (_, created) = upload(h, Self.mp4 + sample(100))
         let id = try #require(created["asset_id"] as? Int)
         let mallory = try h.store.addUser(name: "mallory")
@@ -67,8 +68,8 @@ import Testing
         #expect(try h.store.asset(id: AssetID(Int64(id)), user: UserID(1))?.trashedAt == nil)
     }
 
-    @Test func purgeRemovesTheRowAndTheSoleProviderCopyPerPolicy() throws {
-        let h = try APIHarness(policies: [try ProviderID(parsing: "pixverse"): ProviderPolicy(onDelete: .delete)])
+    @Test(arguments: Backend.available) func purgeRemovesTheRowAndTheSoleProviderCopyPerPolicy(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, policies: [try ProviderID(parsing: "pixverse"): ProviderPolicy(onDelete: .delete)])
         let bytes = Self.mp4 + sample(2000, seed: 4)
         let (_, created) = upload(h, bytes)
         _ = upload(h, bytes, provider: "runway")
@@ -86,8 +87,8 @@ import Testing
         #expect(h.api.metrics.lifecycleCount(.purged) == 1 && h.api.metrics.lifecycleCount(.providerCopyDeleted) == 1)
     }
 
-    @Test func aCopyAnotherUsersAssetHoldsIsKept() throws {
-        let h = try APIHarness(policies: [try ProviderID(parsing: "pixverse"): ProviderPolicy(onDelete: .delete)])
+    @Test(arguments: Backend.available) func aCopyAnotherUsersAssetHoldsIsKept(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, policies: [try ProviderID(parsing: "pixverse"): ProviderPolicy(onDelete: .delete)])
         let bytes = Self.jpeg + sample(700, seed: 8)
         let (_, mine) = upload(h, bytes, type: "image/jpeg")
         let bob = try h.store.addUser(name: "bob")
@@ -109,23 +110,23 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: path), "bob's asset still uses the copy")
     }
 
-    @Test func retentionPurgesOnlyWhatIsOldEnough() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func retentionPurgesOnlyWhatIsOldEnough(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (_, old) = upload(h, Self.mp4 + sample(300, seed: 1))
         let (_, fresh) = upload(h, Self.mp4 + sample(300, seed: 2))
         let oldID = try #require(old["asset_id"] as? Int)
         let freshID = try #require(fresh["asset_id"] as? Int)
         _ = h.send("DELETE", "/api/v1/assets/\(oldID)")
         _ = h.send("DELETE", "/api/v1/assets/\(freshID)")
-        try h.store.db.run("UPDATE assets SET trashed_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", [oldID])
+        try h.stores.run("UPDATE assets SET trashed_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", [oldID])
         let sweep = try h.api.purger.purgeTrash(olderThanSeconds: 30 * 86400, store: h.store)
         #expect(sweep == AssetPurger.Sweep(purged: 1, deferred: 0))
         #expect(h.send("GET", "/api/v1/assets/\(oldID)").0 == 404)
         #expect(h.send("GET", "/api/v1/trash/\(freshID)").0 == 200)
     }
 
-    @Test func mediaProvidersTakeOnlyMediaByTheirBytes() throws {
-        let h = try APIHarness(policies: [
+    @Test(arguments: Backend.available) func mediaProvidersTakeOnlyMediaByTheirBytes(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, policies: [
             try ProviderID(parsing: "runway"): ProviderPolicy(accept: ["image/*", "video/*"])
         ])
         // Random bytes named and typed as a JPEG are not an image.
@@ -151,8 +152,8 @@ import Testing
         #expect(empty == 422 && (emptyAnswer["error"] as? [String: Any])?["code"] as? String == "empty_file")
     }
 
-    @Test func aBulkRuleTrashesExactlyWhatItsPreviewSaid() throws {
-        let h = try APIHarness(fingerprinter: TextFingerprinter())
+    @Test(arguments: Backend.available) func aBulkRuleTrashesExactlyWhatItsPreviewSaid(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, fingerprinter: TextFingerprinter())
         func image(_ hex: String, provider: String = "pixverse") throws -> Int {
             let (status, json) = upload(h, Array("IMG \(hex)".utf8), provider: provider, type: "image/png")
             #expect(status == 201 || status == 200)
@@ -185,8 +186,8 @@ import Testing
     }
 
     /// schemathesis found a declared type holding a NUL: PostgreSQL refuses it in TEXT (a 500).
-    @Test func aDeclaredTypeThatIsNoTypeNeverReachesARow() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aDeclaredTypeThatIsNoTypeNeverReachesARow(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (response, json) = h.call(
             "POST", "/api/v1/uploads?provider_id=pixverse&filename=a%00b&mime=%C3%B6%00x%2Fy",
             headers: ["upload-complete": "?1"], body: Array("hello".utf8))

@@ -3,6 +3,7 @@ import SQLiteStore
 import BlobStore
 import Crypto
 import Foundation
+import PostgresTestSupport
 import Testing
 
 @testable import HTTPAPI
@@ -115,8 +116,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         }
     }
 
-    @Test func createAppendHeadComplete() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func createAppendHeadComplete(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         // An ISO media file's first box, so the content is a video as its declared type says.
         let file = [0, 0, 0, 24] + Array("ftypmp42".utf8) + sample(300_000 - 12)
         let created = h.create(Array(file[0..<1000]))
@@ -151,8 +152,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(again.json["type"] as? String == "https://iana.org/assignments/http-problem-types#completed-upload")
     }
 
-    @Test func completeInOneRequestAnswersLikeUpload() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func completeInOneRequestAnswersLikeUpload(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let file = sample(5000, seed: 9)
         let created = h.create(file, complete: true, length: file.count, digest: file)
         #expect(created.response.status == 201)
@@ -162,8 +163,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(status == 200 && json["exists"] as? Bool == true)
     }
 
-    @Test func wrongOffsetIsTheMismatchProblem() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func wrongOffsetIsTheMismatchProblem(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let location = try #require(h.create(sample(10)).location)
         let wrong = h.patch(location, offset: 5, complete: false, sample(10))
         #expect(wrong.response.status == 409)
@@ -178,11 +179,11 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
                 .response.status == 415)
     }
 
-    @Test func aSecondAppendWhileOneHoldsTheLockIsAConflict() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aSecondAppendWhileOneHoldsTheLockIsAConflict(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let location = try #require(h.create([]).location)
         func hold(_ owner: String, since: String) throws {
-            try h.store.db.run("UPDATE upload_sessions SET lock_owner = ?, locked_at = ?", [owner, since])
+            try h.stores.run("UPDATE upload_sessions SET lock_owner = ?, locked_at = ?", [owner, since])
         }
         func code(_ result: (response: HTTPResponse, json: [String: Any])) -> String? {
             (result.json["error"] as? [String: Any])?["code"] as? String
@@ -205,8 +206,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(h.offset(location) == 4)
     }
 
-    @Test func otherUsersUploadsAreNotFoundLikeUnknownOnes() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func otherUsersUploadsAreNotFoundLikeUnknownOnes(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let location = try #require(h.create(sample(10)).location)
         let bob = try h.store.addUser(name: "bob")
         let bobToken = try h.store.issueToken(for: bob.id).secret
@@ -225,8 +226,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(h.offset(location) == 10)
     }
 
-    @Test func digestMismatchKeepsNothing() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func digestMismatchKeepsNothing(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let file = sample(2000)
         let created = h.create(Array(file[0..<500]), digest: sample(2000, seed: 2))
         let location = try #require(created.location)
@@ -238,8 +239,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(try h.store.findAsset(user: UserID(1), sha256: SHA256Digest(parsing: hex(file))) == nil)
     }
 
-    @Test func reprDigestOfKnownContentAnswersAtCreation() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func reprDigestOfKnownContentAnswersAtCreation(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let file = sample(4000, seed: 5)
         #expect(h.create(file, complete: true).response.status == 201)
         let same = h.create([], digest: file)
@@ -247,11 +248,11 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(same.json["status"] as? String == "reused")
         let other = h.create([], digest: file, provider: "runway")
         #expect(other.json["status"] as? String == "added_provider")
-        #expect(try h.store.db.queryFirst("SELECT count(*) FROM upload_sessions", row: { $0.int(0) }) == 1)
+        #expect(try h.stores.integer("SELECT count(*) FROM upload_sessions") == 1)
     }
 
-    @Test func lengthsAreEnforced() throws {
-        let h = try APIHarness(limits: APILimits(maxUploadBytes: 1000))
+    @Test(arguments: Backend.available) func lengthsAreEnforced(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, limits: APILimits(maxUploadBytes: 1000))
         #expect(h.create([], length: 1001).response.status == 413)
         #expect(
             h.create(sample(10), complete: true, length: 11).json["type"] as? String
@@ -273,8 +274,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
             "bad requests write nothing")
     }
 
-    @Test func aBrokenBodyKeepsWhatArrivedAndResumes() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aBrokenBodyKeepsWhatArrivedAndResumes(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let file = sample(50_000, seed: 3)
         let location = try #require(h.create([]).location)
         let cut = h.call(
@@ -288,8 +289,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(done.response.status == 201 && done.json["sha256"] as? String == hex(file))
     }
 
-    @Test func aFileLongerThanItsRecordIsCutBack() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aFileLongerThanItsRecordIsCutBack(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let file = sample(3000, seed: 4)
         let location = try #require(h.create(Array(file[0..<1000])).location)
         let id = String(location.split(separator: "/").last!)
@@ -303,14 +304,14 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
         #expect(done.json["sha256"] as? String == hex(file))
     }
 
-    @Test func deleteAndExpiry() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func deleteAndExpiry(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let location = try #require(h.create(sample(100)).location)
         #expect(h.call("DELETE", location).response.status == 204)
         #expect(h.call("HEAD", location).response.status == 404)
         let kept = try #require(h.create(sample(100)).location)
         let old = try #require(h.create(sample(100)).location)
-        try h.store.db.run(
+        try h.stores.run(
             "UPDATE upload_sessions SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?",
             [String(old.split(separator: "/").last!)])
         let sweep = UploadSessionSweep(blobs: try BlobStore(dataDirectory: h.dir + "/data"), expirySeconds: 3600)
@@ -325,8 +326,8 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
 
 @Suite struct ResumableCreationFailureTests {
     /// A creation that fails (here: more bytes than its Upload-Length) leaves no row and no file.
-    @Test func aFailedCreationKeepsNothing() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func aFailedCreationKeepsNothing(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (path, query) = HTTPRequest.split(uri: "/api/v1/uploads?provider_id=pixverse")
         let response = h.api.respond(
             to: HTTPRequest(
@@ -334,7 +335,7 @@ func sample(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
                 headers: ["authorization": "Bearer \(h.token)", "upload-complete": "?0", "upload-length": "10"],
                 body: BytesBody(sample(20))))
         #expect(response.status == 400)
-        #expect(try h.store.db.queryFirst("SELECT count(*) FROM upload_sessions", row: { $0.int(0) }) == 0)
+        #expect(try h.stores.integer("SELECT count(*) FROM upload_sessions") == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir + "/data/uploads").isEmpty)
     }
 }

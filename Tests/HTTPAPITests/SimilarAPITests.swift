@@ -4,6 +4,7 @@ import Foundation
 import HTTPAPI
 import PerceptualHash
 import Synchronization
+import PostgresTestSupport
 import Testing
 
 /// A fingerprinter that reads the hash from the file: `IMG <16 hex>` is an image, `VID <10 x 16
@@ -78,8 +79,8 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(fingerprinter.calls.load(ordering: .relaxed) == calls)
     }
 
-    @Test func resumableCompletionIsFingerprintedToo() throws {
-        let h = try APIHarness(fingerprinter: TextFingerprinter())
+    @Test(arguments: Backend.available) func resumableCompletionIsFingerprintedToo(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, fingerprinter: TextFingerprinter())
         let (_, first) = upload(h, "IMG \(original)", name: "a.png")
         let bytes = Array("IMG \(nearCopy)".utf8)
         let created = h.create(Array(bytes[0..<4]))
@@ -90,16 +91,16 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(similar(done.json).map { $0["asset_id"] as? Int } == [first["asset_id"] as? Int])
     }
 
-    @Test func aFileThatDoesNotDecodeStillUploadsWithKindNone() throws {
-        let h = try APIHarness(fingerprinter: TextFingerprinter())
+    @Test(arguments: Backend.available) func aFileThatDoesNotDecodeStillUploadsWithKindNone(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, fingerprinter: TextFingerprinter())
         let (status, json) = upload(h, "just some text", name: "notes.txt")
         #expect(status == 201)
         #expect(json["perceptual_hash"] as? [String: String] == ["kind": "none", "reason": "not an image or video"])
         #expect(similar(json).isEmpty)
     }
 
-    @Test func videosAreMatchedFrameByFrame() throws {
-        let h = try APIHarness(fingerprinter: TextFingerprinter())
+    @Test(arguments: Backend.available) func videosAreMatchedFrameByFrame(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, fingerprinter: TextFingerprinter())
         let frames = (0..<10).map { String(format: "%016llx", 0x1111_2222_3333_0000 &* UInt64($0 + 1)) }
         let (_, first) = upload(h, "VID " + frames.joined(separator: " "), name: "clip.mp4")
         let hash = try #require(first["perceptual_hash"] as? [String: Any])
@@ -116,8 +117,8 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(similar(answer).count == 2)
     }
 
-    @Test func searchByHashBeforeUpload() throws {
-        let h = try APIHarness(fingerprinter: TextFingerprinter())
+    @Test(arguments: Backend.available) func searchByHashBeforeUpload(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, fingerprinter: TextFingerprinter())
         let (_, first) = upload(h, "IMG \(original)", name: "a.png")
         let (status, answer) = h.send("POST", "/api/v1/assets/similar", json: #"{"perceptual_hash":"\#(nearCopy)"}"#)
         #expect(status == 200)
@@ -130,8 +131,8 @@ final class TextFingerprinter: MediaFingerprinting {
         #expect(similar(none).isEmpty)
     }
 
-    @Test func badSearchesAreNamed() throws {
-        let h = try APIHarness(fingerprinter: TextFingerprinter())
+    @Test(arguments: Backend.available) func badSearchesAreNamed(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend, fingerprinter: TextFingerprinter())
         let cases: [(String, String)] = [
             (#"{"perceptual_hash":"xyz"}"#, "invalid_perceptual_hash"),
             (#"{"perceptual_hash":"0123456789abcdeg"}"#, "invalid_perceptual_hash"),
@@ -155,8 +156,8 @@ final class TextFingerprinter: MediaFingerprinting {
             h.send("POST", "/api/v1/assets/similar", json: "{}", headers: ["authorization": "Bearer nope"]).0 == 401)
     }
 
-    @Test func withoutAFingerprinterTheHashIsNull() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func withoutAFingerprinterTheHashIsNull(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (status, json) = upload(h, "IMG \(original)", name: "a.png")
         #expect(status == 201)
         #expect(json["perceptual_hash"] is NSNull)

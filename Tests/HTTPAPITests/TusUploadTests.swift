@@ -1,6 +1,7 @@
 import AssetDedupCore
 import Crypto
 import Foundation
+import PostgresTestSupport
 import Testing
 
 @testable import HTTPAPI
@@ -42,8 +43,8 @@ extension APIHarness {
 }
 
 @Suite struct TusUploadTests {
-    @Test func optionsNameTheVersionExtensionsAndLimits() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func optionsNameTheVersionExtensionsAndLimits(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let (response, _) = h.call("OPTIONS", "/api/v1/tus", token: "")
         #expect(response.status == 204)
         #expect(response.header("Tus-Version") == "1.0.0")
@@ -58,8 +59,8 @@ extension APIHarness {
         #expect(response.header("Tus-Max-Size") == String(h.api.limits.maxUploadBytes))
     }
 
-    @Test func createAppendInChunksAndReadTheAssetBack() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func createAppendInChunksAndReadTheAssetBack(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let bytes = sample(5000)
         let created = h.tusCreate(length: bytes.count)
         #expect(created.response.status == 201)
@@ -92,8 +93,8 @@ extension APIHarness {
         #expect(result.response.status == 200 && result.json["asset_id"] as? Int == assetID)
     }
 
-    @Test func checksumMismatchIs460AndKeepsNothingOfTheAppend() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func checksumMismatchIs460AndKeepsNothingOfTheAppend(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let bytes = sample(3000, seed: 9)
         let location = try #require(h.tusCreate(length: bytes.count).location)
         func checksum(_ algorithm: String, _ data: [UInt8]) -> String {
@@ -120,8 +121,8 @@ extension APIHarness {
         #expect(unknown.response.status == 400)
     }
 
-    @Test func creationRefusesBadInputBeforeAnyBytes() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func creationRefusesBadInputBeforeAnyBytes(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         #expect(h.tusCreate(length: 10, metadata: ["filename": "a"]).response.status == 400)
         let unknown = h.tusCreate(length: 10, metadata: ["provider_id": "nowhere"])
         #expect(
@@ -137,8 +138,8 @@ extension APIHarness {
         #expect(try h.store.expiredUploadSessions(olderThanSeconds: -3600).isEmpty)
     }
 
-    @Test func creationWithUploadAndDeferredLength() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func creationWithUploadAndDeferredLength(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let bytes = sample(4000, seed: 3)
         let whole = h.tusCreate(length: bytes.count, body: bytes)
         #expect(whole.response.status == 201 && whole.json["status"] as? String == "created")
@@ -153,8 +154,8 @@ extension APIHarness {
         #expect(last.json["status"] as? String == "created")
     }
 
-    @Test func heldContentAnnouncedBySHA256NeedsNoBytes() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func heldContentAnnouncedBySHA256NeedsNoBytes(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let bytes = sample(6000, seed: 5)
         let digest = SHA256Digest(bytes: Array(SHA256.hash(data: bytes))).hex
         #expect(h.tusCreate(length: bytes.count, body: bytes).json["status"] as? String == "created")
@@ -170,8 +171,8 @@ extension APIHarness {
         #expect(h.tus("GET", location).json["sha256"] as? String == digest)
     }
 
-    @Test func partialUploadsJoinIntoOneAsset() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func partialUploadsJoinIntoOneAsset(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let bytes = sample(9000, seed: 7)
         var urls: [String] = []
         for range in [0..<4000, 4000..<9000] {
@@ -205,8 +206,8 @@ extension APIHarness {
         for url in urls { #expect(h.tus("HEAD", url).response.header("Upload-Offset") != nil) }
     }
 
-    @Test func otherUsersUploadsAreNotFoundAndTerminationRemoves() throws {
-        let h = try APIHarness()
+    @Test(arguments: Backend.available) func otherUsersUploadsAreNotFoundAndTerminationRemoves(_ backend: Backend) throws {
+        let h = try APIHarness(backend: backend)
         let location = try #require(h.tusCreate(length: 100).location)
         let user = try h.store.addUser(name: "mallory", isAdmin: false)
         let other = try h.store.issueToken(for: user.id).secret

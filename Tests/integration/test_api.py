@@ -46,6 +46,7 @@ def test_tokens_missing_wrong_or_revoked_are_401(stack):
     assert stack.api("POST", "/api/v1/assets/check-by-hash", token, json=body).status_code == 401
 
 
+@pytest.mark.whole_stack
 def test_upload_create_reuse_add_provider(stack):
     token = stack.add_user("alice")
     content = MP4_BOX + os.urandom(3 << 20)  # a video by its bytes, as its declared type says
@@ -283,6 +284,7 @@ def test_size_limits_at_app_and_nginx(make_stack):
     assert_nothing_kept(nginx_limited)
 
 
+@pytest.mark.whole_stack
 def test_concurrent_uploads_of_one_file_make_one_asset(make_stack):
     stack = make_stack(threads=8)
     token = stack.add_user("alice")
@@ -330,6 +332,7 @@ def test_client_disconnect_mid_upload_leaves_nothing(stack):
     assert stack.upload(token, b"after", "pixverse").status_code == 201
 
 
+@pytest.mark.whole_stack
 def test_kill_9_mid_upload_then_restart(stack):
     """The app dies while an upload body is on its way: the client's finished body gets a JSON
     503 from nginx (retryable), nothing is kept anywhere, and the restarted app takes uploads."""

@@ -4,13 +4,11 @@ outlives removing and re-adding a folder."""
 import hashlib
 import os
 
-import pytest
 
 from browser_support import (add_folder, browser, browser_session, idb, open_app, rows,
                              static_site, wait_hashed, wait_until)
 
 # The page's IndexedDB in a static site: no app, no store.
-pytestmark = pytest.mark.store_independent
 
 
 def test_upgrade_from_v1_keeps_old_records(browser, static_site):

@@ -16,7 +16,6 @@ from browser_support import (add_files, add_folder, browser, browser_session, ch
                              wait_until)
 
 # Hashing in the page on a static site: no app, no store.
-pytestmark = pytest.mark.store_independent
 
 MIB = 1024 * 1024
 SIZES = [0, 1, 63, 64, 65, 4 * MIB - 1, 4 * MIB, 4 * MIB + 1, 8 * MIB + 3]

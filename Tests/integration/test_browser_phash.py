@@ -16,7 +16,6 @@ from fake_upload_api import FakeUploadAPI
 from image_files import hamming, scaled_rgb, vectors, write_png
 
 # The page on a static site, or against the in-process fake API: no app, no store.
-pytestmark = pytest.mark.store_independent
 
 RUN_ASYNC = """
     const done = arguments[arguments.length - 1];

@@ -14,7 +14,6 @@ from browser_support import (add_folder, browser, browser_session, idb, open_app
 from fake_upload_api import FakeUploadAPI
 
 # The page against an in-process fake API: no app, no store.
-pytestmark = pytest.mark.store_independent
 
 KIB = 1024
 CHUNK = 256 * KIB  # the test nginx keeps its default 1 MiB body limit

@@ -25,6 +25,7 @@ def latest_version(db):
     return db.sql("SELECT max(version) FROM schema_migrations")[0][0]
 
 
+@pytest.mark.whole_stack
 def test_migrate_down_and_up_via_cli(db):
     latest = latest_version(db)
     out = run_cli("migrate", "down", "--to", "1", db=db).stdout
@@ -40,6 +41,7 @@ def test_bad_migration_target_is_a_one_line_error(db):
     assert result.stderr.strip().splitlines() == [f"error: unknown migration version 42 (known: 1-{latest})"]
 
 
+@pytest.mark.whole_stack
 def test_refused_downgrade_names_the_shared_hash_and_keeps_data(db):
     latest = latest_version(db)
     run_cli("user", "add", "alice", db=db)
@@ -122,6 +124,7 @@ def seed_legacy(db, files, rows):
     db.sync_ids()
 
 
+@pytest.mark.whole_stack
 def test_backfill_is_resumable_after_kill_9(db, tmp_path):
     files = tmp_path / "files"
     # 60 rows of 2 MiB in triples of one user; the third of each triple repeats the second.
@@ -165,7 +168,6 @@ def test_backfill_is_resumable_after_kill_9(db, tmp_path):
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha
 
 
-@pytest.mark.store_independent
 def test_nginx_config_is_valid_and_keeps_workers_as_the_invoking_user(tmp_path):
     # As root the workers stay root (nginx would drop them to `nobody`, who cannot read a
     # checkout under a 0700 folder); as anyone else there is no `user` line at all.
@@ -193,7 +195,6 @@ def upstream_block(conf):
     return [line.strip() for line in lines[start + 1:lines.index("    }", start)]]
 
 
-@pytest.mark.store_independent
 def test_nginx_config_with_several_nodes_lists_them_in_one_upstream_with_failover(tmp_path):
     conf = nginx_config(tmp_path, f"unix:{tmp_path}/a.sock", "127.0.0.1:9001", f"unix:{tmp_path}/b.sock").stdout
     assert upstream_block(conf) == [
@@ -212,14 +213,12 @@ def test_nginx_config_with_several_nodes_lists_them_in_one_upstream_with_failove
     assert check.returncode == 0, check.stderr
 
 
-@pytest.mark.store_independent
 def test_nginx_config_with_one_node_has_no_failover(tmp_path):
     conf = nginx_config(tmp_path, "unix:relative/app.sock").stdout
     assert upstream_block(conf) == [f"server unix:{ROOT}/relative/app.sock;"]  # made absolute, as before
     assert "fastcgi_next_upstream" not in conf and "max_fails" not in conf
 
 
-@pytest.mark.store_independent
 def test_nginx_config_refuses_a_bad_or_repeated_node(tmp_path):
     for fastcgi, message in [(["unix:/a.sock", "10.0.0.5:9000"], "--fastcgi must be unix:PATH or 127.0.0.1:PORT"),
                              (["unix:/a.sock", "unix:/a.sock"], "--fastcgi 'unix:/a.sock' is given twice")]:

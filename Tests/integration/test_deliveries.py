@@ -46,6 +46,7 @@ def deliveries_of(stack, token, asset_id):
     return stack.api("GET", f"/api/v1/assets/{asset_id}", token).json()["deliveries"]
 
 
+@pytest.mark.whole_stack
 def test_a_hanging_provider_starves_nothing_and_each_upload_is_delivered_once(make_stack, tmp_path, provider):
     provider.control(mode="hang")
     stack = http_stack(make_stack, tmp_path, provider, threads=8, wait=5)
@@ -131,6 +132,7 @@ def test_a_hanging_provider_starves_nothing_and_each_upload_is_delivered_once(ma
     assert view["state"] == "delivered" and view["last_error"] is None and view["attempts"] >= 1
 
 
+@pytest.mark.whole_stack
 def test_kill_9_during_deliveries_then_restart_stores_each_once(make_stack, tmp_path, provider):
     provider.control(mode="hang")
     stack = http_stack(make_stack, tmp_path, provider)

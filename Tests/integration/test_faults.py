@@ -91,6 +91,7 @@ def assert_store_consistent(stack):
     assert stack.temp_files() == []
 
 
+@pytest.mark.whole_stack
 def test_kill_9_at_random_points_of_uploads(make_stack):
     stack = make_stack(threads=4)
     tokens = [stack.add_user(name) for name in ("alice", "bob")]

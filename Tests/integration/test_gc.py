@@ -66,6 +66,7 @@ def marks(stack):
     return stack.sql("SELECT sha256, state FROM blob_gc_marks ORDER BY sha256")
 
 
+@pytest.mark.whole_stack
 def test_orphan_goes_referenced_stays(stack):
     token = stack.add_user("alice")
     kept = b"referenced content" * 100
@@ -165,6 +166,7 @@ def test_upload_reusing_a_marked_blob_takes_it_back(stack):
     assert stack.blob(orphan).read_bytes() == content
 
 
+@pytest.mark.whole_stack
 def test_upload_of_content_being_collected_is_503_then_works(stack):
     token = stack.add_user("carol")
     content = b"gc is deleting this right now" * 10
@@ -219,6 +221,7 @@ def test_stale_deleting_row_of_a_dead_gc_does_not_block_uploads(stack):
     assert marks(stack) == []
 
 
+@pytest.mark.whole_stack
 def test_a_gc_killed_between_take_and_delete_is_finished_by_the_next(stack):
     orphan = write_orphan(stack, b"taken, then the gc was killed")
     # Taken ten minutes ago by a run that died before deleting: uploads of it wait meanwhile.
@@ -238,6 +241,7 @@ def test_two_gc_runs_never_overlap(stack):
     assert result.stderr.startswith("error: another gc is running on this database (gc otherhost pid 1 abc")
 
 
+@pytest.mark.whole_stack
 def test_gc_racing_uploads_of_the_same_content_never_loses_an_acknowledged_blob(stack):
     """The race the marks exist for: gc takes and deletes ripe orphans while clients upload that
     very content. Every acknowledged upload's blob must be there, whole, afterwards; an upload

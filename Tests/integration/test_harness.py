@@ -1,10 +1,7 @@
 """The test harness's own store plumbing (conftest's Database), where it can be checked without a
 store: the SQL a test writes for SQLite is what psycopg runs on PostgreSQL."""
-import pytest
 
 from conftest import _pg_placeholders
-
-pytestmark = pytest.mark.store_independent
 
 
 def test_placeholders_become_psycopg_ones_outside_quotes_only():

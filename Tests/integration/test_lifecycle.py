@@ -5,6 +5,8 @@ import hashlib
 import json
 import os
 
+import pytest
+
 from test_gc import gc, line
 
 # The first bytes of real formats: what the server sniffs (the rest is any bytes).
@@ -35,6 +37,7 @@ def copy_of(stack, provider, content):
     return stack.copies / provider / digest[:2] / digest
 
 
+@pytest.mark.whole_stack
 def test_trash_restore_reupload_and_purge_with_each_providers_policy(make_stack, tmp_path):
     stack = lifecycle_stack(make_stack, tmp_path)
     token = stack.add_user("alice")

@@ -1,9 +1,12 @@
 """A short soak (seconds) on the real stack; `scripts/soak` runs the same for minutes."""
 import os
 
+import pytest
+
 from soak import assert_soak_clean, run_soak
 
 
+@pytest.mark.whole_stack
 def test_short_soak_has_no_5xx_and_loses_no_rows(make_stack):
     stack = make_stack(threads=16)
     seconds = int(os.environ.get("ASSETDEDUP_SOAK_SECONDS", "15"))

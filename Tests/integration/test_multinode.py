@@ -25,6 +25,8 @@ import requests
 from conftest import wait_until
 from test_faults import assert_store_consistent
 
+pytestmark = pytest.mark.whole_stack  # several nodes on one store: the scale-out setup
+
 PROVIDERS = ("pixverse", "runway")  # the two built-in directory providers
 
 

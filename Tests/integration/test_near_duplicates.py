@@ -40,6 +40,7 @@ def similar_ids(answer):
     return [s["asset_id"] for s in answer["similar"]]
 
 
+@pytest.mark.whole_stack
 def test_resized_copy_is_similar_and_unrelated_is_not(stack, media):
     token = stack.add_user("alice")
     first = upload(stack, token, media, "original.jpg")
@@ -125,6 +126,7 @@ def test_a_file_that_is_no_picture_still_uploads(stack):
     assert r.json()["similar"] == []
 
 
+@pytest.mark.whole_stack
 def test_backfill_fingerprints_older_assets_and_resumes(stack, media):
     token = stack.add_user("alice")
     ids = [upload(stack, token, media, name)["asset_id"] for name in ["original.jpg", "copy.jpg", "unrelated.png"]]

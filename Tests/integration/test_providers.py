@@ -198,6 +198,7 @@ def test_missing_blob_fails_that_asset_only(db, data, tmp_path, provider):
     assert len(provider.requests()) == 1
 
 
+@pytest.mark.whole_stack
 def test_sync_resumes_after_kill_9(db, data, tmp_path, provider):
     users(db, "alice")
     assets = dict(seed(db, data, 1, os.urandom(3000 + i)) for i in range(12))
@@ -227,6 +228,7 @@ def test_sync_resumes_after_kill_9(db, data, tmp_path, provider):
     assert f"{12 - len(recorded)} uploaded" in resumed.stdout
 
 
+@pytest.mark.whole_stack
 def test_a_second_sync_to_the_same_provider_is_refused(db, data, tmp_path, provider):
     users(db, "alice")
     for i in range(3):
@@ -376,6 +378,7 @@ def leases(db):
     return db.sql("SELECT asset_id, provider_id, lease_owner FROM deliveries WHERE state = 'delivering'")
 
 
+@pytest.mark.whole_stack
 def test_sync_skips_an_asset_a_delivery_worker_is_sending(make_stack, tmp_path, provider):
     config = write_config(tmp_path, provider.url, headers=[])
     stack = make_stack(config=config)
@@ -424,6 +427,7 @@ def test_api_upload_waits_for_a_sync_sending_the_same_asset(make_stack, tmp_path
     assert leases(stack.db) == []
 
 
+@pytest.mark.whole_stack
 def test_an_expired_lease_left_by_a_killed_sender_does_not_block(make_stack, tmp_path, provider):
     config = write_config(tmp_path, provider.url, headers=[])
     stack = make_stack(config=config)

@@ -37,6 +37,7 @@ def report(db, out, *extra, check=True):
     return run_cli("report", "--out", str(out), "--templates", TEMPLATES, *extra, db=db, check=check)
 
 
+@pytest.mark.whole_stack
 def test_report_publishes_every_page_with_history(seeded, tmp_path):
     out = tmp_path / "www" / "reports"
     result = report(seeded, out, "--now", "2026-11-19T03:00:00Z")

@@ -110,6 +110,7 @@ def client(stack):
     return Client(stack, stack.add_user("alice"))
 
 
+@pytest.mark.whole_stack
 def test_create_append_head_complete(stack, client):
     content = os.urandom(3 << 20)
     status, headers, _ = client.create(content[:100_000], filename="movie.mp4")
@@ -164,6 +165,7 @@ def test_a_patch_cut_mid_body_resumes_from_head(stack, client):
     assert_asset(stack, content)
 
 
+@pytest.mark.whole_stack
 def test_kill_9_between_appends(stack, client):
     content = os.urandom(2 << 20)
     _, headers, _ = client.create(content[:500_000])

@@ -408,6 +408,7 @@ def test_resumable_upload_client_resumes_after_kill_9(stack, token, raw, content
     assert_asset(stack, content, "clip.mp4")
 
 
+@pytest.mark.whole_stack
 def test_aiotus_survives_kill_9_during_an_append(stack, token, raw, proxy, content_file, caplog):
     """The third append stalls in the proxy; meanwhile the app is killed with SIGKILL and
     restarted; then the connection is cut. aiotus retries: HEAD gives the offset the two
@@ -563,6 +564,7 @@ def test_held_content_is_answered_at_creation(stack, token, raw):
     assert_asset(stack, content)
 
 
+@pytest.mark.whole_stack
 def test_held_content_costs_the_clients_no_body_bytes(stack, token, raw, proxy, content_file, tmp_path, caplog):
     content, path = content_file
     assert stack.upload(token, content, "pixverse").status_code == 201
@@ -622,6 +624,7 @@ def parts_of(content, n):
     return [content[i * size:(i + 1) * size if i < n - 1 else len(content)] for i in range(n)]
 
 
+@pytest.mark.whole_stack
 def test_aiotus_upload_multiple(stack, token, raw, tmp_path, caplog):
     content = os.urandom(SIZE)
     files = []

@@ -4,6 +4,8 @@ truncated blob are found, recorded and make the exit status 1; intact content is
 run with --since skips what was just checked."""
 import hashlib
 import os
+
+import pytest
 import re
 
 from conftest import wait_until
@@ -33,6 +35,7 @@ def flipped(data):
     return data[:100] + bytes([data[100] ^ 0x01]) + data[101:]
 
 
+@pytest.mark.whole_stack
 def test_verify_finds_corrupt_and_missing_copies_and_records_them(stack):
     token = stack.add_user("alice")
     intact, bad_blob, bad_copy, gone_copy, short_blob = (os.urandom(20_000) for _ in range(5))
@@ -73,6 +76,7 @@ def test_verify_finds_corrupt_and_missing_copies_and_records_them(stack):
     assert all(line.split(" ")[2] in ("blob", "runway") for line in one.stdout.splitlines()[:-1])
 
 
+@pytest.mark.whole_stack
 def test_verify_repair_restores_blobs_from_copies_and_copies_from_blobs(stack):
     token = stack.add_user("alice")
     bad_blob, bad_copy, gone_copy = (os.urandom(30_000) for _ in range(3))

@@ -2,42 +2,19 @@ import AssetDedupCore
 import SQLiteStore
 import Foundation
 import PerceptualHash
-import PostgresStore
 import PostgresTestSupport
 import Testing
 
 /// `MediaFingerprints` as every backend must pass it: SQLite and PostgreSQL run the same checks.
 @Suite("Fingerprint store on both backends")
 struct FingerprintStoreTests {
-    enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case sqlite, postgresql
-        var testDescription: String { rawValue }
-    }
-
-    /// Runs `body` on a fresh, migrated store of `backend`; PostgreSQL is left out when the
-    /// test cluster is (`ASSETDEDUP_TEST_PG=skip`).
     func withStore(_ backend: Backend, _ body: (any AssetDedupStore) throws -> Void) throws {
-        try withStore(backend) { store, _ in try body(store) }
+        try PostgresTestSupport.withStore(backend) { try body($0.store) }
     }
 
     /// The same, with a way to run raw SQL on the store's connection.
     func withStore(_ backend: Backend, _ body: (any AssetDedupStore, (String) throws -> Void) throws -> Void) throws {
-        switch backend {
-        case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fp-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let store = try SQLiteStore(path: dir + "/test.sqlite")
-            try Migrator(db: store.db).up()
-            try body(store) { try store.db.run($0, cached: false) }
-        case .postgresql:
-            guard !TestCluster.isSkipped else { return }
-            try TestCluster.withSchema { url in
-                let store = SQLStore(db: try PostgresConnection(url: url))
-                try Migrator(db: store.db).up()
-                try body(store) { try store.db.run($0, cached: false) }
-            }
-        }
+        try PostgresTestSupport.withStore(backend) { t in try body(t.store) { try t.run($0) } }
     }
 
     func digest(_ n: Int) -> SHA256Digest {
@@ -53,7 +30,7 @@ struct FingerprintStoreTests {
         return PerceptualHash64(bits: value)
     }
 
-    @Test("an outcome is saved, read back and replaced; a missing asset saves nothing", arguments: Backend.allCases)
+    @Test("an outcome is saved, read back and replaced; a missing asset saves nothing", arguments: Backend.available)
     func roundTrip(_ backend: Backend) throws {
         try withStore(backend) { store in
             let alice = try store.addUser(name: "alice")
@@ -75,7 +52,7 @@ struct FingerprintStoreTests {
 
     @Test(
         "search agrees with a brute-force scan, nearest first, only the user's, excluding one",
-        arguments: Backend.allCases)
+        arguments: Backend.available)
     func searchMatchesScan(_ backend: Backend) throws {
         try withStore(backend) { store in
             let alice = try store.addUser(name: "alice")
@@ -118,7 +95,7 @@ struct FingerprintStoreTests {
         }
     }
 
-    @Test("videos match on 8 of 10 aligned frames, never an image", arguments: Backend.allCases)
+    @Test("videos match on 8 of 10 aligned frames, never an image", arguments: Backend.available)
     func videos(_ backend: Backend) throws {
         try withStore(backend) { store in
             let alice = try store.addUser(name: "alice")
@@ -147,7 +124,7 @@ struct FingerprintStoreTests {
 
     @Test(
         "the backfill cursor lists hashed assets without a row; deleting an asset drops its rows",
-        arguments: Backend.allCases)
+        arguments: Backend.available)
     func cursor(_ backend: Backend) throws {
         try withStore(backend) { store, sql in
             let alice = try store.addUser(name: "alice")

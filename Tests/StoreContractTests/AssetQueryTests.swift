@@ -1,13 +1,15 @@
 import AssetDedupCore
 import SQLiteStore
 import Foundation
+import PostgresTestSupport
 import Testing
 
 @Suite struct AssetQueryTests {
     let pixverse = try! ProviderID(parsing: "pixverse")
 
-    @Test func twoUsersMayHoldTheSameHash() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func twoUsersMayHoldTheSameHash(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             let bob = try store.addUser(name: "bob")
             let a = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
@@ -20,8 +22,9 @@ import Testing
         }
     }
 
-    @Test func theSameUserMayNotHoldItTwice() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func theSameUserMayNotHoldItTwice(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
             #expect(throws: StoreError.duplicateAsset(user: alice.id, sha256: digest(1))) {
@@ -33,8 +36,9 @@ import Testing
         }
     }
 
-    @Test func findOrCreateReturnsTheExistingRow() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func findOrCreateReturnsTheExistingRow(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             let first = try store.findOrCreateAsset(NewAsset(userID: alice.id, sha256: digest(2), size: 3))
             let second = try store.findOrCreateAsset(NewAsset(userID: alice.id, sha256: digest(2), size: 3))
@@ -43,15 +47,17 @@ import Testing
         }
     }
 
-    @Test func concurrentConnectionsInsertingOneContentEndWithOneRow() throws {
-        try withTemporaryDatabase { store, dir in
+    @Test(arguments: Backend.available) func concurrentConnectionsInsertingOneContentEndWithOneRow(_ backend: Backend)
+        throws
+    {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
-            let path = dir + "/test.sqlite"
             let results = Results()
             // Eight threads, each with its own connection, race to create the same asset 20 times.
             DispatchQueue.concurrentPerform(iterations: 8) { worker in
                 do {
-                    let mine = try SQLiteStore(path: path)
+                    let mine = try t.connect()
                     for round in 0..<20 {
                         let outcome = try mine.findOrCreateAsset(
                             NewAsset(userID: alice.id, sha256: digest(UInt8(round)), size: Int64(worker)))
@@ -62,7 +68,7 @@ import Testing
                 }
             }
             #expect(results.errors.isEmpty)
-            #expect(try store.db.queryFirst("SELECT count(*) FROM assets", cached: false) { $0.int(0) } == 20)
+            #expect(try t.integer("SELECT count(*) FROM assets") == 20)
             for round in 0..<20 {
                 #expect(results.ids(round: round).count == 1, "every caller got the same asset id")
                 #expect(results.created(round: round) == 1, "exactly one caller created it")
@@ -70,8 +76,9 @@ import Testing
         }
     }
 
-    @Test func uploadsAreRecordedOncePerProvider() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func uploadsAreRecordedOncePerProvider(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             let id = try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(1), size: 1))
             #expect(try store.recordUpload(asset: id, provider: pixverse, providerAssetID: "first"))
@@ -80,11 +87,14 @@ import Testing
         }
     }
 
-    @Test func listIsKeysetPaginatedAndScopedToTheUser() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func listIsKeysetPaginatedAndScopedToTheUser(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             let bob = try store.addUser(name: "bob")
-            for seed in 1...5 { try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(UInt8(seed)), size: 1)) }
+            for seed in 1...5 {
+                try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(UInt8(seed)), size: 1))
+            }
             try store.insertAsset(NewAsset(userID: bob.id, sha256: digest(9), size: 1))
             let page1 = try store.listAssets(user: alice.id, after: nil, limit: 2)
             let page2 = try store.listAssets(user: alice.id, after: page1.last?.id, limit: 2)
@@ -94,15 +104,18 @@ import Testing
         }
     }
 
-    @Test func tokensAreStoredOnlyAsHashesAndRevocable() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func tokensAreStoredOnlyAsHashesAndRevocable(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice", isAdmin: true)
             let (token, secret) = try store.issueToken(for: alice.id, label: "laptop")
             #expect(secret.hasPrefix("adt_") && secret.count == 68)
-            let stored = try store.db.query("SELECT * FROM api_tokens", cached: false) { row in
-                (0..<row.columnCount).map { "\(row.value($0))" }.joined(separator: " ")
-            }
-            #expect(!stored.joined().contains(String(secret.dropFirst(4))), "the secret is never stored")
+            let secretText = "%" + secret.dropFirst(4) + "%"
+            #expect(try t.integer("SELECT count(*) FROM api_tokens") == 1)
+            #expect(
+                try t.integer(
+                    "SELECT count(*) FROM api_tokens WHERE token_sha256 LIKE ? OR coalesce(label, '') LIKE ?",
+                    [secretText, secretText]) == 0, "the secret is never stored")
             #expect(try store.authenticate(token: secret)?.userID == alice.id)
             #expect(try store.authenticate(token: secret)?.isAdmin == true)
             #expect(try store.authenticate(token: secret + "x") == nil)
@@ -112,8 +125,11 @@ import Testing
         }
     }
 
-    @Test func presenceByTokenAnswersLikeAuthenticateThenAssetPresence() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func presenceByTokenAnswersLikeAuthenticateThenAssetPresence(_ backend: Backend)
+        throws
+    {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             let bob = try store.addUser(name: "bob")
             let (token, secret) = try store.issueToken(for: alice.id)
@@ -135,8 +151,9 @@ import Testing
         }
     }
 
-    @Test func duplicateAndInvalidUserNamesAreRefused() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func duplicateAndInvalidUserNamesAreRefused(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             try store.addUser(name: "alice")
             #expect(throws: StoreError.userExists("alice")) { try store.addUser(name: "alice") }
             #expect(throws: ValidationError.self) { try store.addUser(name: "no spaces") }
@@ -151,7 +168,9 @@ final class Results: @unchecked Sendable {  // all state is guarded by `lock`
     private var byRound: [Int: [(AssetID, Bool)]] = [:]
     private(set) var errors: [String] = []
 
-    func add(round: Int, id: AssetID, created: Bool) { lock.withLock { byRound[round, default: []].append((id, created)) } }
+    func add(round: Int, id: AssetID, created: Bool) {
+        lock.withLock { byRound[round, default: []].append((id, created)) }
+    }
     func fail(_ message: String) { lock.withLock { errors.append(message) } }
     func ids(round: Int) -> Set<AssetID> { lock.withLock { Set(byRound[round, default: []].map(\.0)) } }
     func created(round: Int) -> Int { lock.withLock { byRound[round, default: []].filter(\.1).count } }

@@ -2,13 +2,17 @@ import AssetDedupCore
 import SQLiteStore
 import Foundation
 import PerceptualHash
+import PostgresTestSupport
 import Testing
 
 @Suite struct FingerprintBackfillTests {
     struct Unreadable: Error {}
 
-    @Test func fingerprintsWhatIsMissingReportsFailuresAndResumes() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func fingerprintsWhatIsMissingReportsFailuresAndResumes(_ backend: Backend)
+        throws
+    {
+        try withStore(backend) { t in
+            let store = t.store
             let alice = try store.addUser(name: "alice")
             let ids = try (1...5).map {
                 try store.insertAsset(NewAsset(userID: alice.id, sha256: digest(UInt8($0)), size: 1))

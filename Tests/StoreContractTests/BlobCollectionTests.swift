@@ -1,7 +1,6 @@
 import AssetDedupCore
 import SQLiteStore
 import Foundation
-import PostgresStore
 import PostgresTestSupport
 import Testing
 
@@ -9,41 +8,18 @@ import Testing
 /// PostgreSQL: one generic body, two backends.
 @Suite("BlobCollection on SQLite and PostgreSQL")
 struct BlobCollectionTests {
-    enum Backend: String, CaseIterable, CustomStringConvertible {
-        case sqlite, postgresql
-        var description: String { rawValue }
-    }
-
     func digest(_ seed: UInt8) -> SHA256Digest { SHA256Digest(bytes: [UInt8](repeating: seed, count: 32)) }
     let t0 = Date(timeIntervalSince1970: 1_795_000_000)
     var day: TimeInterval { 86_400 }
 
-    /// Runs `body` on a fresh, migrated store of `backend`, removed afterwards.
     func withStore(
         _ backend: Backend,
         _ body: (any BlobCollection & AssetCatalog & UserDirectory & UploadSessionStore) throws -> Void
-    )
-        throws
-    {
-        switch backend {
-        case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gc-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let store = try SQLiteStore(path: dir + "/t.sqlite")
-            try store.migrateUp(to: nil) { _ in }
-            try body(store)
-        case .postgresql:
-            guard !TestCluster.isSkipped else { return }
-            try TestCluster.withSchema { url in
-                let store = SQLStore(db: try PostgresConnection(url: url))
-                try store.migrateUp(to: nil) { _ in }
-                try body(store)
-            }
-        }
+    ) throws {
+        try PostgresTestSupport.withStore(backend) { try body($0.store) }
     }
 
-    @Test("an orphan is marked once; a referenced blob never", arguments: Backend.allCases)
+    @Test("an orphan is marked once; a referenced blob never", arguments: Backend.available)
     func mark(_ backend: Backend) throws {
         try withStore(backend) { store in
             let alice = try store.addUser(name: "alice")
@@ -61,7 +37,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("take waits out the grace period, then the blob's mark is finished", arguments: Backend.allCases)
+    @Test("take waits out the grace period, then the blob's mark is finished", arguments: Backend.available)
     func takeAndFinish(_ backend: Backend) throws {
         try withStore(backend) { store in
             try store.markOrphan(sha256: digest(2), size: 20, now: t0)
@@ -75,7 +51,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("an upload's claim between mark and take leaves gc nothing to take", arguments: Backend.allCases)
+    @Test("an upload's claim between mark and take leaves gc nothing to take", arguments: Backend.available)
     func claimBeforeTake(_ backend: Backend) throws {
         try withStore(backend) { store in
             #expect(try store.claimBlobForUpload(sha256: digest(3), now: t0) == .free, "no mark at all")
@@ -86,7 +62,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("take then claim: the upload is told the blob is being collected", arguments: Backend.allCases)
+    @Test("take then claim: the upload is told the blob is being collected", arguments: Backend.available)
     func takeBeforeClaim(_ backend: Backend) throws {
         try withStore(backend) { store in
             try store.markOrphan(sha256: digest(4), size: 40, now: t0)
@@ -98,7 +74,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("a 'deleting' row older than an hour is a dead gc's: the claim drops it", arguments: Backend.allCases)
+    @Test("a 'deleting' row older than an hour is a dead gc's: the claim drops it", arguments: Backend.available)
     func staleDeleting(_ backend: Backend) throws {
         try withStore(backend) { store in
             try store.markOrphan(sha256: digest(5), size: 50, now: t0)
@@ -109,7 +85,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("a dead gc's 'deleting' row is taken again, re-stamped", arguments: Backend.allCases)
+    @Test("a dead gc's 'deleting' row is taken again, re-stamped", arguments: Backend.available)
     func leftoverDeleting(_ backend: Backend) throws {
         try withStore(backend) { store in
             try store.markOrphan(sha256: digest(6), size: 60, now: t0)
@@ -123,7 +99,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("a mark an asset references again is dropped, not taken", arguments: Backend.allCases)
+    @Test("a mark an asset references again is dropped, not taken", arguments: Backend.available)
     func referencedAgain(_ backend: Backend) throws {
         try withStore(backend) { store in
             let bob = try store.addUser(name: "bob")
@@ -135,7 +111,7 @@ struct BlobCollectionTests {
         }
     }
 
-    @Test("a completed resumable upload's row holds its blob like an asset", arguments: Backend.allCases)
+    @Test("a completed resumable upload's row holds its blob like an asset", arguments: Backend.available)
     func uploadRowReferences(_ backend: Backend) throws {
         try withStore(backend) { store in
             let erin = try store.addUser(name: "erin")

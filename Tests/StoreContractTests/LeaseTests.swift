@@ -1,17 +1,19 @@
 import SQLiteStore
 import Foundation
+import PostgresTestSupport
 import Testing
 
 /// Named leases (migration 10): one holder across processes and nodes, renewable, expiring.
 @Suite struct LeaseTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    @Test func aFreeLeaseIsTakenAndAHeldOneIsRefused() throws {
-        try withTemporaryDatabase { store, dir in
+    @Test(arguments: Backend.available) func aFreeLeaseIsTakenAndAHeldOneIsRefused(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let first = try store.acquireLease(name: "sync:runway", owner: "a", seconds: 60, now: start)
             #expect(first.owner == "a")
             // Another connection, as another process or node would have.
-            let other = try SQLiteStore(path: dir + "/test.sqlite")
+            let other = try t.connect()
             let refused = try other.acquireLease(name: "sync:runway", owner: "b", seconds: 60, now: start + 30)
             #expect(refused == first)
             // Another name is independent.
@@ -19,8 +21,9 @@ import Testing
         }
     }
 
-    @Test func renewingMovesTheExpiryAndExpiryFreesIt() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func renewingMovesTheExpiryAndExpiryFreesIt(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             _ = try store.acquireLease(name: "sync:runway", owner: "a", seconds: 60, now: start)
             let renewed = try store.acquireLease(name: "sync:runway", owner: "a", seconds: 60, now: start + 50)
             #expect(renewed.expiresAt == Timestamp.string(start + 110))
@@ -30,8 +33,9 @@ import Testing
         }
     }
 
-    @Test func onlyTheHolderReleases() throws {
-        try withTemporaryDatabase { store, _ in
+    @Test(arguments: Backend.available) func onlyTheHolderReleases(_ backend: Backend) throws {
+        try withStore(backend) { t in
+            let store = t.store
             _ = try store.acquireLease(name: "sync:runway", owner: "a", seconds: 60, now: start)
             #expect(try store.releaseLease(name: "sync:runway", owner: "b") == false)
             #expect(try store.acquireLease(name: "sync:runway", owner: "b", seconds: 60, now: start).owner == "a")

@@ -1,6 +1,7 @@
 import AssetDedupCore
 import SQLiteStore
 import Foundation
+import PostgresTestSupport
 import Testing
 
 /// The delivery queue of migration 8, with the clock moved by hand.
@@ -10,8 +11,9 @@ import Testing
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// A store with one user and one asset; runs `body` with both.
-    func withAsset(_ body: (SQLiteStore, AssetID) throws -> Void) throws {
-        try withTemporaryDatabase { store, _ in
+    func withAsset(_ backend: Backend, _ body: (any AssetDedupStore, AssetID) throws -> Void) throws {
+        try withStore(backend) { t in
+            let store = t.store
             let user = try store.addUser(name: "alice")
             let asset = try store.insertAsset(NewAsset(userID: user.id, sha256: digest(1), size: 10))
             try body(store, asset)
@@ -23,16 +25,16 @@ import Testing
         return nil
     }
 
-    @Test func enqueueIsIdempotentAndKeepsItsKey() throws {
-        try withAsset { store, asset in
-            let first = try #require(pending(try store.enqueueDelivery(asset: asset, provider: runway, now: t0)))
+    @Test(arguments: Backend.available) func enqueueIsIdempotentAndKeepsItsKey(_ backend: Backend) throws {
+        try withAsset(backend) { store, asset in
+            let first = try #require(pending(try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0)))
             let second = try #require(
-                pending(try store.enqueueDelivery(asset: asset, provider: runway, now: t0 + 5)))
+                pending(try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0 + 5)))
             #expect(first.state == .queued && first.attempts == 0 && first.lastError == nil)
             #expect(first.idempotencyKey.count == 32 && first.idempotencyKey.allSatisfy(\.isHexDigit))
             #expect(second == first)  // not even its time moved
             #expect(try store.deliveryCounts() == [.queued: 1])
-            let other = try #require(pending(try store.enqueueDelivery(asset: asset, provider: pixverse, now: t0)))
+            let other = try #require(pending(try store.enqueueDelivery(asset: asset, provider: pixverse, retryNow: false, now: t0)))
             #expect(other.idempotencyKey != first.idempotencyKey)
             // Already on the provider: nothing to queue.
             try store.recordUpload(asset: asset, provider: pixverse, providerAssetID: "p-1")
@@ -43,9 +45,9 @@ import Testing
         }
     }
 
-    @Test func oneLeaseAtATimeAndOnlyWhenDue() throws {
-        try withAsset { store, asset in
-            _ = try store.enqueueDelivery(asset: asset, provider: runway, now: t0)
+    @Test(arguments: Backend.available) func oneLeaseAtATimeAndOnlyWhenDue(_ backend: Backend) throws {
+        try withAsset(backend) { store, asset in
+            _ = try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0)
             let leases = [runway: 60.0]
             #expect(try store.leaseNextDelivery(owner: "a", leaseSeconds: leases, now: t0 - 1) == nil)  // not due yet
             #expect(try store.leaseNextDelivery(owner: "a", leaseSeconds: [pixverse: 60], now: t0) == nil)  // not ours
@@ -64,9 +66,11 @@ import Testing
         }
     }
 
-    @Test func anExpiredLeaseIsTakenOverAndTheOldOwnerCannotRecordAFailure() throws {
-        try withAsset { store, asset in
-            _ = try store.enqueueDelivery(asset: asset, provider: runway, now: t0)
+    @Test(arguments: Backend.available) func anExpiredLeaseIsTakenOverAndTheOldOwnerCannotRecordAFailure(
+        _ backend: Backend
+    ) throws {
+        try withAsset(backend) { store, asset in
+            _ = try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0)
             _ = try store.leaseNextDelivery(owner: "dead", leaseSeconds: [runway: 60], now: t0)
             let taken = try #require(try store.leaseNextDelivery(owner: "b", leaseSeconds: [runway: 60], now: t0 + 60))
             #expect(taken.leaseOwner == "b" && taken.attempts == 2)
@@ -79,9 +83,11 @@ import Testing
         }
     }
 
-    @Test func successRecordsTheProviderUploadInTheSameTransaction() throws {
-        try withAsset { store, asset in
-            _ = try store.enqueueDelivery(asset: asset, provider: runway, now: t0)
+    @Test(arguments: Backend.available) func successRecordsTheProviderUploadInTheSameTransaction(_ backend: Backend)
+        throws
+    {
+        try withAsset(backend) { store, asset in
+            _ = try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0)
             _ = try store.leaseNextDelivery(owner: "a", leaseSeconds: [runway: 60], now: t0)
             #expect(try store.completeDelivery(asset: asset, provider: runway, providerAssetID: "r-1", now: t0 + 1))
             let done = try #require(try store.delivery(asset: asset, provider: runway))
@@ -94,9 +100,9 @@ import Testing
         }
     }
 
-    @Test func aRetryableFailureIsQueuedAgainAfterItsBackoff() throws {
-        try withAsset { store, asset in
-            _ = try store.enqueueDelivery(asset: asset, provider: runway, now: t0)
+    @Test(arguments: Backend.available) func aRetryableFailureIsQueuedAgainAfterItsBackoff(_ backend: Backend) throws {
+        try withAsset(backend) { store, asset in
+            _ = try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0)
             _ = try store.leaseNextDelivery(owner: "a", leaseSeconds: [runway: 60], now: t0)
             #expect(
                 try store.failDelivery(
@@ -110,33 +116,20 @@ import Testing
         }
     }
 
-    @Test func aNonRetryableFailureStaysFailedUntilQueuedAgain() throws {
-        try withAsset { store, asset in
-            let job = try #require(pending(try store.enqueueDelivery(asset: asset, provider: runway, now: t0)))
+    @Test(arguments: Backend.available) func aNonRetryableFailureStaysFailedUntilQueuedAgain(_ backend: Backend) throws
+    {
+        try withAsset(backend) { store, asset in
+            let job = try #require(pending(try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0)))
             _ = try store.leaseNextDelivery(owner: "a", leaseSeconds: [runway: 60], now: t0)
             try store.failDelivery(asset: asset, provider: runway, owner: "a", error: "HTTP 400", retryAt: nil, now: t0)
             #expect(try store.delivery(asset: asset, provider: runway)?.state == .failed)
             #expect(try store.leaseNextDelivery(owner: "a", leaseSeconds: [runway: 60], now: t0 + 9999) == nil)
             // A later upload (or POST /assets/{id}/providers) queues it again, due at once, same key.
             let requeued = try #require(
-                pending(try store.enqueueDelivery(asset: asset, provider: runway, now: t0 + 100)))
+                pending(try store.enqueueDelivery(asset: asset, provider: runway, retryNow: false, now: t0 + 100)))
             #expect(requeued.state == .queued && requeued.nextAttemptAt == Timestamp.string(t0 + 100))
             #expect(requeued.idempotencyKey == job.idempotencyKey && requeued.lastError == "HTTP 400")
             #expect(try store.leaseNextDelivery(owner: "a", leaseSeconds: [runway: 60], now: t0 + 100)?.attempts == 2)
-        }
-    }
-
-    @Test func timestampsMatchSQLite() throws {
-        try withTemporaryDatabase { store, _ in
-            let now = Date(timeIntervalSince1970: 1_800_000_000.25)
-            let sqlite = try #require(
-                try store.db.queryFirst(
-                    "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?, 'unixepoch')", [now.timeIntervalSince1970]
-                ) { $0.text(0) })
-            #expect(Timestamp.string(now) == sqlite)
-            #expect(sqlite == "2027-01-15T08:00:00.250Z")
-            #expect(Timestamp.string(Date(timeIntervalSince1970: 0.5)) == "1970-01-01T00:00:00.500Z")
-            #expect(Timestamp.string(Date(timeIntervalSince1970: 59.9996)) == "1970-01-01T00:01:00.000Z")
         }
     }
 }
