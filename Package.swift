@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "Integrity",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers",
+                "AssetDedupCore", "StoreProtocols", "BlobStore", "Providers", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -302,6 +302,13 @@ let package = Package(
         ),
         // Runs against a real S3-compatible server (ASSETDEDUP_TEST_S3_ENDPOINT, see scripts/s3-server).
         .testTarget(name: "S3Tests", dependencies: ["S3", "CurlTransport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "IntegrityTests",
+            dependencies: [
+                "Integrity", "AssetStore", "BlobStore", "Providers", "AssetDedupCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [

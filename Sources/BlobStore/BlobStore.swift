@@ -45,8 +45,11 @@ public struct BlobStore: BlobStorage {
         try Self.readPrefix(path: path(for: digest), count: count)
     }
 
-    /// A file's SHA-256 and length, read in 1 MiB pieces (bounded memory).
-    public static func sha256(ofFile path: String) throws -> (digest: SHA256Digest, size: Int64) {
+    /// A file's SHA-256 and length, read in 1 MiB pieces (bounded memory); `read` sees each
+    /// piece's length.
+    public static func sha256(ofFile path: String, read observe: (Int) -> Void = { _ in }) throws -> (
+        digest: SHA256Digest, size: Int64
+    ) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError("open", path: path) }
         defer { close(fd) }
@@ -61,6 +64,7 @@ public struct BlobStore: BlobStorage {
             if got == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             size += Int64(got)
+            observe(got)
         }
         return (hasher.finalize(), size)
     }

@@ -185,6 +185,29 @@ public final class S3Client: Sendable {
         return response.bytesStreamed
     }
 
+    /// Streams the object through `chunk` as it arrives, into no file (memory: curl's buffer);
+    /// returns its length. S3's stored checksum is not compared: the caller hashes what came
+    /// (`verify`, which must call a wrong object corrupt, not unreadable).
+    @discardableResult
+    public func readObject(
+        bucket: String, key: String, _ chunk: @escaping (UnsafeRawBufferPointer) -> Void
+    ) throws -> Int64 {
+        let what = "GetObject \(bucket)/\(key)"
+        let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard sink >= 0 else {
+            throw S3Error(status: nil, code: nil, message: "\(what): cannot open /dev/null", isTransient: false)
+        }
+        defer { close(sink) }
+        let response = try send("GET", bucket: bucket, key: key, what: what, streamTo: sink, observe: chunk)
+        try response.check(what)
+        if let length = response.header("Content-Length").flatMap({ Int64($0) }), length != response.bytesStreamed {
+            throw S3Error(
+                status: response.status, code: "IncompleteBody",
+                message: "\(what): \(response.bytesStreamed) of \(length) bytes arrived", isTransient: true)
+        }
+        return response.bytesStreamed
+    }
+
     /// The whole object in memory, for small objects (at most `maxInMemoryObjectBytes`).
     public func getObject(bucket: String, key: String) throws -> [UInt8] {
         let what = "GetObject \(bucket)/\(key)"

@@ -57,23 +57,17 @@ public struct S3Provider: Provider {
         return true
     }
 
-    /// `HEAD` (present, same size); `deep` downloads the object and hashes it.
+    /// `HEAD` (present, same size); `deep` reads the whole object and hashes it.
     public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
         let key = prefix + sha256.hex
         do {
             guard let object = try client.headObject(bucket: bucket, key: key) else { return .missing }
             guard object.size == size else { return .corrupt("\(object.size) bytes, not \(size)") }
             guard deep else { return .ok }
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("verify-\(UUID().uuidString)")
-                .path
-            let fd = open(scratch, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { return .unreachable("cannot create a scratch file") }
-            defer {
-                close(fd)
-                unlink(scratch)
-            }
-            _ = try client.getObject(bucket: bucket, key: key, toFileDescriptor: fd)
-            let (digest, length) = try BlobStore.sha256(ofFile: scratch)
+            // Streamed through the hash: no scratch file, memory bounded by curl's buffer.
+            var hasher = ResumableSHA256()
+            let length = try client.readObject(bucket: bucket, key: key) { hasher.update($0) }
+            let digest = hasher.finalize()
             return digest == sha256 ? .ok : .corrupt("\(length) bytes hashing to \(digest.hex)")
         } catch let error as S3Error where !error.isTransient && error.status != nil && error.status! < 500 {
             return .corrupt("\(error.message)")
