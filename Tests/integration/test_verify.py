@@ -4,7 +4,7 @@ are found, recorded and make the exit status 1; intact content is ok; --repair r
 a good copy; a run killed with -9 is continued by the next; http providers are asked at their
 presence_url (a hanging one is unreachable within its timeout, exit 3); min_copies is listed and
 enforced; serve's integrity job repairs on its own; an s3 provider's flipped object is found with
---deep (moto)."""
+--deep, or by its stored SHA-256 without (moto)."""
 import hashlib
 import json
 import os
@@ -230,6 +230,10 @@ def test_min_copies_is_listed_then_enforced_through_the_delivery_queue(make_stac
         assert stack.sql("SELECT count(*) FROM deliveries WHERE provider_id <> 'pixverse'") == [(0,)], \
             "listing queues nothing"
 
+        dry = stack.cli("sync", "--provider", "pixverse", "--dry-run", "--config", str(config),
+                        "--data", str(stack.data_dir))
+        assert "below minimum copies (2): 1 content" in dry.stdout, dry.stdout
+
         enforced = verify(stack, "--config", str(config), "--repair")
         assert f"below minimum copies: {sha(content)} 1 of 2 (pixverse); queued to runway" in enforced.stdout
         wait_until(lambda: stack.provider_uploads_count("runway") == 1, what="the delivery to runway")
@@ -270,28 +274,32 @@ def test_a_flipped_byte_in_an_s3_provider_object_is_found_with_deep_and_repaired
              "endpoint": s3_support.ENDPOINT, "region": os.environ.get("AWS_REGION", "us-east-1")}]}))
         stack = make_stack(config=config)
         token = stack.add_user("alice")
-        bad, gone, good = os.urandom(30_000), os.urandom(30_000), os.urandom(30_000)
-        for content in (bad, gone, good):
+        bad, gone, swapped, good = (os.urandom(30_000) for _ in range(4))
+        for content in (bad, gone, swapped, good):
             assert stack.upload(token, content, "archive").status_code == 201
         target.s3.put_object(Bucket=target.name, Key=f"assets/{sha(bad)}", Body=flipped(bad))
         target.s3.delete_object(Bucket=target.name, Key=f"assets/{sha(gone)}")
+        # Other bytes of the same size, stored with their own SHA-256: the HEAD's checksum says so.
+        target.s3.put_object(Bucket=target.name, Key=f"assets/{sha(swapped)}", Body=flipped(swapped),
+                             ChecksumAlgorithm="SHA256")
 
         shallow = verify(stack, "--config", str(config))
         assert shallow.returncode == 1
-        assert [line.split(" ")[:3] for line in shallow.stdout.splitlines()[:-1]] == [
-            ["missing:", sha(gone), "archive"]], "a HEAD sees the size, not the flipped byte"
+        assert sorted(line.split(" ")[:3] for line in shallow.stdout.splitlines()[:-1]) == sorted([
+            ["missing:", sha(gone), "archive"], ["corrupt:", sha(swapped), "archive"]]), shallow.stdout
         deep = verify(stack, "--config", str(config), "--deep", "--repair")
         problems = sorted(line.split(" ")[:3] for line in deep.stdout.splitlines() if line.startswith(("corrupt", "missing")))
-        assert problems == sorted([["corrupt:", sha(bad), "archive"], ["missing:", sha(gone), "archive"]]), deep.stdout
-        assert deep.stdout.count("repaired: ") == 2 and "NOT repaired" not in deep.stdout
+        assert problems == sorted([["corrupt:", sha(bad), "archive"], ["missing:", sha(gone), "archive"],
+                                   ["corrupt:", sha(swapped), "archive"]]), deep.stdout
+        assert deep.stdout.count("repaired: ") == 3 and "NOT repaired" not in deep.stdout
 
         def whole(content):
             try:
                 return target.s3.get_object(Bucket=target.name, Key=f"assets/{sha(content)}")["Body"].read() == content
             except target.s3.exceptions.NoSuchKey:
                 return False
-        wait_until(lambda: whole(bad) and whole(gone), what="the objects to be delivered again")
-        wait_until(lambda: stack.provider_uploads_count("archive") == 3, what="the records")
+        wait_until(lambda: whole(bad) and whole(gone) and whole(swapped), what="the objects to be delivered again")
+        wait_until(lambda: stack.provider_uploads_count("archive") == 4, what="the records")
         clean = verify(stack, "--config", str(config), "--deep")
         assert clean.returncode == 0, clean.stdout
         assert "missing 0, corrupt 0" in last_line(clean)
