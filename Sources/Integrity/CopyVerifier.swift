@@ -111,10 +111,9 @@ public struct CopyVerifier {
             for content in batch {
                 if let percent = options.samplePercent, !sample(content.sha256, percent) { continue }
                 summary.content += 1
-                // The blob's check last: it marks the content done for the pass, so a run killed
-                // half-way through one piece of content checks all of it again.
-                for (check, bytes) in try verify(content, notBefore: floor).reversed() {
-                    try store.recordCopyCheck(check)
+                let checks = try verify(content, notBefore: floor)
+                try store.recordCopyChecks(checks.map(\.0))
+                for (check, bytes) in checks {
                     summary.bytes += bytes
                     summary.counts[check.state, default: 0] += 1
                     if check.state == .missing || check.state == .corrupt {

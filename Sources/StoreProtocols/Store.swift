@@ -97,6 +97,9 @@ public protocol CopyChecks: AnyObject {
     /// begins in the millisecond of an earlier check still checks that content.
     func contentToVerify(after: String?, limit: Int, checkedSince: String?) throws -> [StoredContent]
     func recordCopyCheck(_ check: CopyCheck) throws
+    /// The checks of one piece of content, in one transaction: one commit per piece (serve's
+    /// caches follow the database's change counter), and never half of them after a kill.
+    func recordCopyChecks(_ checks: [CopyCheck]) throws
     /// One piece of content as `contentToVerify` gives it; nil when no asset holds it.
     func storedContent(_ sha256: SHA256Digest) throws -> StoredContent?
     /// Forgets that `provider` holds `sha256` (a copy found missing or corrupt): the

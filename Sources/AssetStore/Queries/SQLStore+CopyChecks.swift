@@ -51,6 +51,12 @@ extension SQLStore: CopyChecks {
             """, [check.sha256.hex, check.location, check.state.rawValue, check.detail, check.checkedAt])
     }
 
+    public func recordCopyChecks(_ checks: [CopyCheck]) throws {
+        try db.writeTransaction {
+            for check in checks { try recordCopyCheck(check) }
+        }
+    }
+
     public func forgetProviderCopies(sha256: SHA256Digest, provider: ProviderID) throws -> [AssetID] {
         try db.writeTransaction {
             let assets = try db.query(
