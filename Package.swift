@@ -161,7 +161,7 @@ let package = Package(
         .target(
             name: "Integrity",
             dependencies: [
-                "AssetDedupCore", "StoreProtocols", "BlobProtocols", "Providers",
+                "AssetDedupCore", "StoreProtocols", "BlobProtocols", "Providers", "Metrics",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -336,6 +336,13 @@ let package = Package(
         // Runs against a real S3-compatible server (ASSETDEDUP_TEST_S3_ENDPOINT, see scripts/s3-server).
         .testTarget(
             name: "S3Tests", dependencies: ["S3", "CurlTransport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "IntegrityTests",
+            dependencies: [
+                "Integrity", "SQLiteStore", "BlobStore", "Providers", "AssetDedupCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [

@@ -22,6 +22,10 @@ public protocol BlobReader: Sendable {
     /// Runs `body` with a readable local file holding the blob's bytes: the blob itself for a
     /// folder, a temporary download (removed afterwards) for a bucket.
     func withLocalFile<T>(_ digest: SHA256Digest, _ body: (String) throws -> T) throws -> T
+    /// Re-reads the blob and hashes it (`verify`), in bounded memory: the folder reads its file,
+    /// a bucket streams one GET through the hash (no staged copy). `read` sees each piece's
+    /// length as it is hashed (`--limit-rate` paces there).
+    func hashBlob(_ digest: SHA256Digest, read: (Int) -> Void) throws -> (digest: SHA256Digest, size: Int64)
     /// The blob as an object in a bucket, so a provider on the same endpoint can copy it
     /// server-side; nil for a folder.
     func remoteObject(for digest: SHA256Digest) -> BlobObject?
@@ -81,6 +85,13 @@ public protocol BlobStaging: Sendable {
     func makeTempWriter(durable: Bool) throws -> HashingFileWriter
     /// Staging files a crashed writer left, older than the cut-off; removed unless `dryRun`.
     func sweepAbandonedWrites(olderThanSeconds: Double, dryRun: Bool) throws -> (count: Int, bytes: Int64)
+}
+
+extension BlobStorage {
+    /// The blob's SHA-256 and length, streamed (verify); `read` sees each piece's length.
+    public func hashBlob(_ digest: SHA256Digest, read: (Int) -> Void) throws -> (digest: SHA256Digest, size: Int64) {
+        try withLocalFile(digest) { try LocalFiles.sha256(ofFile: $0, read: read) }
+    }
 }
 
 /// The appendable bytes of one resumable upload.

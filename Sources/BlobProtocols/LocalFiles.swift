@@ -7,8 +7,11 @@ import AssetDedupCore
 /// Reads of a local file that any blob code needs (a provider's copy, a staged upload, a
 /// downloaded blob), whatever the storage behind it.
 public enum LocalFiles {
-    /// A file's SHA-256 and length, read in 1 MiB pieces (bounded memory).
-    public static func sha256(ofFile path: String) throws -> (digest: SHA256Digest, size: Int64) {
+    /// A file's SHA-256 and length, read in 1 MiB pieces (bounded memory); `read` sees each
+    /// piece's length (verify's rate limit and progress).
+    public static func sha256(ofFile path: String, read observe: (Int) -> Void = { _ in }) throws -> (
+        digest: SHA256Digest, size: Int64
+    ) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError("open", path: path) }
         defer { close(fd) }
@@ -23,6 +26,7 @@ public enum LocalFiles {
             if got == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             size += Int64(got)
+            observe(got)
         }
         return (hasher.finalize(), size)
     }

@@ -32,6 +32,24 @@ public struct CopyRepairer {
         self.logger = logger
     }
 
+    /// Every copy whose last check found it missing or corrupt (this run's findings, and an
+    /// interrupted run's), with the provider copies recorded for its content.
+    public func knownProblems() throws -> (problems: [CopyCheck], copies: [SHA256Digest: [ProviderID: String]]) {
+        var problems: [CopyCheck] = []
+        try store.forEachCopyProblem(limit: nil) { check in
+            if check.state == .missing || check.state == .corrupt { problems.append(check) }
+        }
+        var copies: [SHA256Digest: [ProviderID: String]] = [:]
+        for sha256 in Set(problems.map(\.sha256)) { copies[sha256] = try store.storedContent(sha256)?.copies ?? [:] }
+        return (problems, copies)
+    }
+
+    /// Repairs every known problem (`knownProblems`).
+    public func repairKnownProblems() throws -> [Action] {
+        let known = try knownProblems()
+        return repair(known.problems, copies: known.copies)
+    }
+
     /// One repair, as `verify` prints it.
     public struct Action: Equatable, Sendable {
         public let check: CopyCheck
@@ -39,16 +57,26 @@ public struct CopyRepairer {
         public let what: String
     }
 
-    /// Repairs each problem: blobs first (provider copies are sent from the blob).
+    /// Repairs each problem: blobs first (provider copies are sent from the blob). Content whose
+    /// blob is bad and could not be restored is left as it is, its provider copies included:
+    /// deleting a bad copy would leave nothing to send a good one from. Each action is logged
+    /// and kept in the store (`copy_repairs`).
     public func repair(_ problems: [CopyCheck], copies: [SHA256Digest: [ProviderID: String]]) -> [Action] {
         let ordered = problems.filter { $0.location == "blob" } + problems.filter { $0.location != "blob" }
+        var lost = Set<SHA256Digest>()
         return ordered.map { check in
             let action: Action
             do {
-                action =
-                    check.location == "blob"
-                    ? try restoreBlob(check, copies: copies[check.sha256] ?? [:])
-                    : try redeliver(check)
+                if check.location == "blob" {
+                    action = try restoreBlob(check, copies: copies[check.sha256] ?? [:])
+                    if !action.done { lost.insert(check.sha256) }
+                } else if lost.contains(check.sha256) {
+                    action = Action(
+                        check: check, done: false,
+                        what: "left as it is: the blob is bad too and no provider copy hashes right")
+                } else {
+                    action = try redeliver(check)
+                }
             } catch {
                 action = Action(check: check, done: false, what: "not repaired: \(error)")
             }
@@ -56,6 +84,14 @@ public struct CopyRepairer {
                 logger.notice("repair \(check.sha256.hex) \(check.location): \(action.what)")
             } else {
                 logger.error("repair \(check.sha256.hex) \(check.location): \(action.what)")
+            }
+            do {
+                try store.recordRepair(
+                    CopyRepair(
+                        sha256: check.sha256, location: check.location, done: action.done, what: action.what,
+                        repairedAt: Timestamp.string(Date())))
+            } catch {
+                logger.error("repair \(check.sha256.hex) \(check.location): not recorded: \(error)")
             }
             return action
         }
@@ -92,6 +128,11 @@ public struct CopyRepairer {
             if try blobs.contains(check.sha256) { try blobs.deleteBlob(check.sha256) }
             let restored = try blobs.ingest(existingFile: path)
             guard restored.digest == check.sha256 else { continue }
+            // Hashed right on the way in: the blob is verified again.
+            try store.recordCopyCheck(
+                CopyCheck(
+                    sha256: check.sha256, location: "blob", state: .ok, detail: "restored from \(provider)",
+                    checkedAt: Timestamp.string(Date())))
             return Action(check: check, done: true, what: "restored from \(provider)'s copy")
         }
         return Action(check: check, done: false, what: "no provider copy hashes right")

@@ -58,6 +58,23 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// What serve's integrity job (issue 24) found and did, one count per copy checked or repaired.
+    public enum IntegrityOutcome: Int, Sendable, CaseIterable {
+        case ok, missing, corrupt, unreachable, unverifiable, repaired, notRepaired, queuedForMinimum
+        var label: String {
+            switch self {
+            case .ok: "ok"
+            case .missing: "missing"
+            case .corrupt: "corrupt"
+            case .unreachable: "unreachable"
+            case .unverifiable: "unverifiable"
+            case .repaired: "repaired"
+            case .notRepaired: "not_repaired"
+            case .queuedForMinimum: "queued_for_minimum"
+            }
+        }
+    }
+
     /// `[route][status index]`, the last status index being `other`.
     private let requests: [[Counter]]
     private let latency: [Histogram]
@@ -66,6 +83,7 @@ public final class Metrics: Sendable {
     private let uploadBytes = Counter()
     private let uploads = UploadOutcome.allCases.map { _ in Counter() }
     private let lifecycle = LifecycleEvent.allCases.map { _ in Counter() }
+    private let integrity = IntegrityOutcome.allCases.map { _ in Counter() }
     /// Provider id -> counts by `DeliveryOutcome`.
     private let deliveries = Mutex<[String: [Int]]>([:])
 
@@ -102,6 +120,8 @@ public final class Metrics: Sendable {
     public func lifecycle(_ event: LifecycleEvent, count: Int = 1) { lifecycle[event.rawValue].add(count) }
 
     public func lifecycleCount(_ event: LifecycleEvent) -> Int { lifecycle[event.rawValue].current }
+
+    public func integrity(_ outcome: IntegrityOutcome, count: Int = 1) { integrity[outcome.rawValue].add(count) }
 
     public func delivery(to provider: String, _ outcome: DeliveryOutcome) {
         deliveries.withLock { counts in
@@ -170,6 +190,14 @@ public final class Metrics: Sendable {
         )
         for event in LifecycleEvent.allCases {
             out.sample("assetdedup_asset_lifecycle_total", [("event", event.label)], lifecycle[event.rawValue].current)
+        }
+        out.family(
+            "assetdedup_integrity_total", "counter",
+            help:
+                "serve's integrity job: copies checked by outcome (ok, missing, corrupt, unreachable, unverifiable), repairs done and not done, deliveries queued for minimum copies."
+        )
+        for outcome in IntegrityOutcome.allCases {
+            out.sample("assetdedup_integrity_total", [("outcome", outcome.label)], integrity[outcome.rawValue].current)
         }
         out.family(
             "assetdedup_deliveries_total", "counter",

@@ -24,6 +24,7 @@ public enum PostgresMigrations {
         MigrationPlan.uploadKinds(),
         MigrationPlan.assetTrash(),
         MigrationPlan.copyChecks(),
+        MigrationPlan.integrity(),
     ]
 
     static let now = PostgresConnection.dialect.now

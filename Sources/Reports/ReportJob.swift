@@ -1,5 +1,5 @@
-import StoreProtocols
 import Foundation
+import StoreProtocols
 
 /// What one report run found and wrote.
 public struct ReportOutcome: Sendable {
@@ -21,6 +21,8 @@ public struct ReportJob {
     public var outputDirectory: String
     /// Assets on fewer providers than this are listed on the coverage page.
     public var minProviders: Int
+    /// The provider config's `min_copies`: content below it is listed on the integrity page.
+    public var minCopies: Int = 0
     /// Rows shown per table before "and N more" (the exports always hold everything).
     public var listLimit: Int
     /// The run's clock; tests pin it so output is deterministic.
@@ -68,11 +70,20 @@ public struct ReportJob {
                 let nearExport = try NearDuplicateExport(
                     directory: staged, generatedAt: generatedAt, threshold: NearDuplicateSummary.defaultThreshold)
                 var data = try ReportData.load(
-                    from: store, minProviders: minProviders, listLimit: listLimit,
+                    from: store, minProviders: minProviders, minCopies: minCopies, listLimit: listLimit,
                     member: export.append, nearDuplicateGroup: nearExport.append)
                 try export.close()
                 try nearExport.close()
                 if let thumbnails { data.nearDuplicates.attachThumbnails(thumbnails) }
+                if try store.tableExists("verify_passes") {
+                    let csv = try BufferedFile(path: "\(staged)/integrity.csv")
+                    let json = try BufferedFile(path: "\(staged)/integrity.json")
+                    try IntegrityExport.write(
+                        data.integrity, from: store, csv: csv, json: json, generatedAt: generatedAt)
+                    try csv.close()
+                    try json.close()
+                    files += ["integrity.csv", "integrity.json"]
+                }
                 return data
             }
             files += ["duplicates.csv", "duplicates.json", "near-duplicates.csv", "near-duplicates.json"]

@@ -128,16 +128,20 @@ public final class S3Client: Sendable {
 
     // MARK: Objects
 
-    /// The object's size, time and ETag; nil when there is no such key.
+    /// The object's size, time, ETag and stored whole-object SHA-256; nil when there is no such key.
     public func headObject(bucket: String, key: String) throws -> S3ObjectInfo? {
         let what = "HeadObject \(bucket)/\(key)"
-        let response = try send("HEAD", bucket: bucket, key: key, what: what)
+        let response = try send("HEAD", bucket: bucket, key: key, headers: [Self.checksumMode], what: what)
         if response.status == 404 { return nil }
         try response.check(what)
+        let checksum = response.header("x-amz-checksum-sha256").flatMap { stored in
+            !stored.contains("-") && (response.header("x-amz-checksum-type").map { $0 == "FULL_OBJECT" } ?? true)
+                ? stored : nil
+        }
         return S3ObjectInfo(
             key: key, size: response.header("Content-Length").flatMap { Int64($0) } ?? 0,
             lastModified: response.header("Last-Modified").flatMap(S3Formats.httpDate) ?? 0,
-            etag: S3Formats.unquoted(response.header("ETag")))
+            etag: S3Formats.unquoted(response.header("ETag")), checksumSHA256: checksum)
     }
 
     /// One PUT of bytes held in memory.
@@ -182,6 +186,29 @@ public final class S3Client: Sendable {
                 message: "\(what): \(response.bytesStreamed) of \(length) bytes arrived", isTransient: true)
         }
         try Self.verifyChecksum(response, digest: hasher.finalize(), what: what)
+        return response.bytesStreamed
+    }
+
+    /// Streams the object through `chunk` as it arrives, into no file (memory: curl's buffer);
+    /// returns its length. S3's stored checksum is not compared: the caller hashes what came
+    /// (`verify`, which must call a wrong object corrupt, not unreadable).
+    @discardableResult
+    public func readObject(
+        bucket: String, key: String, _ chunk: @escaping (UnsafeRawBufferPointer) -> Void
+    ) throws -> Int64 {
+        let what = "GetObject \(bucket)/\(key)"
+        let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard sink >= 0 else {
+            throw S3Error(status: nil, code: nil, message: "\(what): cannot open /dev/null", isTransient: false)
+        }
+        defer { close(sink) }
+        let response = try send("GET", bucket: bucket, key: key, what: what, streamTo: sink, observe: chunk)
+        try response.check(what)
+        if let length = response.header("Content-Length").flatMap({ Int64($0) }), length != response.bytesStreamed {
+            throw S3Error(
+                status: response.status, code: "IncompleteBody",
+                message: "\(what): \(response.bytesStreamed) of \(length) bytes arrived", isTransient: true)
+        }
         return response.bytesStreamed
     }
 

@@ -31,12 +31,16 @@ public struct S3ObjectInfo: Sendable, Equatable {
     public var lastModified: Double
     /// Without the quotes S3 puts around it (HEAD and listings then compare equal).
     public var etag: String?
+    /// The whole object's stored SHA-256 (base64), when it has one (`HEAD` asks for it; listings
+    /// do not carry it); nil too for a multipart object's composite checksum.
+    public var checksumSHA256: String?
 
-    public init(key: String, size: Int64, lastModified: Double, etag: String?) {
+    public init(key: String, size: Int64, lastModified: Double, etag: String?, checksumSHA256: String? = nil) {
         self.key = key
         self.size = size
         self.lastModified = lastModified
         self.etag = etag
+        self.checksumSHA256 = checksumSHA256
     }
 }
 

@@ -118,6 +118,21 @@ public struct S3BlobStorage: BlobStorage {
         return try withExtendedLifetime(writer) { try body(path) }
     }
 
+    /// One GET streamed through the hash: no staged copy, memory bounded by curl's buffer.
+    public func hashBlob(_ digest: SHA256Digest, read: (Int) -> Void) throws -> (digest: SHA256Digest, size: Int64) {
+        try withoutActuallyEscaping(read) { read in
+            var hasher = ResumableSHA256()
+            let size = try s3("GET") {
+                hasher = ResumableSHA256()  // a retried GET starts over
+                return try client.readObject(bucket: bucket, key: key(for: digest)) { chunk in
+                    hasher.update(chunk)
+                    read(chunk.count)
+                }
+            }
+            return (hasher.finalize(), size)
+        }
+    }
+
     public func remoteObject(for digest: SHA256Digest) -> BlobObject? {
         BlobObject(endpoint: endpoint, bucket: bucket, key: key(for: digest))
     }

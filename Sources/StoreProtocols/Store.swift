@@ -51,8 +51,11 @@ public protocol AssetLifecycle: AnyObject {
     /// Assets (any user's) trashed before `cutoff` (a stored timestamp), oldest first.
     func trashedAssets(before cutoff: String, limit: Int) throws -> [AssetID]
     /// Deletes a trashed asset's row, and with it its provider records, deliveries and
-    /// fingerprints, unless one of its deliveries is being sent right now.
-    func purgeAsset(id: AssetID) throws -> PurgeOutcome
+    /// fingerprints, unless one of its deliveries is being sent right now. A provider copy only
+    /// it recorded, of content a live asset still uses, is not offered for deletion when the
+    /// content's other good copies number fewer than `max(1, minCopies)`: a purge never removes
+    /// the last good copy of live content.
+    func purgeAsset(id: AssetID, minCopies: Int) throws -> PurgeOutcome
 }
 
 /// What `purgeAsset` did.
@@ -70,26 +73,149 @@ public enum PurgeOutcome: Equatable, Sendable {
 public struct PurgedAsset: Equatable, Sendable {
     public let asset: Asset
     public let soleCopies: [ProviderID: String]
+    /// Copies only it recorded but kept for live content that needs them (minimum copies):
+    /// provider -> the oldest live asset with the content.
+    public let keptForLive: [ProviderID: AssetID]
 
-    public init(asset: Asset, soleCopies: [ProviderID: String]) {
+    public init(asset: Asset, soleCopies: [ProviderID: String], keptForLive: [ProviderID: AssetID] = [:]) {
         self.asset = asset
         self.soleCopies = soleCopies
+        self.keptForLive = keptForLive
     }
+}
+
+extension AssetLifecycle {
+    /// A purge with no minimum beyond "never the last good copy".
+    public func purgeAsset(id: AssetID) throws -> PurgeOutcome { try purgeAsset(id: id, minCopies: 1) }
 }
 
 /// What `assetdedup verify` reads and records: stored content and the last check of each copy.
 public protocol CopyChecks: AnyObject {
     /// Content some asset holds, in hash order after `after`: its size and the provider copies
-    /// recorded for it (any user's asset), skipping content whose blob was checked at or after
-    /// `checkedSince` (a stored timestamp; nil checks everything).
+    /// recorded for it (any user's asset), skipping content whose blob was checked after
+    /// `checkedSince` (a stored timestamp; nil checks everything). Strictly after: a pass that
+    /// begins in the millisecond of an earlier check still checks that content.
     func contentToVerify(after: String?, limit: Int, checkedSince: String?) throws -> [StoredContent]
     func recordCopyCheck(_ check: CopyCheck) throws
+    /// The checks of one piece of content, in one transaction: one commit per piece (serve's
+    /// caches follow the database's change counter), and never half of them after a kill.
+    func recordCopyChecks(_ checks: [CopyCheck]) throws
+    /// One piece of content as `contentToVerify` gives it; nil when no asset holds it.
+    func storedContent(_ sha256: SHA256Digest) throws -> StoredContent?
     /// Forgets that `provider` holds `sha256` (a copy found missing or corrupt): the
     /// `provider_uploads` rows of every asset with that content go, so the delivery queue sends
-    /// it again; returns those assets.
+    /// it again, and so does the copy's last check (the copy to come is unverified); returns
+    /// those assets.
     func forgetProviderCopies(sha256: SHA256Digest, provider: ProviderID) throws -> [AssetID]
     /// Every recorded check, worst first (for the integrity report and tests).
     func copyChecks() throws -> [CopyCheck]
+    /// Recorded copies whose last check found them corrupt, missing or unreachable, worst first
+    /// (`verify --repair` repairs the missing and corrupt ones, an interrupted run's too).
+    func forEachCopyProblem(limit: Int?, _ body: (CopyCheck) throws -> Void) throws
+    /// The whole-store verify pass `name`: when it began and, once every piece of content was
+    /// checked, when it ended. An unfinished pass is the checkpoint the next run continues from.
+    func verifyPass(_ name: String) throws -> VerifyPass?
+    /// Begins pass `name` at `startedAt` (a stored timestamp), replacing a finished one.
+    func startVerifyPass(_ name: String, at startedAt: String) throws
+    func finishVerifyPass(_ name: String, at finishedAt: String) throws
+    /// Keeps one repair, done or not (the report counts them).
+    func recordRepair(_ repair: CopyRepair) throws
+    /// Live content (some untrashed asset holds it) with fewer than `minCopies` good provider
+    /// copies (recorded, and not found missing or corrupt by the last check), in hash order
+    /// after `after`.
+    func contentBelowMinimum(minCopies: Int, after: String?, limit: Int) throws -> [UnderReplicated]
+    /// Per location (the blob, each provider): recorded copies, the last checks by state, the
+    /// oldest check, repairs; and how much live content is below `minCopies`.
+    func integritySummary(minCopies: Int) throws -> IntegritySummary
+}
+
+/// One whole-store verify pass (the checkpoint of `assetdedup verify`).
+public struct VerifyPass: Equatable, Sendable {
+    public let startedAt: String
+    public let finishedAt: String?
+
+    public init(startedAt: String, finishedAt: String?) {
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// One repair attempted by `verify --repair` or serve's repair job.
+public struct CopyRepair: Equatable, Sendable {
+    public let sha256: SHA256Digest
+    /// `blob`, or the provider id.
+    public let location: String
+    public let done: Bool
+    public let what: String
+    public let repairedAt: String
+
+    public init(sha256: SHA256Digest, location: String, done: Bool, what: String, repairedAt: String) {
+        self.sha256 = sha256
+        self.location = location
+        self.done = done
+        self.what = what
+        self.repairedAt = repairedAt
+    }
+}
+
+/// Live content below the minimum number of copies.
+public struct UnderReplicated: Equatable, Sendable {
+    public let sha256: SHA256Digest
+    public let size: Int64
+    /// The oldest live asset holding it: the one a delivery is queued for.
+    public let asset: AssetID
+    public let mimeType: String?
+    /// Providers holding a good copy.
+    public let goodCopies: [ProviderID]
+
+    public init(sha256: SHA256Digest, size: Int64, asset: AssetID, mimeType: String?, goodCopies: [ProviderID]) {
+        self.sha256 = sha256
+        self.size = size
+        self.asset = asset
+        self.mimeType = mimeType
+        self.goodCopies = goodCopies
+    }
+}
+
+/// What the integrity report shows.
+public struct IntegritySummary: Equatable, Sendable {
+    /// One place copies are kept: `blob` or a provider id.
+    public struct Location: Equatable, Sendable {
+        public let location: String
+        /// Copies assets record there (for the blob: content some asset holds).
+        public var recorded: Int
+        /// The last check of each recorded copy, by state; recorded minus their sum were never checked.
+        public var checks: [CopyCheck.State: Int]
+        public var oldestCheck: String?
+        public var repaired: Int
+        public var notRepaired: Int
+
+        public init(
+            location: String, recorded: Int = 0, checks: [CopyCheck.State: Int] = [:], oldestCheck: String? = nil,
+            repaired: Int = 0, notRepaired: Int = 0
+        ) {
+            self.location = location
+            self.recorded = recorded
+            self.checks = checks
+            self.oldestCheck = oldestCheck
+            self.repaired = repaired
+            self.notRepaired = notRepaired
+        }
+
+        public var checked: Int { checks.values.reduce(0, +) }
+        public var unchecked: Int { max(recorded - checked, 0) }
+    }
+
+    /// The blob first, then providers by id.
+    public var locations: [Location]
+    public var belowMinimum: Int
+    public var minCopies: Int
+
+    public init(locations: [Location], belowMinimum: Int, minCopies: Int) {
+        self.locations = locations
+        self.belowMinimum = belowMinimum
+        self.minCopies = minCopies
+    }
 }
 
 /// Content as stored: one blob, and the provider copies assets recorded for it.
@@ -241,6 +367,12 @@ public protocol ReportSource: StoreSnapshots, NearDuplicateReads {
     func orphanSummary() throws -> OrphanSummary
     func migrationStatus() throws -> [MigrationStatus]
     func tableExists(_ name: String) throws -> Bool
+    /// The integrity page (issue 24): see `CopyChecks`.
+    func integritySummary(minCopies: Int) throws -> IntegritySummary
+    func contentBelowMinimum(minCopies: Int, after: String?, limit: Int) throws -> [UnderReplicated]
+    /// Recorded copies whose last check found them corrupt, missing or unreachable, worst first,
+    /// up to `limit` (nil: all, streamed for the exports).
+    func forEachCopyProblem(limit: Int?, _ body: (CopyCheck) throws -> Void) throws
 }
 
 /// What `sync` and `whereis` read.

@@ -6,8 +6,8 @@ import Testing
 
 @Suite("directory provider, against real folders")
 struct DirectoryProviderTests {
-    @Test("same file system: a hard link, published as ab/<hex>, and idempotent")
-    func hardLinkSameFileSystem() throws {
+    @Test("same file system: a copy of its own (not a link), published as ab/<hex>, and idempotent")
+    func copySameFileSystem() throws {
         try withTemporaryDirectory { (dir: String) throws in
             let blob = try makeBlob(in: dir, size: 100_000)
             let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider")
@@ -15,25 +15,15 @@ struct DirectoryProviderTests {
             let id = try provider.upload(blob)
             #expect(id == "\(blob.sha256.hex.prefix(2))/\(blob.sha256.hex)")
             let target = "\(dir)/provider/\(id)"
-            #expect(fileInfo(target)?.st_ino == fileInfo(blob.path)?.st_ino)
-            #expect(fileInfo(blob.path)?.st_nlink == 2)
+            #expect(fileInfo(target)?.st_ino != fileInfo(blob.path)?.st_ino)
+            #expect(fileInfo(blob.path)?.st_nlink == 1)
+            #expect(fileInfo(target).map { $0.st_mode & 0o777 } == 0o444)
+            #expect(FileManager.default.contentsEqual(atPath: target, andPath: blob.path))
             #expect(try provider.upload(blob) == id)
             #expect(try provider.presence(of: blob) == .present(providerAssetID: id))
             let names = try FileManager.default.contentsOfDirectory(
                 atPath: "\(dir)/provider/\(blob.sha256.hex.prefix(2))")
             #expect(names == [blob.sha256.hex])  // no temp file left behind
-        }
-    }
-
-    @Test("copy when hard links are off: own inode, same bytes, read-only")
-    func forcedCopy() throws {
-        try withTemporaryDirectory { (dir: String) throws in
-            let blob = try makeBlob(in: dir, size: 3_000_000)
-            let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider", allowHardLinks: false)
-            let target = "\(dir)/provider/\(try provider.upload(blob))"
-            #expect(fileInfo(target)?.st_ino != fileInfo(blob.path)?.st_ino)
-            #expect(fileInfo(target).map { $0.st_mode & 0o777 } == 0o444)
-            #expect(FileManager.default.contentsEqual(atPath: target, andPath: blob.path))
         }
     }
 
@@ -66,7 +56,7 @@ struct DirectoryProviderTests {
             let good = try makeBlob(in: dir, size: 5000)
             try Data("tampered".utf8).write(to: URL(fileURLWithPath: good.path))
             let blob = BlobReference(path: good.path, sha256: good.sha256, size: 8)
-            let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider", allowHardLinks: false)
+            let provider = DirectoryProvider(id: slug("archive"), root: "\(dir)/provider")
             let error = try #require(throws: ProviderError.self) { try provider.upload(blob) }
             #expect(!error.retryable)
             #expect(error.message.contains("damaged"))

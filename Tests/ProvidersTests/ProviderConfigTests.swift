@@ -107,12 +107,43 @@ struct ProviderConfigTests {
             (#"{"providers": {}}"#, "providers: expected a list"),
             (#"{"providers": [}"#, "not valid JSON"),
             (#"{}"#, "missing \"providers\""),
+            (
+                #"{"providers": [{"id": "h", "kind": "http", "url": "https://x.test/", "presence_url": "https://x.test/copies"}]}"#,
+                "\"presence_url\" must name the copy with {id} or {sha256}"
+            ),
+            (
+                #"{"providers": [{"id": "d", "kind": "directory", "path": "p", "presence_url": "https://x.test/{id}"}]}"#,
+                "\"presence_url\" does not apply to kind directory"
+            ),
+            (
+                #"{"providers": [{"id": "d", "kind": "directory", "path": "p"}], "min_copies": 2}"#,
+                "\"min_copies\" must be between 0 and the number of providers (1), got 2"
+            ),
         ])
     func problems(json: String, expected: String) throws {
         let error = try #require(throws: ConfigError.self) { try Self.load(json) }
         #expect(error.description.hasPrefix("/etc/assetdedup/providers.json: "))
         #expect(error.description.contains(expected), "\(error)")
         #expect(!error.description.contains("sk-live"))
+    }
+
+    @Test("min_copies and presence_url are read; the presence URL names the copy, percent-encoded")
+    func integrityKeys() throws {
+        let config = try Self.load(
+            """
+            {"min_copies": 2, "providers": [
+              {"id": "pixverse", "kind": "directory", "path": "p"},
+              {"id": "cloud", "kind": "http", "url": "https://x.test/up", "presence_url": "https://x.test/copies/{id}?h={sha256}"}
+            ]}
+            """)
+        #expect(config.minCopies == 2)
+        #expect(try Self.load(#"{"providers": []}"#).minCopies == 0)
+        let http = try #require(config.provider(slug("cloud")) as? HTTPProvider)
+        #expect(http.settings.presenceURL == "https://x.test/copies/{id}?h={sha256}")
+        let digest = SHA256Digest(bytes: [UInt8](repeating: 0xab, count: 32))
+        #expect(
+            HTTPProvider.presenceURL(http.settings.presenceURL!, providerAssetID: "a b/c?d", sha256: digest)
+                == "https://x.test/copies/a%20b%2Fc%3Fd?h=\(digest.hex)")
     }
 
     @Test("a secret with a line break is refused without printing it")

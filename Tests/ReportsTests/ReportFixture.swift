@@ -49,7 +49,8 @@ enum ReportFixture {
     }
 
     static func withTemporaryFolder<T>(_ body: (String) throws -> T) throws -> T {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reports-test-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("reports-test-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         return try body(dir)
@@ -84,6 +85,20 @@ enum ReportFixture {
               ('\(hashE)', 1536, '2026-11-18T02:00:00.000Z', 'marked', '2026-11-18T02:00:00.000Z'),
               ('\(String(repeating: "f6", count: 32))', 512, '2026-11-18T02:05:00.000Z', 'deleting',
                '2026-11-19T02:00:00.000Z');
+            INSERT INTO copy_checks (sha256, location, state, detail, checked_at) VALUES
+              ('\(hashA)', 'blob', 'ok', NULL, '2026-11-18T01:00:00.000Z'),
+              ('\(hashA)', 'pixverse', 'ok', NULL, '2026-11-18T01:00:00.000Z'),
+              ('\(hashA)', 'runway', 'unreachable', 'HEAD https://runway.example/copies/rw-1: timed out after 5 s',
+               '2026-11-18T01:00:01.000Z'),
+              ('\(hashB)', 'blob', 'ok', NULL, '2026-11-17T01:00:00.000Z'),
+              ('\(hashB)', 'pixverse', 'corrupt', '1000 bytes hashing to \(hashE)', '2026-11-17T01:00:00.000Z'),
+              ('\(hashB)', 'archive', 'missing', 'no copy at ar-4', '2026-11-17T01:00:00.000Z'),
+              ('\(hashB)', 'runway', 'unverifiable', 'no presence_url is configured', '2026-11-17T01:00:00.000Z'),
+              ('\(hashC)', 'blob', 'corrupt', '499 bytes hashing to \(hashE)', '2026-11-18T01:00:02.000Z'),
+              ('\(hashE)', 'blob', 'missing', 'no blob', '2026-11-16T01:00:00.000Z');
+            INSERT INTO copy_repairs (sha256, location, done, what, repaired_at) VALUES
+              ('\(hashA)', 'blob', 1, 'restored from pixverse''s copy', '2026-11-10T01:00:00.000Z'),
+              ('\(hashB)', 'archive', 0, 'not repaired: provider archive is not configured', '2026-11-17T01:00:03.000Z');
             """)
         for (id, user, provider, offset, completed) in [
             ("0123456789abcdef0123456789abcdef", 1, "pixverse", 4096, nil),
@@ -123,7 +138,10 @@ enum ReportFixture {
             (11, .fingerprint(.image(PerceptualHash64(bits: sunset ^ 0x30_0000_0101)))),
             (13, .fingerprint(.image(PerceptualHash64(bits: ~sunset)))),
             (4, .fingerprint(.video(frames: clip, durationSeconds: 61.5))),
-            (12, .fingerprint(.video(frames: clip.map { PerceptualHash64(bits: $0.bits ^ 0b11) }, durationSeconds: 61.5))),
+            (
+                12,
+                .fingerprint(.video(frames: clip.map { PerceptualHash64(bits: $0.bits ^ 0b11) }, durationSeconds: 61.5))
+            ),
             (6, .unavailable(reason: "not an image or video")),
         ]
         for (asset, outcome) in outcomes { try store.saveFingerprint(outcome, asset: AssetID(asset)) }
@@ -148,12 +166,16 @@ enum ReportFixture {
             """)
     }
 
-    static func job(_ store: any ReportSource, out: String, now: Date, afterWriting: @escaping (String) throws -> Void = { _ in })
+    static func job(
+        _ store: any ReportSource, out: String, now: Date, afterWriting: @escaping (String) throws -> Void = { _ in }
+    )
         -> ReportJob
     {
-        ReportJob(
+        var job = ReportJob(
             store: store, templatesDirectory: templates, outputDirectory: out, minProviders: 2, listLimit: 50, now: now,
             afterWriting: afterWriting)
+        job.minCopies = 2
+        return job
     }
 
     static func read(_ path: String) throws -> String {
@@ -166,7 +188,9 @@ enum ReportFixture {
         let enumerator = FileManager.default.enumerator(atPath: dir)
         while let path = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: "\(dir)/\(path)", isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: "\(dir)/\(path)", isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            {
                 result[path] = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(path)"))
             }
         }

@@ -7,7 +7,7 @@ import Testing
 /// The Markdown of every page, compared literally with `Golden/*.md`. Set UPDATE_GOLDEN=1 to
 /// rewrite them after an intended change, then read the diff.
 @Suite struct ReportGoldenTests {
-    static let pages = ["index", "duplicates", "near-duplicates", "coverage", "migrations"]
+    static let pages = ["index", "duplicates", "near-duplicates", "coverage", "integrity", "migrations"]
 
     @Test(arguments: pages)
     func markdownMatchesGoldenFile(page: String) throws {

@@ -10,7 +10,9 @@ import Testing
             try ReportFixture.secondDay(store.db)
             _ = try ReportFixture.job(store, out: out, now: ReportFixture.day1).run()
             let expectations: [String: (tables: Int, charts: Int)] = [
-                "index": (1, 2), "duplicates": (3, 1), "near-duplicates": (1, 0), "coverage": (5, 2), "migrations": (2, 1),
+                "index": (1, 2), "duplicates": (3, 1), "near-duplicates": (1, 0), "coverage": (6, 2),
+                "integrity": (3, 0),
+                "migrations": (2, 1),
             ]
             for (page, expected) in expectations {
                 let check = XHTMLCheck.parse(try ReportFixture.read("\(out)/\(page).html"))
@@ -21,6 +23,28 @@ import Testing
             }
             let chart = XHTMLCheck.parse(try ReportFixture.read("\(out)/charts/coverage-providers.svg"))
             #expect(chart.error == nil && chart.elements["rect"] == 3)
+        }
+    }
+
+    /// The integrity exports hold every problem copy (the page lists the first ones) and the
+    /// per-location summary; a check of content no asset holds is history, not a problem.
+    @Test func integrityExportsHoldEveryProblemAndTheSummary() throws {
+        try ReportFixture.withStore { store, dir in
+            let out = dir + "/reports"
+            _ = try ReportFixture.job(store, out: out, now: ReportFixture.day1).run()
+            let csv = try ReportFixture.read("\(out)/integrity.csv").split(separator: "\r\n")
+            #expect(csv.first == "sha256,location,state,detail,checked_at")
+            #expect(
+                csv.dropFirst().map { $0.split(separator: ",")[1...2].joined(separator: " ") } == [
+                    "pixverse corrupt", "blob corrupt", "archive missing", "runway unreachable",
+                ])
+            let json =
+                try JSONSerialization.jsonObject(
+                    with: Data(try ReportFixture.read("\(out)/integrity.json").utf8)) as! [String: Any]
+            #expect(json["min_copies"] as? Int == 2 && (json["problems"] as? [Any])?.count == 4)
+            let locations = json["locations"] as! [[String: Any]]
+            #expect(locations.map { $0["location"] as! String } == ["blob", "archive", "pixverse", "runway"])
+            #expect((locations[0]["checks"] as! [String: Int])["ok"] == 2 && locations[0]["repaired"] as? Int == 1)
         }
     }
 
@@ -44,8 +68,9 @@ import Testing
             let csv = try ReportFixture.read("\(out)/near-duplicates.csv").split(separator: "\r\n")
             #expect(csv.count == 1 + 5)
             #expect(csv.dropFirst().map { $0.split(separator: ",")[5] } == ["1", "10", "11", "4", "12"])
-            let json = try JSONSerialization.jsonObject(
-                with: Data(try ReportFixture.read("\(out)/near-duplicates.json").utf8)) as! [String: Any]
+            let json =
+                try JSONSerialization.jsonObject(
+                    with: Data(try ReportFixture.read("\(out)/near-duplicates.json").utf8)) as! [String: Any]
             let groups = json["groups"] as! [[String: Any]]
             #expect(groups.map { $0["anchor_asset_id"] as! Int } == [1, 4])
             #expect(groups.map { $0["user"] as! String } == ["alice", "alice"])
@@ -64,12 +89,15 @@ import Testing
             let markdown = try ReportFixture.read("\(out)/coverage.md")
             let row = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| 8 |") })
             #expect(
-                row == "| 8 | bob | \\<script\\>alert(1)\\</script\\> \\| a \\& b \\`x\\`\u{21B5}line2 \\<img src=x onerror=y\\> | 100 B | 1 |")
+                row
+                    == "| 8 | bob | \\<script\\>alert(1)\\</script\\> \\| a \\& b \\`x\\`\u{21B5}line2 \\<img src=x onerror=y\\> | 100 B | 1 |"
+            )
             let html = try ReportFixture.read("\(out)/coverage.html")
             #expect(!html.contains("<script") && !html.contains("<img"))
             #expect(
                 html.contains(
-                    "<td>&lt;script&gt;alert(1)&lt;/script&gt; | a &amp; b `x`\u{21B5}line2 &lt;img src=x onerror=y&gt;</td>"))
+                    "<td>&lt;script&gt;alert(1)&lt;/script&gt; | a &amp; b `x`\u{21B5}line2 &lt;img src=x onerror=y&gt;</td>"
+                ))
             let check = XHTMLCheck.parse(html)
             #expect(check.error == nil)
             // Exports keep the name as it is, properly quoted.

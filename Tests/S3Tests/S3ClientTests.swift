@@ -17,6 +17,7 @@ struct S3ClientTests {
             #expect(info.size == Int64(bytes.count))
             #expect(info.etag == Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
             #expect(abs(info.lastModified - Date().timeIntervalSince1970) < 120)
+            #expect(info.checksumSHA256 == Data(SHA256.hash(data: bytes)).base64EncodedString(), "stored at PUT")
             #expect(try client.getObject(bucket: bucket, key: "a/hello.txt") == bytes)
             let (written, digest) = try S3TestServer.sha256OfObject(client, bucket: bucket, key: "a/hello.txt")
             #expect(written == Int64(bytes.count))

@@ -18,8 +18,11 @@ Idempotency: an upload whose `Idempotency-Key` was answered with an id before ge
 again (200), is logged with `"replay": true` and is not stored again; only answers are stored,
 so a key whose first request hung or failed is stored by its first successful request.
 
+Presence (`presence_url`): HEAD /copies/<id> is 200 for an id it answered and has not been told
+to forget, else 404; in hang mode it hangs like an upload (released the same way).
+
 Control (JSON): GET /_stats -> {"requests": [...], "hanging": n, "stored": n}; POST /_control
-{"mode", "script", "retry_after", "hang", "delay"} changes the answers (and releases hanging
+{"mode", "script", "retry_after", "hang", "delay", "forget": [ids]} changes the answers (and releases hanging
 requests when the mode is no longer hang); POST /_reset clears the log.
 It prints `PORT <n>` on stdout once listening; `--log FILE` also appends one JSON line per upload.
 """
@@ -45,6 +48,7 @@ class State:
         self.hang = args.hang
         self.delay = args.delay
         self.requests = []
+        self.ids = set()
         self.log_path = args.log
 
     def next_answer(self):
@@ -59,6 +63,7 @@ class State:
                 entry["id"] = self.keys[key]
             else:
                 entry["id"] = f"fp-{entry['n']}"
+                self.ids.add(entry["id"])
                 if key:
                     self.keys[key] = entry["id"]
             return entry["id"]
@@ -205,6 +210,15 @@ class Handler(BaseHTTPRequestHandler):
         return self._json(200, {"ok": True})
 
     def do_HEAD(self):
+        if self.path.startswith("/copies/"):
+            if STATE.mode == "hang" and not STATE.hang_until_released():
+                return
+            with STATE.lock:
+                held = self.path[len("/copies/"):] in STATE.ids
+            self.send_response(200 if held else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -221,6 +235,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.retry_after = body.get("retry_after", STATE.retry_after)
                 STATE.hang = body.get("hang", STATE.hang)
                 STATE.delay = body.get("delay", STATE.delay)
+                STATE.ids.difference_update(body.get("forget", []))
                 STATE.changed.notify_all()
             return self._json(200, {"ok": True})
         if self.path == "/_reset":

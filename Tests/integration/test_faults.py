@@ -189,11 +189,11 @@ def test_disk_full_on_the_blob_volume_is_507_and_keeps_nothing(make_stack, small
     assert stack.sql("SELECT count(*) FROM assets") == [(0,)]
     assert stack.blobs() == [] and stack.temp_files() == [] and stack.provider_files("pixverse") == []
 
-    # Half the volume fits as a blob; the provider copy is a hard link on the same volume.
-    fits = os.urandom(3 << 20)
+    # A quarter of the volume fits as a blob, and its provider copy (a copy of its own) another.
+    fits = os.urandom(2 << 20)
     r = stack.upload(token, fits, "pixverse")
     assert r.status_code == 201, r.text
-    # Now it is nearly full: a second 6 MiB file cannot fit either, and is refused cleanly.
+    # Half of it is used now: a 6 MiB file cannot fit either, and is refused cleanly.
     status, text = raw_post(stack.port, token, multipart("pixverse", os.urandom(6 << 20)),
                             "multipart/form-data; boundary=FAULTBOUNDARY")
     assert status == 507, text

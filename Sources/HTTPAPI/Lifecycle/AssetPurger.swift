@@ -22,13 +22,18 @@ public struct AssetPurger: Sendable {
 
     /// Purges one trashed asset.
     public func purge(_ id: AssetID, store: any AssetLifecycle) throws -> PurgeOutcome {
-        let outcome = try store.purgeAsset(id: id)
+        let outcome = try store.purgeAsset(id: id, minCopies: providers.minCopies)
         guard case .purged(let purged) = outcome else { return outcome }
         metrics.lifecycle(.purged)
         logger.info(
             "purged asset \(id) (user \(purged.asset.userID), \(purged.asset.sha256?.hex ?? "no sha256"), \(purged.asset.size) bytes)"
         )
         guard let sha256 = purged.asset.sha256 else { return outcome }
+        for (provider, live) in purged.keptForLive.sorted(by: { $0.key < $1.key }) {
+            logger.info(
+                "kept \(provider)'s copy of purged asset \(id): live asset \(live) has the content and too few other good copies"
+            )
+        }
         for (provider, providerAssetID) in purged.soleCopies.sorted(by: { $0.key < $1.key }) {
             guard providers.policy(provider).onDelete == .delete, let adapter = providers.provider(provider) else {
                 continue

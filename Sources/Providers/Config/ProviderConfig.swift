@@ -15,6 +15,11 @@ public struct ProviderConfig: Sendable {
     public let providers: [any Provider]
     /// What each provider accepts and does on a purge (`accept`, `on_delete`); absent: anything, keep.
     public let policies: [ProviderID: ProviderPolicy]
+    /// The minimum number of providers live content should have a good copy on (`min_copies`,
+    /// top level; 0, the default, sets no minimum). `verify --repair`, `sync` and serve's
+    /// repair job queue deliveries up to it; the integrity report lists content below it; a
+    /// purge never deletes a copy that live content needs to stay at it (and never its last).
+    public let minCopies: Int
 
     /// The provider's policy (the default when its entry names none).
     public func policy(_ id: ProviderID) -> ProviderPolicy { policies[id] ?? ProviderPolicy() }
@@ -27,9 +32,10 @@ public struct ProviderConfig: Sendable {
             })
     }
 
-    public init(providers: [any Provider], policies: [ProviderID: ProviderPolicy] = [:]) {
+    public init(providers: [any Provider], policies: [ProviderID: ProviderPolicy] = [:], minCopies: Int = 0) {
         self.providers = providers
         self.policies = policies
+        self.minCopies = minCopies
     }
 
     /// Loads and validates the file; every problem is a `ConfigError` naming the file and the
@@ -44,12 +50,11 @@ public struct ProviderConfig: Sendable {
 
     /// Parses config JSON; `file` names the source in messages and anchors relative paths.
     public init(json: Data, file: String, environment: [String: String]) throws {
-        let entries: [ProviderEntry]
-        do { entries = try JSONDecoder().decode(ProviderFile.self, from: json).providers } catch let error
-            as DecodingError
-        {
+        let decoded: ProviderFile
+        do { decoded = try JSONDecoder().decode(ProviderFile.self, from: json) } catch let error as DecodingError {
             throw ConfigError("\(file): \(ConfigError.describe(error))")
         }
+        let entries = decoded.providers
         let base = (file as NSString).deletingLastPathComponent
         var seen = Set<String>()
         var providers: [any Provider] = []
@@ -62,8 +67,15 @@ public struct ProviderConfig: Sendable {
             policies[provider.id] = try entry.policy(context: context, canDelete: provider.canDelete)
             providers.append(provider)
         }
+        let minCopies = decoded.minCopies ?? 0
+        guard minCopies >= 0, minCopies <= providers.count else {
+            throw ConfigError(
+                "\(file): \"min_copies\" must be between 0 and the number of providers (\(providers.count)), got \(minCopies)"
+            )
+        }
         self.providers = providers
         self.policies = policies
+        self.minCopies = minCopies
     }
 
     public func provider(_ id: ProviderID) -> (any Provider)? { providers.first { $0.id == id } }
@@ -76,7 +88,13 @@ public struct ProviderConfig: Sendable {
     }
 }
 
-/// The file's top level: `{"providers": [...]}`.
+/// The file's top level: `{"providers": [...], "min_copies": N}`.
 private struct ProviderFile: Decodable {
     let providers: [ProviderEntry]
+    let minCopies: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case providers
+        case minCopies = "min_copies"
+    }
 }

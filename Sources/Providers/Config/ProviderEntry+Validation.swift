@@ -75,7 +75,14 @@ extension ProviderEntry {
         guard let url, !url.isEmpty else { throw problem("kind http needs a \"url\"") }
         try Self.checkURL(url, key: "url", problem: problem)
         if let healthURL { try Self.checkURL(healthURL, key: "health_url", problem: problem) }
+        if let presenceURL {
+            try Self.checkURL(presenceURL, key: "presence_url", problem: problem)
+            guard presenceURL.contains("{id}") || presenceURL.contains("{sha256}") else {
+                throw problem("\"presence_url\" must name the copy with {id} or {sha256}, got '\(presenceURL)'")
+            }
+        }
         var settings = HTTPUploadSettings(url: url, healthURL: healthURL)
+        settings.presenceURL = presenceURL
         if let mode {
             guard let parsed = HTTPUploadSettings.Mode(rawValue: mode) else {
                 throw problem("\"mode\" must be \"multipart\" or \"put\", got '\(mode)'")

@@ -47,6 +47,7 @@ struct ProviderEntry: Decodable {
     let retryAfterMax: Double?
     let retryBudget: Double?
     let healthURL: String?
+    let presenceURL: String?
     let bucket: String?
     let prefix: String?
     let endpoint: String?
@@ -63,6 +64,7 @@ struct ProviderEntry: Decodable {
     static let httpKeys: Set<String> = [
         "id", "kind", "url", "mode", "field", "fields", "headers", "id_path", "connect_timeout", "timeout",
         "max_attempts", "backoff_initial", "backoff_max", "retry_after_max", "retry_budget", "health_url",
+        "presence_url",
     ]
     /// Credentials come from environment variables named here (default `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`), never from the file.
@@ -98,6 +100,7 @@ struct ProviderEntry: Decodable {
         retryAfterMax = try value("retry_after_max")
         retryBudget = try value("retry_budget")
         healthURL = try value("health_url")
+        presenceURL = try value("presence_url")
         bucket = try value("bucket")
         prefix = try value("prefix")
         endpoint = try value("endpoint")

@@ -8,26 +8,19 @@ import Foundation
 
 /// Copies blobs into a folder as `<sha256[0..2]>/<sha256>`; the relative path is the provider id.
 ///
-/// Hard link when the folder is on the blob store's file system (no bytes copied, no space
-/// used), a verified copy otherwise; written to a temp name, fsynced and renamed, so a reader
-/// never sees half a file and a crash never leaves a short one. The same content twice is a
-/// no-op. A hard-linked file shares its inode with the blob, so consumers of the folder must
-/// treat it as read-only; copies are published read-only (0444) to say so.
+/// Always a verified copy of its own (never a hard link or a reflink of the blob: a copy that
+/// shares the blob's inode or extents is not a second copy, since one damaged block is in
+/// both); written to a temp name, fsynced and renamed, so a reader never sees half a file and a
+/// crash never leaves a short one. The same content twice is a no-op. Copies are published
+/// read-only (0444).
 public struct DirectoryProvider: Provider {
     public let id: ProviderID
     public var kind: String { "directory" }
     public let root: String
-    /// Off only in tests, to exercise the copy path on one file system.
-    let allowHardLinks: Bool
 
     public init(id: ProviderID, root: String) {
-        self.init(id: id, root: root, allowHardLinks: true)
-    }
-
-    init(id: ProviderID, root: String, allowHardLinks: Bool) {
         self.id = id
         self.root = root
-        self.allowHardLinks = allowHardLinks
     }
 
     public var target: String { root }
@@ -88,9 +81,7 @@ public struct DirectoryProvider: Provider {
         do { try FileSystem.makeDirectories(folder) } catch { throw failure("\(error)") }
         let temp = "\(folder)/.\(blob.sha256.hex).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
         do {
-            if !(allowHardLinks && link(blob.path, temp) == 0) {
-                try VerifiedFileCopy.copy(from: blob.path, to: temp, expecting: blob.sha256)
-            }
+            try VerifiedFileCopy.copy(from: blob.path, to: temp, expecting: blob.sha256)
             try FileSystem.rename(temp, to: target)
             try FileSystem.syncDirectory(folder)
         } catch let error as VerifiedFileCopy.Mismatch {

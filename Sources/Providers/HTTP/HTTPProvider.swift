@@ -93,6 +93,50 @@ public struct HTTPProvider: Provider {
         }
     }
 
+    /// A `HEAD` of `presence_url` for the copy, bounded by the connect timeout and `timeout`
+    /// (at most a minute): 2xx ok, 404/410 missing, anything else (a hang included) unreachable.
+    /// Presence only: an HTTP provider does not give its bytes back to be hashed.
+    public func verify(sha256: SHA256Digest, size: Int64, providerAssetID: String, deep: Bool) -> ProviderCopyCheck {
+        guard let template = settings.presenceURL else {
+            return .unverifiable("no presence_url is configured for http provider '\(id)'")
+        }
+        let url = Self.presenceURL(template, providerAssetID: providerAssetID, sha256: sha256)
+        let timeout = min(settings.timeout, 60)
+        do {
+            let curl = try CurlEasy(maxResponseBytes: 64 << 10)
+            try curl.setURL(url)
+            try curl.setMethod("HEAD")
+            try curl.setConnectTimeout(seconds: min(settings.connectTimeout, timeout))
+            try curl.setTimeout(seconds: timeout)
+            try curl.setHeaders(settings.headers.map(\.line))
+            try curl.perform()
+            switch curl.responseCode {
+            case 200..<300: return .ok
+            case 404, 410: return .missing
+            default: return .unreachable(redact("HEAD \(Self.withoutQuery(url)): HTTP \(curl.responseCode)"))
+            }
+        } catch let error as CurlError {
+            let what = error.isTimeout ? "timed out after \(Self.seconds(timeout)) s" : error.message
+            return .unreachable(redact("HEAD \(Self.withoutQuery(url)): \(what)"))
+        } catch {
+            return .unreachable(redact("HEAD \(Self.withoutQuery(url)): \(error)"))
+        }
+    }
+
+    /// `template` with `{id}` and `{sha256}` filled in, each percent-encoded as a path segment.
+    static func presenceURL(_ template: String, providerAssetID: String, sha256: SHA256Digest) -> String {
+        let encoded =
+            providerAssetID.addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
+            ?? ""
+        return template.replacingOccurrences(of: "{id}", with: encoded).replacingOccurrences(
+            of: "{sha256}", with: sha256.hex)
+    }
+
+    private static func withoutQuery(_ url: String) -> String {
+        url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
+    }
+
     /// One request, start to end, on a fresh handle.
     private func attempt(_ blob: BlobReference, timeout: Double) -> AttemptResult {
         do {

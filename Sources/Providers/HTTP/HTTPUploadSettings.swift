@@ -25,6 +25,10 @@ public struct HTTPUploadSettings: Sendable {
     public var retry: RetryPolicy
     /// What `health()` asks (default: the upload URL); any answer below 500 counts as up.
     public var healthURL: String?
+    /// Where `verify` asks whether a copy is still there (`HEAD`; `{id}` is the provider asset
+    /// id, `{sha256}` the content's hash, both percent-encoded): 2xx present, 404/410 missing.
+    /// Without it the provider's copies are unverifiable.
+    public var presenceURL: String?
 
     public init(
         url: String, mode: Mode = .multipart, fileField: String = "file", fields: [String: String] = [:],

@@ -27,12 +27,17 @@ struct ReportData: Sendable {
     var orphans: OrphanSummary
     /// Per-user groups of look-alike assets (perceptual hashes) and fingerprinting progress.
     var nearDuplicates = NearDuplicateSummary(keep: 0)
+    /// What `verify` last found, per location (empty on a schema without `copy_checks`).
+    var integrity = IntegritySummary(locations: [], belowMinimum: 0, minCopies: 0)
+    /// The first `listLimit` problem copies and pieces of content below the minimum.
+    var copyProblems: [CopyCheck] = []
+    var belowMinimum: [UnderReplicated] = []
 
     /// Reads the store; call it inside a read transaction so all pages see one snapshot. Each
     /// duplicate member is also handed to `member` as it streams by, so exports are written
     /// without holding every row.
     static func load(
-        from store: any ReportSource, minProviders: Int, listLimit: Int,
+        from store: any ReportSource, minProviders: Int, minCopies: Int = 0, listLimit: Int,
         member: (DuplicateMember) throws -> Void,
         nearDuplicateGroup: (NearDuplicateSummary.Group) throws -> Void = { _ in }
     ) throws -> ReportData {
@@ -43,7 +48,7 @@ struct ReportData: Sendable {
         coverage.finish()
         // The chart shows the top 10 even when the tables are shorter.
         let duplicates = try DuplicateSummary.load(from: store, keep: max(listLimit, 10), member: member)
-        return ReportData(
+        var data = ReportData(
             totals: try store.storeTotals(),
             duplicates: duplicates,
             merges: try store.mergeRecords(limit: listLimit),
@@ -58,5 +63,12 @@ struct ReportData: Sendable {
             partialUploads: try store.partialUploadTotals(),
             orphans: try store.orphanSummary(),
             nearDuplicates: try NearDuplicateSummary.load(from: store, keep: listLimit, group: nearDuplicateGroup))
+        if try store.tableExists("verify_passes") {
+            data.integrity = try store.integritySummary(minCopies: minCopies)
+            try store.forEachCopyProblem(limit: listLimit) { data.copyProblems.append($0) }
+            data.belowMinimum =
+                minCopies > 0 ? try store.contentBelowMinimum(minCopies: minCopies, after: nil, limit: listLimit) : []
+        }
+        return data
     }
 }

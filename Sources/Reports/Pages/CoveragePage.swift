@@ -31,6 +31,17 @@ struct CoveragePage: Sendable {
         var cells: [Cell]
     }
 
+    /// A provider's copies as `verify` last found them: only verified copies count as covered.
+    struct Verified: Sendable {
+        var provider: String
+        var recorded: String
+        var covered: String
+        var share: String
+        var unverified: String
+        var bad: String
+        var unreachable: String
+    }
+
     struct UnderCovered: Sendable {
         var assetID: String
         var user: String
@@ -59,6 +70,8 @@ struct CoveragePage: Sendable {
     var hasMoreUnderCovered: Bool
     var providerChart: ChartRef
     var spreadChart: ChartRef
+    var verified: [Verified]
+    var hasVerified: Bool
 
     init(data: ReportData, listLimit: Int, generatedAt: String, format: PageFormat) {
         self.format = format
@@ -123,6 +136,17 @@ struct CoveragePage: Sendable {
         }
         hasUnderCovered = !underCovered.isEmpty
         hasMoreUnderCovered = Int64(data.underCovered.count) < under.reduce(0, +)
+
+        verified = data.integrity.locations.filter { $0.location != "blob" }.map { location in
+            let ok = location.checks[.ok] ?? 0
+            let bad = (location.checks[.missing] ?? 0) + (location.checks[.corrupt] ?? 0)
+            return Verified(
+                provider: location.location, recorded: Format.count(location.recorded), covered: Format.count(ok),
+                share: Format.percent(Int64(ok), of: Int64(location.recorded)),
+                unverified: Format.count(location.unchecked + (location.checks[.unverifiable] ?? 0)),
+                bad: Format.count(bad), unreachable: Format.count(location.checks[.unreachable] ?? 0))
+        }
+        hasVerified = !verified.isEmpty
 
         let providerBars = data.providerTotals.map {
             BarChart.Bar(

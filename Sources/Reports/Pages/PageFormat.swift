@@ -39,6 +39,9 @@ struct PageInfo: Sendable {
             id: .coverage, title: "Provider coverage",
             summary: "assets per provider, per user, provider combinations, under-covered assets"),
         PageInfo(
+            id: .integrity, title: "Integrity",
+            summary: "copies verified per location, missing and corrupt copies, repairs, content below minimum copies"),
+        PageInfo(
             id: .migrations, title: "Migrations", summary: "schema migrations, index checks, backfill progress"),
     ]
 }

@@ -4,7 +4,7 @@ import Foundation
 enum ReportPageID: String, CaseIterable, Sendable {
     case index, duplicates
     case nearDuplicates = "near-duplicates"
-    case coverage, migrations
+    case coverage, integrity, migrations
 }
 
 /// One page's model, typed: which template renders it follows from the case.
@@ -13,6 +13,7 @@ enum ReportPage {
     case duplicates(DuplicatesPage)
     case nearDuplicates(NearDuplicatesPage)
     case coverage(CoveragePage)
+    case integrity(IntegrityPage)
     case migrations(MigrationsPage)
 
     var id: ReportPageID {
@@ -21,6 +22,7 @@ enum ReportPage {
         case .duplicates: .duplicates
         case .nearDuplicates: .nearDuplicates
         case .coverage: .coverage
+        case .integrity: .integrity
         case .migrations: .migrations
         }
     }
@@ -43,6 +45,8 @@ struct PageSet {
         case .duplicates: .duplicates(duplicates(format: format))
         case .nearDuplicates: .nearDuplicates(nearDuplicates(format: format))
         case .coverage: .coverage(coverage(format: format))
+        case .integrity:
+            .integrity(IntegrityPage(data: data, listLimit: listLimit, generatedAt: generatedAt, format: format))
         case .migrations: .migrations(migrations(format: format))
         }
     }

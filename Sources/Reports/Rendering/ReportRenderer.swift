@@ -44,6 +44,7 @@ public struct ReportRenderer: Sendable {
         case .duplicates(let model): library.render(model, withTemplate: template) ?? ""
         case .nearDuplicates(let model): library.render(model, withTemplate: template) ?? ""
         case .coverage(let model): library.render(model, withTemplate: template) ?? ""
+        case .integrity(let model): library.render(model, withTemplate: template) ?? ""
         case .migrations(let model): library.render(model, withTemplate: template) ?? ""
         }
     }

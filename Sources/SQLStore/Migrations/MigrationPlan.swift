@@ -91,4 +91,34 @@ public enum MigrationPlan {
             down: [.sql("DROP TABLE copy_checks;")],
             isAlreadyApplied: { db in try db.tableExists("copy_checks") })
     }
+
+    // MARK: 17. integrity: repairs and verify passes (written once for every backend)
+
+    /// `verify --repair` and serve's repair job (issue 24): every repair attempted, done or not
+    /// (the integrity report counts them); and the checkpoint of a whole verify pass (when it
+    /// began, when it ended), so a run that was cut short is continued by the next one.
+    public static func integrity<C: SQLConnection>() -> Migration<C> {
+        Migration<C>(
+            version: 17, name: "integrity",
+            up: [
+                .sql(
+                    """
+                    CREATE TABLE copy_repairs (
+                        sha256 TEXT NOT NULL,
+                        location TEXT NOT NULL,
+                        done INTEGER NOT NULL,
+                        what TEXT NOT NULL,
+                        repaired_at TEXT NOT NULL
+                    );
+                    CREATE INDEX idx_copy_repairs_at ON copy_repairs(repaired_at);
+                    CREATE TABLE verify_passes (
+                        name TEXT PRIMARY KEY,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT
+                    );
+                    """)
+            ],
+            down: [.sql("DROP TABLE verify_passes; DROP TABLE copy_repairs;")],
+            isAlreadyApplied: { db in try db.tableExists("verify_passes") })
+    }
 }

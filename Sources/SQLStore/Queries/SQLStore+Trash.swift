@@ -38,7 +38,7 @@ extension SQLStore: AssetLifecycle {
         ) { AssetID($0.int(0)) }
     }
 
-    public func purgeAsset(id: AssetID) throws -> PurgeOutcome {
+    public func purgeAsset(id: AssetID, minCopies: Int) throws -> PurgeOutcome {
         try db.writeTransaction {
             guard
                 var asset = try db.queryFirst(
@@ -53,7 +53,8 @@ extension SQLStore: AssetLifecycle {
             // A provider copy is content-addressed by most adapters: keep it while any other
             // asset (any user's) with the same content is recorded on that provider.
             var sole: [ProviderID: String] = [:]
-            for (provider, providerAssetID) in asset.uploads {
+            var keptForLive: [ProviderID: AssetID] = [:]
+            for (provider, providerAssetID) in asset.uploads.sorted(by: { $0.key < $1.key }) {
                 let shared =
                     try asset.sha256.map { sha256 in
                         try db.queryFirst(
@@ -63,10 +64,43 @@ extension SQLStore: AssetLifecycle {
                             """, [provider.rawValue, sha256.hex, id.rawValue]
                         ) { _ in true } ?? false
                     } ?? false
-                if !shared { sole[provider] = providerAssetID }
+                guard !shared else { continue }
+                // Provider ids stay per user, so the copy is not recorded for the live asset (another
+                // user's); it is only not deleted. Minimum-copies enforcement queues a delivery for
+                // that asset, which a content-addressed provider answers "already there".
+                if let sha256 = asset.sha256,
+                    let live = try liveUser(sha256: sha256, purged: id, provider: provider, minCopies: minCopies)
+                {
+                    keptForLive[provider] = live
+                } else {
+                    sole[provider] = providerAssetID
+                }
             }
             try db.run("DELETE FROM assets WHERE id = ?", [id.rawValue])
-            return .purged(PurgedAsset(asset: asset, soleCopies: sole))
+            return .purged(PurgedAsset(asset: asset, soleCopies: sole, keptForLive: keptForLive))
         }
+    }
+
+    /// The oldest live asset with this content, when `provider`'s copy (about to lose its only
+    /// record) is one the content needs: its good copies on other providers, recorded for
+    /// assets other than the one purged and not found missing or corrupt, are fewer than
+    /// `max(1, minCopies)`. Nil: no live asset uses the content, or it has copies enough.
+    private func liveUser(sha256: SHA256Digest, purged: AssetID, provider: ProviderID, minCopies: Int) throws
+        -> AssetID?
+    {
+        guard
+            let heir = try db.queryFirst(
+                "SELECT min(id) FROM assets WHERE sha256 = ? AND trashed_at IS NULL AND id <> ?",
+                [sha256.hex, purged.rawValue], cached: false, row: { $0.optionalInt(0) }) ?? nil
+        else { return nil }
+        let others =
+            try db.queryFirst(
+                """
+                SELECT count(DISTINCT p.provider_id) FROM provider_uploads p JOIN assets a ON a.id = p.asset_id
+                WHERE a.sha256 = ?1 AND a.id <> ?2 AND p.provider_id <> ?3 AND NOT EXISTS (
+                    SELECT 1 FROM copy_checks c WHERE c.sha256 = ?1 AND c.location = p.provider_id
+                      AND c.state IN ('missing', 'corrupt'))
+                """, [sha256.hex, purged.rawValue, provider.rawValue], cached: false, row: { $0.int(0) }) ?? 0
+        return others < max(1, minCopies) ? AssetID(heir) : nil
     }
 }

@@ -25,6 +25,7 @@ extension MigrationPlan {
         uploadKinds(),
         assetTrash(),
         copyChecks(),
+        integrity(),
     ]
 
     /// The newest version this binary knows.

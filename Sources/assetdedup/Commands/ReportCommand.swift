@@ -3,6 +3,7 @@ import AssetDedupCore
 import BlobStore
 import Foundation
 import ImageDecoding
+import Providers
 import Reports
 import StoreProtocols
 
@@ -17,6 +18,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Templates folder; its reports/ holds layout.html.mustache and the *.md.mustache pages.")
     var templates: String = "templates"
     @Option(help: "List assets held by fewer providers than this.") var minProviders: Int = 1
+    @Option(help: "Provider config file (JSON): its min_copies is the integrity page's minimum.")
+    var config: String?
     @OptionGroup var blobOptions: BlobOptions
     @Option(help: "Data folder (blobs/, tmp/): the near-duplicates page's thumbnails are made from the blobs.")
     var data: String = "var"
@@ -48,6 +51,7 @@ struct ReportCommand: ParsableCommand {
         var job = ReportJob(
             store: store, templatesDirectory: templates, outputDirectory: out, minProviders: minProviders,
             now: now.flatMap(Self.parse) ?? Date())
+        job.minCopies = try config.map { try ProviderConfig(contentsOf: $0).minCopies } ?? 0
         if !noThumbnails {
             job.thumbnails = Self.thumbnails(from: try blobOptions.open(dataDirectory: data, readOnly: true))
         }

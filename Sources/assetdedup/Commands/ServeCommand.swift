@@ -5,6 +5,7 @@ import Delivery
 import FastCGIServer
 import Foundation
 import HTTPAPI
+import Integrity
 import Logging
 import MediaFingerprinter
 import Metrics
@@ -46,6 +47,14 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
+            "Run the integrity job every this many minutes: verify what is due, repair it through the delivery queue, queue deliveries up to min_copies (0, the default: off)."
+    ) var integrityEveryMinutes: Double = 0
+    @Option(help: "The integrity job reads at most this many MB a second.") var integrityLimitRate: Double = 50
+    @Option(help: "The integrity job checks at most this much content a round (its pass goes on next round).")
+    var integrityBatch: Int = 10_000
+
+    @Option(
+        help:
             "Folder where nginx buffers upload bodies (nginx-config --body-temp); the app reads them there by path. Default <data>/nginx/client_body."
     ) var requestBodyDir: String?
 
@@ -65,6 +74,9 @@ struct ServeCommand: ParsableCommand {
         }
         if !(uploadExpiryHours > 0) { throw ValidationError("--upload-expiry-hours must be positive") }
         if !(trashDays >= 0) { throw ValidationError("--trash-days must be 0 or more") }
+        if !(integrityEveryMinutes >= 0) { throw ValidationError("--integrity-every-minutes must be 0 or more") }
+        if !(integrityLimitRate > 0) { throw ValidationError("--integrity-limit-rate must be a positive MB/s") }
+        if integrityBatch < 1 { throw ValidationError("--integrity-batch must be positive") }
     }
 
     func run() throws {
@@ -133,6 +145,17 @@ struct ServeCommand: ParsableCommand {
                 providers: providers, blobs: blobs, hub: hub, metrics: metrics, logger: logger),
             openStore: openStore)
         pool.start()
+        if integrityEveryMinutes > 0 {
+            var options = CopyVerifier.Options()
+            options.limit = integrityBatch
+            IntegrityJob.start(
+                every: integrityEveryMinutes * 60,
+                round: IntegrityRound(
+                    blobs: blobs, providers: providers, options: options,
+                    bytesPerSecond: integrityLimitRate * 1_000_000, scratch: "\(data)/tmp", metrics: metrics,
+                    logger: logger),
+                openStore: openStore, logger: logger)
+        }
         defer {
             if !pool.stop(waitingAtMost: 5) {
                 logger.notice("delivery workers still inside a provider call; their jobs resume after a restart")

@@ -3,6 +3,7 @@ import AssetDedupCore
 import BlobStore
 import Delivery
 import Foundation
+import Integrity
 import Logging
 import Providers
 import StoreProtocols
@@ -28,7 +29,8 @@ struct SyncCommand: ParsableCommand {
 
     func run() throws {
         let store = try options.openMigratedStore()
-        let target = try providerOptions.loadProviders().requireProvider(provider)
+        let config = try providerOptions.loadProviders()
+        let target = try config.requireProvider(provider)
         let owner = try user.map { try store.requireUser(named: $0).id }
         let blobs = try blobOptions.open(dataDirectory: providerOptions.data, readOnly: dryRun)
         let missing = try store.countMissing(on: target.id, user: owner)
@@ -61,6 +63,7 @@ struct SyncCommand: ParsableCommand {
                 "dry run: \(missing.count) assets, \(SyncProgress.bytes(missing.bytes)) would be uploaded to \(target.id)"
             )
             out.noteUnhashed(unhashed)
+            try noteMinimumCopies(config, store: store, queue: false, out: out)
             return
         }
         let me = LeaseOwner(role: "sync-\(target.id)")
@@ -116,7 +119,20 @@ struct SyncCommand: ParsableCommand {
             })
         out.summary(result, failures: failures)
         out.noteUnhashed(unhashed)
+        try noteMinimumCopies(config, store: store, queue: true, out: out)
         if result.failed > 0 { throw ExitCode.failure }
+    }
+
+    /// `min_copies`: content still below it after this sync is queued for delivery to the other
+    /// providers that lack it (serve's workers send it), or, on a dry run, only counted.
+    func noteMinimumCopies(_ config: ProviderConfig, store: any AssetDedupStore, queue: Bool, out: SyncOutput) throws {
+        let short = try MinimumCopies(minCopies: config.minCopies, providers: config).enforce(
+            store: store, queue: queue)
+        guard !short.isEmpty else { return }
+        let queued = short.reduce(0) { $0 + $1.queued.count }
+        out.line(
+            "below minimum copies (\(config.minCopies)): \(short.count) content"
+                + (queue ? "; \(queued) deliveries queued to providers that lack it" : ""))
     }
 
     /// Sync prints every outcome itself; the runner's log lines would repeat them.
