@@ -76,3 +76,64 @@ export function wireSignInForm(signIn, wrap) {
     return undefined;
   }));
 }
+
+/** "1920 × 1080 px", or '' when unknown. */
+export function formatResolution(width, height) {
+  return width && height ? `${width} × ${height} px` : '';
+}
+
+const THUMBNAIL_LANES = 4;
+let thumbnailsRunning = 0;
+const thumbnailWaiting = [];
+
+/** Runs `work` when one of THUMBNAIL_LANES is free: a page of 150 thumbnails asks the server
+ *  4 at a time, in the order they were shown, instead of 150 requests at once. */
+function inThumbnailLane(work) {
+  return new Promise((resolve, reject) => {
+    const start = () => {
+      thumbnailsRunning += 1;
+      work().then(resolve, reject).finally(() => {
+        thumbnailsRunning -= 1;
+        const next = thumbnailWaiting.shift();
+        if (next) next();
+      });
+    };
+    if (thumbnailsRunning < THUMBNAIL_LANES) start();
+    else thumbnailWaiting.push(start);
+  });
+}
+
+/**
+ * A thumbnail box for one asset: an `<img>` filled in from `GET /assets/{id}/thumbnail` (alt
+ * text: the file name), or the media type in words for content without one (videos, other
+ * files). `onSize(width, height)` hears the image's own size when the server knows it.
+ */
+export function thumbnailBox(api, asset, { size = 256, onSize = () => {} } = {}) {
+  const box = document.createElement('div');
+  box.className = 'thumb';
+  box.dataset.state = 'loading';
+  const name = asset.original_filename || `asset ${asset.asset_id}`;
+  const fallback = () => {
+    box.dataset.state = 'none';
+    box.textContent = asset.media_type === 'video' ? 'video (no preview)' : `${asset.media_type || 'file'} (no preview)`;
+  };
+  if (asset.media_type && asset.media_type !== 'image') {
+    fallback();
+    return box;
+  }
+  inThumbnailLane(() => api.thumbnail(asset.asset_id, size)).then((thumb) => {
+    if (!thumb) return fallback();
+    const img = document.createElement('img');
+    img.src = thumb.url;
+    img.alt = name;
+    img.decoding = 'async';
+    box.replaceChildren(img);
+    box.dataset.state = 'loaded';
+    if (thumb.width && thumb.height) onSize(thumb.width, thumb.height);
+    return undefined;
+  }).catch((error) => {
+    console.warn(`no thumbnail for asset ${asset.asset_id}:`, error.message);
+    fallback();
+  });
+  return box;
+}

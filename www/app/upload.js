@@ -119,7 +119,7 @@ export async function annotateFromLocalStore(entries, { db, changed }) {
  * not hold: without it every file uploads as before.
  */
 export async function uploadEntries(entries, {
-  db, api, providerId, changed, onBytes, signal, phasher = null,
+  db, api, providerId, changed, onBytes, signal, phasher = null, similarPolicy = { choice: null },
   resumableThreshold = RESUMABLE_THRESHOLD, chunkBytes = CHUNK_BYTES, retryBaseMs = RETRY_BASE_MS,
 }) {
   const leaders = markInFolderDuplicates(entries, changed);
@@ -188,6 +188,8 @@ export async function uploadEntries(entries, {
   signal.addEventListener('abort', onAbort, { once: true });
   const context = {
     db, api, providerId, changed, signal, progress, resumableThreshold, chunkBytes, retryBaseMs, phasher, stop: stop.signal,
+    similarPolicy,
+    batch: [], // {entry, phash} of this run's images going up: later look-alikes are asked about
   };
   const ready = [];
   let gating = queue.length;
@@ -242,9 +244,40 @@ export async function uploadEntries(entries, {
 
 /** "similar to asset 123 (a.jpg)", naming up to three assets, closest first. */
 export function similarMessage(similar) {
-  const named = similar.slice(0, 3).map((s) => `asset ${s.asset_id} (${s.original_filename || 'no name'})`);
+  const named = similar.slice(0, 3).map((s) => (s.batch_path
+    ? `${s.original_filename} (in this upload)`
+    : `asset ${s.asset_id} (${s.original_filename || 'no name'})`));
   const more = similar.length > 3 ? ` and ${similar.length - 3} more` : '';
   return `similar to ${named.join(', ')}${more}`;
+}
+
+/** The server's default `max_distance`: hashes this close are near-duplicates. */
+export const SIMILAR_THRESHOLD = 10;
+
+/** Bits that differ between two 16-hex-digit perceptual hashes. */
+export function hashDistance(a, b) {
+  let bits = 0;
+  for (let i = 0; i < 16; i += 8) {
+    let x = (parseInt(a.slice(i, i + 8), 16) ^ parseInt(b.slice(i, i + 8), 16)) >>> 0;
+    while (x) {
+      x &= x - 1;
+      bits += 1;
+    }
+  }
+  return bits;
+}
+
+/** Images of this run already going up that look like `phash`, closest first: the server
+ *  cannot know them yet (two similar new files picked together). */
+function similarInBatch(entry, phash, batch) {
+  return batch
+    .filter((other) => other.entry !== entry && !['skipped-similar', 'cancelled', 'failed'].includes(other.entry.uploadState))
+    .map((other) => ({ other, distance: hashDistance(phash, other.phash) }))
+    .filter(({ distance }) => distance <= SIMILAR_THRESHOLD)
+    .sort((x, y) => x.distance - y.distance)
+    .map(({ other, distance }) => ({
+      asset_id: null, batch_path: other.entry.path, original_filename: other.entry.name, distance,
+    }));
 }
 
 /**
@@ -270,15 +303,18 @@ async function nearDuplicateGate(entry, context) {
   }
   if (stop.aborted) return false;
   if (!entry.phash) return true;
+  // Look-alikes in this run first (no request), then the server's.
+  const inBatch = similarInBatch(entry, entry.phash, context.batch);
+  context.batch.push({ entry, phash: entry.phash });
   let answer;
   try {
     answer = await api.similar(entry.phash);
   } catch (error) {
     if (error.status === 401) throw error;
     if (![404, 405, 501].includes(error.status)) console.warn(`no near-duplicate check for ${entry.path}:`, error.message);
-    return true;
+    answer = null;
   }
-  const similar = Array.isArray(answer && answer.similar) ? answer.similar : [];
+  const similar = [...(Array.isArray(answer && answer.similar) ? answer.similar : []), ...inBatch];
   if (stop.aborted) return false;
   if (similar.length === 0) {
     entry.uploadMessage = 'waiting to upload';
@@ -286,7 +322,8 @@ async function nearDuplicateGate(entry, context) {
     return true;
   }
   entry.similar = similar;
-  const chosen = new Promise((resolve) => {
+  const policy = context.similarPolicy.choice; // "Skip all similar" / "Upload all similar"
+  const chosen = policy ? Promise.resolve(policy) : new Promise((resolve) => {
     const onStop = () => resolve('cancel');
     stop.addEventListener('abort', onStop, { once: true });
     entry.choose = (value) => {
@@ -294,7 +331,7 @@ async function nearDuplicateGate(entry, context) {
       resolve(value);
     };
   });
-  settle(entry, 'similar', similarMessage(similar), changed); // the row offers entry.choose
+  if (!policy) settle(entry, 'similar', similarMessage(similar), changed); // the row offers entry.choose
   const choice = await chosen;
   entry.choose = null;
   if (choice === 'upload') {
