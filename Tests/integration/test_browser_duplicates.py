@@ -303,3 +303,37 @@ def test_admin_near_duplicates_with_thumbnails_keyboard_keep_unreviewed_and_bulk
     page.find_element("id", "unreviewed").click()
     wait_until(page, lambda d: d.find_elements("css selector", other), what="the reviewed group back")
     assert not page.find_element("id", "error").is_displayed(), page.find_element("id", "error").text
+
+
+def test_a_similar_video_is_named_after_upload_and_can_go_to_the_trash(page, shared_stack, user, tmp_path):
+    """Videos are fingerprinted by the server only: the upload answer names the similar clip, and
+    the row says so and offers "Move to trash"."""
+    from test_browser_e2e import provider_ids, sign_in
+    from browser_support import add_folder, rows, wait_hashed
+
+    stack = shared_stack
+    ffmpeg = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=640x360:r=25", "-t", "6"]
+    tool(*ffmpeg, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(tmp_path / "clip.mp4"))
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    tool(*ffmpeg, "-vf", "scale=320:180", "-c:v", "mpeg4", "-b:v", "300k", str(folder / "clip-small.mkv"))
+    first = stack.upload(user, (tmp_path / "clip.mp4").read_bytes(), filename="clip.mp4", mime="video/mp4")
+    assert first.status_code == 201, first.text
+    original = first.json()["asset_id"]
+    wait_until(page, lambda d: stack.api("GET", f"/api/v1/assets/{original}", user).json()["perceptual_hash"],
+               what="the original's fingerprint")
+
+    sign_in(page, stack, user, provider_ids(stack, user)[0])
+    add_folder(page, folder)
+    wait_hashed(page, 1)
+    page.find_element("id", "upload").click()
+    line = wait_until(page, lambda d: d.find_element("id", "summary").text, what="the summary line")
+    assert line.startswith("Done: 1 uploaded"), line
+    row = rows(page)[0]
+    assert row["upload"].startswith("uploaded (asset ") and row["upload"].endswith(
+        f"; similar to asset {original} (clip.mp4) Move to trash"), row
+    copy = int(row["upload"].removeprefix("uploaded (asset ").split(")")[0])
+    page.find_element("css selector", "#files .similar-trash").click()
+    wait_until(page, lambda d: rows(d)[0]["upload"].startswith("moved to the trash"), what="the move to the trash")
+    assert [a["asset_id"] for a in stack.api("GET", "/api/v1/trash", user).json()["assets"]] == [copy]
+    assert page.execute_script("return document.activeElement.id") == "files-heading"

@@ -304,8 +304,9 @@ def test_images_over_the_pixel_cap_are_scaled_first_and_stay_close(browser, stat
 
 
 def test_similar_in_the_upload_answer_is_shown(browser, static_site, fake, tmp_path):
-    """Two similar new files picked together are not compared before upload; the server's
-    upload answer names the similar asset and the row says so."""
+    """What the question before the upload could not catch (here: the stand-in server's check
+    finds nothing), the server's upload answer names; the row says so and offers to move the
+    upload to the trash."""
     folder, phash = similar_folder(tmp_path)
     fake.similar = lambda h: []
     fake.similar_on_upload = [{"asset_id": 3, "distance": 1, "original_filename": "twin.png"}]
@@ -315,4 +316,4 @@ def test_similar_in_the_upload_answer_is_shown(browser, static_site, fake, tmp_p
     start_upload(browser)
     assert summary(browser).startswith("Done: 2 uploaded"), summary(browser)
     row = by_name(browser)["copy.png"]
-    assert row["upload"].endswith("; similar to asset 3 (twin.png)") and row["upload"].startswith("uploaded (asset "), row
+    assert row["upload"].endswith("; similar to asset 3 (twin.png) Move to trash") and row["upload"].startswith("uploaded (asset "), row

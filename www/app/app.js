@@ -149,7 +149,27 @@ function renderRow(entry) {
   const upload = tr.querySelector('.upload');
   upload.textContent = uploadText(entry);
   if (entry.uploadState === 'similar' && entry.choose) upload.append(' ', ...similarChoices(entry), questionPictures(entry));
+  if (entry.uploadState === 'done' && entry.afterSimilar) upload.append(' ', afterSimilarChoice(entry));
   if (state.run) scheduleProgress();
+}
+
+/** After an upload the server found similar to the user's assets (a video, say): "Move to
+ *  trash" takes it back (restorable from My assets → Trash); the row says what was done. */
+function afterSimilarChoice(entry) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'similar-trash';
+  button.textContent = 'Move to trash';
+  button.setAttribute('aria-label', `Move to trash: ${entry.name}`);
+  button.addEventListener('click', reporting(async () => {
+    const { assetId } = entry.afterSimilar;
+    await state.api.trashAsset(assetId);
+    entry.afterSimilar = null;
+    entry.uploadMessage = `moved to the trash (asset ${assetId}; restore it on My assets)`;
+    renderRow(entry);
+    $('files-heading').focus();
+  }));
+  return button;
 }
 
 /**

@@ -568,10 +568,13 @@ async function settleAnswer(entry, { answer, bytesSent }, { db, providerId, chan
     settle(entry, 'done', bytesSent ? `uploaded (added to ${providerId}, asset ${answer.asset_id})` : `${held}added to ${providerId}${zero}`, changed);
   } else {
     // The server compares new content with the user's assets too: this catches what the
-    // question before the upload could not (two similar new files picked together).
+    // question before the upload could not (videos, whose fingerprint only the server makes,
+    // and images the browser cannot decode). The row then offers to move the upload to the
+    // trash (`entry.afterSimilar`).
     const similar = Array.isArray(answer.similar) ? answer.similar.filter((s) => s.asset_id !== answer.asset_id) : [];
-    const note = similar.length && entry.similarChoice !== 'upload' ? `; ${similarMessage(similar)}` : '';
-    settle(entry, 'done', `uploaded (asset ${answer.asset_id})${note}`, changed);
+    const asked = similar.length && entry.similarChoice !== 'upload';
+    entry.afterSimilar = asked ? { assetId: answer.asset_id, similar } : null;
+    settle(entry, 'done', `uploaded (asset ${answer.asset_id})${asked ? `; ${similarMessage(similar)}` : ''}`, changed);
   }
   if (!bytesSent) entry.addedWithoutBytes = true;
 }
