@@ -337,3 +337,24 @@ def test_a_similar_video_is_named_after_upload_and_can_go_to_the_trash(page, sha
     wait_until(page, lambda d: rows(d)[0]["upload"].startswith("moved to the trash"), what="the move to the trash")
     assert [a["asset_id"] for a in stack.api("GET", "/api/v1/trash", user).json()["assets"]] == [copy]
     assert page.execute_script("return document.activeElement.id") == "files-heading"
+
+
+def test_remember_me_keeps_the_sign_in_until_sign_out(page, shared_stack, user):
+    stack = shared_stack
+    skip_logged_requests()
+    page.get(f"{stack.base_url}/app/duplicates.html")
+    wait_until(page, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"), what="the page")
+    page.find_element("id", "remember").click()
+    sign_in_with_keyboard(page, user)
+    wait_until(page, lambda d: d.find_element("id", "views").is_displayed(), what="sign-in")
+    assert page.execute_script("return localStorage.getItem('assetdedup.token')") == user
+    # A new tab has no sessionStorage: the remembered token signs it in, on every page.
+    page.execute_script("sessionStorage.clear()")
+    page.get(f"{stack.base_url}/app/assets.html")
+    wait_until(page, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"), what="My assets")
+    assert page.find_element("id", "views").is_displayed()
+    page.find_element("id", "sign-out").click()
+    assert page.execute_script("return [localStorage.getItem('assetdedup.token'), sessionStorage.getItem('assetdedup.token')]") == [None, None]
+    page.get(f"{stack.base_url}/app/duplicates.html")
+    wait_until(page, lambda d: d.execute_script("return document.body.dataset.ready === 'true'"), what="the page")
+    assert page.find_element("id", "sign-in-form").is_displayed()

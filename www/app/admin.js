@@ -9,8 +9,8 @@
 import { ApiClient, ApiError } from './api.js';
 import {
   explain as explainShared, formatBytes, formatDateTime, formatResolution, showError, thumbnailBox, timeElement,
-  TOKEN_KEY, wireSignInForm,
-} from './common.js'; // TOKEN_KEY: one sign-in per tab for every page
+  forgetToken, storedToken, storeToken, wireSignInForm,
+} from './common.js'; // one sign-in per tab (or remembered) for every page
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
@@ -334,7 +334,7 @@ async function signIn(token, { focus = true } = {}) {
     showError(explain(error));
     return false;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  storeToken(token);
   $('sign-in-form').hidden = true;
   $('signed-in').hidden = false;
   $('review').hidden = false;
@@ -343,7 +343,7 @@ async function signIn(token, { focus = true } = {}) {
 }
 
 function signOut() {
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   state.api = null;
   state.generation += 1;
   $('groups').replaceChildren();
@@ -372,7 +372,7 @@ async function main() {
     $(id).addEventListener('click', reporting(() => ($(id).getAttribute('aria-disabled') === 'true' ? undefined : bulk(decision))));
   }
   try {
-    const token = sessionStorage.getItem(TOKEN_KEY);
+    const token = storedToken();
     if (token) await signIn(token, { focus: false });
   } finally {
     document.body.dataset.ready = 'true'; // tests wait for this

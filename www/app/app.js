@@ -1,7 +1,7 @@
 // The page: sign-in, folders, the file table and the two actions (hash, upload). State lives in
 // plain objects (one "entry" per file); upload.js decides, this module only shows.
 import { ApiClient, ApiError } from './api.js';
-import { explain, formatBytes, showError, thumbnailBox, TOKEN_KEY, wireSignInForm } from './common.js';
+import { explain, formatBytes, showError, thumbnailBox, forgetToken, storedToken, storeToken, wireSignInForm } from './common.js';
 import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
 import { PerceptualHasher } from './perceptual-hasher.js';
@@ -534,7 +534,7 @@ async function signIn(token) {
     await state.db.clearUserData();
     await state.db.setMeta('owner', owner);
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  storeToken(token);
   state.api = api;
   const select = $('provider');
   select.replaceChildren();
@@ -559,7 +559,7 @@ async function signOut({ keepMessage = false } = {}) {
   state.hashAbort.abort();
   state.hashAbort = new AbortController();
   state.pool.cancelAll();
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   sessionStorage.removeItem(PROVIDER_KEY);
   state.api = null;
   await state.db.clearUserData();
@@ -621,7 +621,7 @@ async function main() {
   $('upload-all-similar').addEventListener('click', () => answerAllSimilar('upload'));
   try {
     await renderRecentFolders();
-    const token = sessionStorage.getItem(TOKEN_KEY);
+    const token = storedToken();
     if (token) await signIn(token);
   } finally {
     updateButtons();

@@ -4,7 +4,7 @@
 // (sessionStorage, Authorization header only). Focus after an action goes to the same button on
 // the next row (or the one before), else to the list's heading: never to the page body.
 import { ApiClient, ApiError, providerIds } from './api.js';
-import { explain, formatBytes, showError, thumbnailBox, timeElement, TOKEN_KEY, wireSignInForm } from './common.js';
+import { explain, formatBytes, showError, thumbnailBox, timeElement, forgetToken, storedToken, storeToken, wireSignInForm } from './common.js';
 import { openDatabase } from './db.js';
 
 const PAGE_SIZE = 50;
@@ -337,7 +337,7 @@ async function signIn(token, { focus = true } = {}) {
     showError(explain(error));
     return false;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  storeToken(token);
   state.api = api;
   for (const provider of providers) addProviderOption(provider.id);
   $('sign-in-form').hidden = true;
@@ -349,7 +349,7 @@ async function signIn(token, { focus = true } = {}) {
 
 /** Signs out as the upload page does: the token goes, and the per-user cache in IndexedDB. */
 async function signOut({ keepMessage = false } = {}) {
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   sessionStorage.removeItem(PROVIDER_KEY);
   state.api = null;
   for (const kind of Object.keys(LISTS)) {
@@ -395,7 +395,7 @@ async function main() {
   $('filter-from').addEventListener('change', applyFilters);
   $('filter-to').addEventListener('change', applyFilters);
   try {
-    const token = sessionStorage.getItem(TOKEN_KEY);
+    const token = storedToken();
     if (token) await reporting(() => signIn(token, { focus: false }))();
   } finally {
     document.body.dataset.ready = 'true'; // tests wait for this

@@ -3,9 +3,28 @@
 
 import { ApiError } from './api.js';
 
-/** The API token's key in sessionStorage: one sign-in per tab for the upload page, My assets
- *  and the admin page. */
+/** The API token's key in sessionStorage (one sign-in per tab for every page) and, after
+ *  "Remember me", in localStorage (this browser, until sign-out). */
 export const TOKEN_KEY = 'assetdedup.token';
+
+/** The token this tab signed in with, else the one "Remember me" kept. */
+export function storedToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
+}
+
+/** Keeps the token for this tab, and in this browser too when the sign-in form's "Remember me"
+ *  (`#remember`) is ticked. A sign-in from the kept token leaves it kept. */
+export function storeToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  const remember = document.getElementById('remember');
+  if (remember && remember.checked) localStorage.setItem(TOKEN_KEY, token);
+}
+
+/** Sign-out: the token goes from this tab and from this browser. */
+export function forgetToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(TOKEN_KEY);
+}
 
 const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
 

@@ -6,7 +6,7 @@
 // goes to the next group's first button, else to the list's heading: never to the page body.
 import { ApiClient, ApiError, providerIds } from './api.js';
 import {
-  explain, formatBytes, formatResolution, showError, thumbnailBox, timeElement, TOKEN_KEY, wireSignInForm,
+  explain, formatBytes, formatResolution, showError, thumbnailBox, timeElement, forgetToken, storedToken, storeToken, wireSignInForm,
 } from './common.js';
 
 const PAGE_SIZE = 20;
@@ -289,7 +289,7 @@ async function signIn(token, { focus = true } = {}) {
     showError(explain(error));
     return false;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  storeToken(token);
   state.api = api;
   $('sign-in-form').hidden = true;
   $('signed-in').hidden = false;
@@ -300,7 +300,7 @@ async function signIn(token, { focus = true } = {}) {
 }
 
 function signOut({ keepMessage = false } = {}) {
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   state.api = null;
   state.generation += 1;
   state.nextAfter = null;
@@ -329,7 +329,7 @@ async function main() {
   $('apply').addEventListener('click', reporting(() => ($('apply').getAttribute('aria-disabled') ? undefined : apply())));
   $('cancel-plan').addEventListener('click', closePlan);
   try {
-    const token = sessionStorage.getItem(TOKEN_KEY);
+    const token = storedToken();
     if (token) await reporting(() => signIn(token, { focus: false }))();
   } finally {
     document.body.dataset.ready = 'true'; // tests wait for this
