@@ -143,6 +143,8 @@ export function thumbnailBox(api, asset, { size = 256, onSize = () => {} } = {})
   inThumbnailLane(() => api.thumbnail(asset.asset_id, size)).then((thumb) => {
     if (!thumb) return fallback();
     const img = document.createElement('img');
+    // The shown picture outlives its URL: revoked once loaded, pages of groups hold no blobs.
+    img.addEventListener('load', () => URL.revokeObjectURL(thumb.url), { once: true });
     img.src = thumb.url;
     img.alt = name;
     img.decoding = 'async';
