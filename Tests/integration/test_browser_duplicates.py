@@ -104,6 +104,17 @@ def test_thumbnail_route_and_a_resolve_that_changed_since_its_preview(shared_sta
     bad = stack.api("POST", "/api/v1/near-duplicates/resolve", user, json={"rule": "largest", "expect_trash": ["x"]})
     assert bad.status_code == 400, bad.text
 
+    # The admins' list: theirs only, and its filter's word checked.
+    admin = stack.add_user("thumb_admin", admin=True)
+    assert stack.api("GET", "/api/v1/admin/near-duplicates", user).status_code == 403
+    r = stack.api("GET", "/api/v1/admin/near-duplicates?unreviewed=maybe", admin)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "invalid_unreviewed")
+    listed = stack.api("GET", "/api/v1/admin/near-duplicates?limit=500", admin).json()
+    mine = [g for g in listed["groups"] if g["anchor_asset_id"] == original]
+    assert [[a["asset_id"] for a in g["assets"]] for g in mine] == [[original, copy]] and mine[0]["review"] is None
+    # An admin sees anyone's thumbnail (the review page shows them).
+    assert stack.api("GET", f"/api/v1/assets/{original}/thumbnail", admin).status_code == 200
+
 
 @pytest.fixture
 def page(browser_session, shared_stack):
@@ -228,10 +239,14 @@ def test_similar_pair_picked_together_is_asked_about_and_skip_all_similar(page, 
         return len(asked) == 1 and asked[0]
     asked = wait_until(page, question, what="the similar question")
     other = "fractal-small.jpg" if asked["path"].endswith("/fractal.png") else "fractal.png"
-    assert asked["upload"].startswith(f"similar to {other} (in this upload)"), asked
-    pictures = page.execute_script(
-        "return [...document.querySelectorAll(\"tr[data-upload-state='similar'] .question-pictures img\")].map(i => i.alt)")
-    assert len(pictures) == 2 and pictures[1] == f"{other} (in this upload)", pictures
+    # Named as a file of this upload, or, when the other went up before this one's question
+    # reached the server, as the asset it became: once either way.
+    asset = re.fullmatch(r"similar to (?:asset \d+ \((.+)\)|(.+) \(in this upload\)) SkipUpload anyway", asked["upload"])
+    assert asset and other in asset.groups(), asked
+    pictures = wait_until(page, lambda d: (alts := d.execute_script(
+        "return [...document.querySelectorAll(\"tr[data-upload-state='similar'] .question-pictures img\")].map(i => i.alt)"))
+        and len(alts) == 2 and alts, what="the question's two pictures")
+    assert pictures[1] in (f"{other} (in this upload)", other), pictures
     # The other two go up; then the line says what holds the upload up instead of an ETA.
     progress = wait_until(page, lambda d: (t := d.find_element("id", "progress").text).startswith("Waiting for your answer") and t,
                           what="the waiting line")

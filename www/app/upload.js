@@ -276,7 +276,7 @@ function similarInBatch(entry, phash, batch) {
     .filter(({ distance }) => distance <= SIMILAR_THRESHOLD)
     .sort((x, y) => x.distance - y.distance)
     .map(({ other, distance }) => ({
-      asset_id: null, batch_path: other.entry.path, original_filename: other.entry.name, distance,
+      asset_id: null, batch_path: other.entry.path, original_filename: other.entry.name, distance, entry: other.entry,
     }));
 }
 
@@ -314,7 +314,18 @@ async function nearDuplicateGate(entry, context) {
     if (![404, 405, 501].includes(error.status)) console.warn(`no near-duplicate check for ${entry.path}:`, error.message);
     answer = null;
   }
-  const similar = [...(Array.isArray(answer && answer.similar) ? answer.similar : []), ...inBatch];
+  const found = Array.isArray(answer && answer.similar) ? answer.similar : [];
+  // A file of this run that went up meanwhile may be in the server's answer already (its row
+  // may not have the answer yet): by its asset id, or by its name while its bytes are on the way.
+  const ids = new Set(found.map((s) => s.asset_id));
+  const names = new Set(found.map((s) => s.original_filename));
+  const sent = (e) => ['uploading', 'done', 'pending'].includes(e.uploadState);
+  const similar = [
+    ...found,
+    ...inBatch
+      .filter((b) => !ids.has(b.entry.uploadedAssetId) && !(sent(b.entry) && names.has(b.entry.name)))
+      .map(({ entry: _, ...rest }) => rest),
+  ];
   if (stop.aborted) return false;
   if (similar.length === 0) {
     entry.uploadMessage = 'waiting to upload';
@@ -571,6 +582,7 @@ async function settleAnswer(entry, { answer, bytesSent }, { db, providerId, chan
     // question before the upload could not (videos, whose fingerprint only the server makes,
     // and images the browser cannot decode). The row then offers to move the upload to the
     // trash (`entry.afterSimilar`).
+    entry.uploadedAssetId = answer.asset_id;
     const similar = Array.isArray(answer.similar) ? answer.similar.filter((s) => s.asset_id !== answer.asset_id) : [];
     const asked = similar.length && entry.similarChoice !== 'upload';
     entry.afterSimilar = asked ? { assetId: answer.asset_id, similar } : null;
