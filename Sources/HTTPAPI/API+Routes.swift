@@ -29,6 +29,9 @@ extension API {
             Route("GET", "/assets/{id}", .userCached) { api, request, parameters in
                 try api.reading(request, input: {}) { user, _ in try api.getAsset(id: parameters["id"], user: user) }
             },
+            Route("GET", "/assets/{id}/thumbnail", .userCached) { api, request, parameters in
+                try api.thumbnail(id: parameters["id"], request)
+            },
             Route("POST", "/assets/{id}/providers", .user) { api, request, parameters, user in
                 try api.addProvider(assetID: parameters["id"], request: request, user: user)
             },
@@ -90,6 +93,9 @@ extension API {
             Route("GET", "/admin/duplicates", .admin) { api, request, _, _ in try api.listDuplicates(request) },
             Route("POST", "/admin/duplicates/{sha256}/review", .admin) { api, request, parameters, user in
                 try api.reviewDuplicate(group: parameters["sha256"], request: request, admin: user)
+            },
+            Route("GET", "/admin/near-duplicates", .admin) { api, request, _, _ in
+                try api.listNearDuplicates(request)
             },
             Route("POST", "/admin/near-duplicates/{asset_id}/review", .admin) { api, request, parameters, user in
                 try api.reviewNearDuplicates(asset: parameters["asset_id"], request: request, admin: user)

@@ -32,6 +32,8 @@ public final class API {
     let fingerprinter: (any MediaFingerprinting)?
     /// Where videos are fingerprinted (serve's worker); nil fingerprints them on the request thread.
     let backgroundFingerprints: BackgroundFingerprints?
+    /// Makes and keeps review pages' thumbnails (`GET /assets/{id}/thumbnail`); nil answers 404.
+    let thumbnails: ThumbnailCache?
     /// One read buffer per worker for JSON bodies, instead of one allocation per request.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 8)
     /// Token -> user, and the data version it was read at (see `reading`).
@@ -43,9 +45,10 @@ public final class API {
         store: any APIStore, blobs: any BlobStorage, providers: ProviderConfig, deliveries: DeliveryHub = DeliveryHub(),
         limits: APILimits = APILimits(), bodyFiles: RequestBodyFiles = RequestBodyFiles(directory: nil),
         metrics: Metrics = Metrics(routes: API.routes.labels), fingerprinter: (any MediaFingerprinting)? = nil,
-        backgroundFingerprints: BackgroundFingerprints? = nil, logger: Logger
+        backgroundFingerprints: BackgroundFingerprints? = nil, thumbnails: ThumbnailCache? = nil, logger: Logger
     ) {
         self.fingerprinter = fingerprinter
+        self.thumbnails = thumbnails
         self.backgroundFingerprints = backgroundFingerprints
         self.metrics = metrics
         self.bodyFiles = bodyFiles

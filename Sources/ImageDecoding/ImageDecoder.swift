@@ -80,6 +80,11 @@ public struct ImageDecoder: Sendable {
         }
     }
 
+    /// The image's upright width and height, from its header alone (what a review page shows).
+    public func size(fileAt path: String) throws(ImageDecodingError) -> (width: Int, height: Int) {
+        try Vips.withSlot { () throws(ImageDecodingError) -> (width: Int, height: Int) in try uprightSize(path) }
+    }
+
     /// Width and height after autorotation, from the header alone; refuses what is over the limit.
     private func uprightSize(_ path: String) throws(ImageDecodingError) -> (Int, Int) {
         let header = try VipsImageRef.make(.unreadable, "header") { out in

@@ -10,7 +10,8 @@ Faults, set by the test: `script` answers the next PATCHes in order ("drop": rea
 none of it and close without an answer; "409": answer an offset mismatch; "404": forget the
 upload; "503"; "422": refuse the content (sha256_mismatch); "lose": complete the upload but close without the answer, which a later PATCH
 gets once, then 400 completed-upload), and `hold_from` makes a PATCH at or past that offset wait (after its body was
-read, before it is applied) until `release()`; `held` is set while one waits."""
+read, before it is applied) until `release()`; `held` is set while one waits. `hold_answers` makes a
+multipart upload wait the same way after its whole body was read (the server still working)."""
 import base64
 import hashlib
 import json
@@ -31,6 +32,7 @@ class FakeUploadAPI:
         self.script = []
         self.add_provider_status = 200
         self.hold_from = None
+        self.hold_answers = False
         self.held = threading.Event()
         self.gate = threading.Event()
         self.next_id = 1
@@ -74,6 +76,7 @@ class FakeUploadAPI:
 
     def release(self):
         self.hold_from = None
+        self.hold_answers = False
         self.gate.set()
 
     # ---- helpers for tests ---------------------------------------------------------------------
@@ -160,6 +163,10 @@ class FakeUploadAPI:
     def upload(self, req, entry, body):
         from email.parser import BytesParser
         from email.policy import HTTP
+
+        if self.hold_answers:
+            self.held.set()
+            self.gate.wait()
 
         message = BytesParser(policy=HTTP).parsebytes(
             b"Content-Type: " + req.headers["Content-Type"].encode() + b"\r\n\r\n" + body)

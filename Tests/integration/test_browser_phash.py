@@ -160,7 +160,37 @@ def test_similar_image_asks_and_skip_sends_nothing(browser, static_site, fake, t
     row = by_name(browser)["copy.png"]
     assert row["uploadState"] == "skipped-similar" and row["upload"] == "not uploaded: similar to asset 7 (a.jpg)", row
     assert len(fake.log("POST", "/api/v1/assets/upload")) == 1  # notes.bin only
-    assert severe_console_errors(browser) == []
+    # The question asked the stand-in server for asset 7's thumbnail, which it does not have.
+    assert [e for e in severe_console_errors(browser) if "/thumbnail?" not in e["message"]] == []
+
+
+def test_progress_says_processing_then_waiting_for_your_answer(browser, static_site, fake, tmp_path):
+    """No false ETA: while the server works on a fully sent file the line says "Processing...",
+    while only a question holds the upload up it says "Waiting for your answer...";
+    "Skip all similar" answers it."""
+    folder, phash = similar_folder(tmp_path)
+    fake.similar = lambda h: [{"asset_id": 7, "distance": 3, "original_filename": "a.jpg"}]
+    fake.hold_answers = True  # notes.bin's answer waits, as a server fingerprinting a video does
+    sign_in(browser, static_site.base_url)
+    add_folder(browser, folder)
+    wait_hashed(browser, 2)
+    start_upload(browser)
+    wait_question(browser)
+    wait_until(browser, lambda d: fake.held.is_set(), what="the upload's answer to be held")
+    line = wait_until(browser, lambda d: (t := d.find_element("id", "progress").text).startswith("Processing") and t,
+                      what="the processing line")
+    assert line.endswith("the server is storing the file and checking for similar files…; "
+                         "1 similar file waiting for your answer"), line
+    assert by_name(browser)["notes.bin"]["upload"] == "processing on the server (storing, checking for similar files…)"
+    fake.release()
+    line = wait_until(browser, lambda d: (t := d.find_element("id", "progress").text).startswith("Waiting") and t,
+                      what="the waiting line")
+    # Of all the bytes this run may send: the question's file counts until it is answered.
+    total = sum(p.stat().st_size for p in folder.iterdir()) / 1024
+    assert line == (f"Waiting for your answer... 2.0 KiB of {total:.1f} KiB sent; "
+                    "1 similar file waiting for your answer."), line
+    browser.find_element("id", "skip-all-similar").click()
+    assert "1 skipped as similar" in summary(browser)
 
 
 def test_upload_anyway_sends_the_file(browser, static_site, fake, tmp_path):
@@ -302,8 +332,9 @@ def test_images_over_the_pixel_cap_are_scaled_first_and_stay_close(browser, stat
 
 
 def test_similar_in_the_upload_answer_is_shown(browser, static_site, fake, tmp_path):
-    """Two similar new files picked together are not compared before upload; the server's
-    upload answer names the similar asset and the row says so."""
+    """What the question before the upload could not catch (here: the stand-in server's check
+    finds nothing), the server's upload answer names; the row says so and offers to move the
+    upload to the trash."""
     folder, phash = similar_folder(tmp_path)
     fake.similar = lambda h: []
     fake.similar_on_upload = [{"asset_id": 3, "distance": 1, "original_filename": "twin.png"}]
@@ -313,4 +344,4 @@ def test_similar_in_the_upload_answer_is_shown(browser, static_site, fake, tmp_p
     start_upload(browser)
     assert summary(browser).startswith("Done: 2 uploaded"), summary(browser)
     row = by_name(browser)["copy.png"]
-    assert row["upload"].endswith("; similar to asset 3 (twin.png)") and row["upload"].startswith("uploaded (asset "), row
+    assert row["upload"].endswith("; similar to asset 3 (twin.png) Move to trash") and row["upload"].startswith("uploaded (asset "), row

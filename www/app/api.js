@@ -174,6 +174,49 @@ export class ApiClient {
     return this.request('DELETE', `/trash/${encodeURIComponent(assetId)}`);
   }
 
+  // ---- the user's near-duplicates and thumbnails ---------------------------------------------
+
+  /** One page of the caller's near-duplicate groups: `{groups: [{anchor_asset_id, assets}],
+   *  next_after}`; pass `next_after` as `after`. */
+  nearDuplicates({ limit = 20, after = null } = {}) {
+    return this.request('GET', `/near-duplicates?${pageQuery(limit, after)}`);
+  }
+
+  /**
+   * Keeps one asset per group by `rule` (largest, oldest, most_providers) and trashes the rest.
+   * `dryRun` only says what it would trash; `expectTrash` (a preview's ids) makes the server
+   * refuse with 409 "plan_changed" when the groups changed since, trashing nothing.
+   */
+  resolveNearDuplicates(rule, { dryRun = false, expectTrash = undefined } = {}) {
+    const body = { rule, dry_run: dryRun };
+    if (expectTrash) body.expect_trash = expectTrash;
+    return this.request('POST', '/near-duplicates/resolve', body);
+  }
+
+  /**
+   * A server-made JPEG of one of the caller's images: resolves `{url, width, height}` (an object
+   * URL of the thumbnail, the image's own size), or null when it has none (not an image).
+   * The browser's cache keeps them (the server says `private`), so a page shown again is cheap.
+   */
+  async thumbnail(assetId, size = 256) {
+    let response;
+    try {
+      response = await fetch(`${BASE}/assets/${encodeURIComponent(assetId)}/thumbnail?size=${size}`, {
+        headers: { Authorization: `Bearer ${this.token}` },
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'Server unreachable: check your connection or try again later.');
+    }
+    if (response.status === 404) return null;
+    if (!response.ok) throw errorFromResponse(response.status, await response.text());
+    const blob = await response.blob();
+    return {
+      url: URL.createObjectURL(blob),
+      width: Number(response.headers.get('Image-Width')) || null,
+      height: Number(response.headers.get('Image-Height')) || null,
+    };
+  }
+
   // ---- admin: duplicate review (admin tokens only; others get 403 "forbidden") ---------------
 
   /** One page of duplicate groups: `{groups, next_after}`; pass `next_after` as `after`. */
@@ -189,6 +232,20 @@ export class ApiClient {
    */
   reviewDuplicate(sha256, decision) {
     return this.request('POST', `/admin/duplicates/${encodeURIComponent(sha256)}/review`, decision);
+  }
+
+  /** One page of every user's near-duplicate groups: `{groups, next_after}`; `unreviewed`
+   *  leaves out groups with a current review. */
+  adminNearDuplicates({ limit = 50, after = '', unreviewed = false } = {}) {
+    const query = pageQuery(limit, after);
+    if (unreviewed) query.set('unreviewed', 'true');
+    return this.request('GET', `/admin/near-duplicates?${query}`);
+  }
+
+  /** Records a decision on the near-duplicate group holding `assetId` (its anchor); a `keep`
+   *  moves the owner's others to their trash. Resolves `{review, trashed}`. */
+  reviewNearDuplicates(assetId, decision) {
+    return this.request('POST', `/admin/near-duplicates/${encodeURIComponent(assetId)}/review`, decision);
   }
 
   /**

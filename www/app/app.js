@@ -1,7 +1,7 @@
 // The page: sign-in, folders, the file table and the two actions (hash, upload). State lives in
 // plain objects (one "entry" per file); upload.js decides, this module only shows.
 import { ApiClient, ApiError } from './api.js';
-import { explain, formatBytes, showError, TOKEN_KEY, wireSignInForm } from './common.js';
+import { explain, formatBytes, showError, thumbnailBox, forgetToken, storedToken, storeToken, wireSignInForm } from './common.js';
 import { openDatabase } from './db.js';
 import { HashPool } from './hash-pool.js';
 import { PerceptualHasher } from './perceptual-hasher.js';
@@ -39,6 +39,10 @@ const state = {
   resumableThreshold: sizeParam('resumable', RESUMABLE_THRESHOLD),
   chunkBytes: sizeParam('chunk', CHUNK_BYTES),
   retryBaseMs: sizeParam('backoff', RETRY_BASE_MS), // ?backoff=MS: the first retry's pause (tests)
+  similarPolicy: { choice: null }, // "Skip all similar" / "Upload all similar" for the running upload
+  bytes: null, // the upload's last {sent, total, resumed}, for the progress line
+  samples: [], // [time ms, bytes sent] of the last seconds: the rate the ETA uses
+  progressQueued: false,
 };
 
 // ---- formatting -------------------------------------------------------------------------------
@@ -61,7 +65,14 @@ function hashText(entry) {
   }
 }
 
+/** True while every byte of the file is sent and the server has not answered yet: it stores
+ *  the file and fingerprints it (seconds for a long video) before it answers. */
+function processing(entry) {
+  return entry.uploadState === 'uploading' && entry.size > 0 && entry.assetId == null && (entry.sent || 0) >= entry.size;
+}
+
 function uploadText(entry) {
+  if (processing(entry)) return 'processing on the server (storing, checking for similar files…)';
   if (entry.uploadState === 'uploading' && entry.size > 0 && entry.assetId == null) {
     const resumed = entry.resumed ? `, resumed at ${formatBytes(entry.resumed)}` : '';
     const note = entry.uploadNote ? `: ${entry.uploadNote}` : '';
@@ -137,7 +148,66 @@ function renderRow(entry) {
   else delete tr.dataset.phash;
   const upload = tr.querySelector('.upload');
   upload.textContent = uploadText(entry);
-  if (entry.uploadState === 'similar' && entry.choose) upload.append(' ', ...similarChoices(entry));
+  if (entry.uploadState === 'similar' && entry.choose) upload.append(' ', ...similarChoices(entry), questionPictures(entry));
+  if (entry.uploadState === 'done' && entry.afterSimilar) upload.append(' ', afterSimilarChoice(entry));
+  if (state.run) scheduleProgress();
+}
+
+/** After an upload the server found similar to the user's assets (a video, say): "Move to
+ *  trash" takes it back (restorable from My assets → Trash); the row says what was done. */
+function afterSimilarChoice(entry) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'similar-trash';
+  button.textContent = 'Move to trash';
+  button.setAttribute('aria-label', `Move to trash: ${entry.name}`);
+  button.addEventListener('click', reporting(async () => {
+    const { assetId } = entry.afterSimilar;
+    await state.api.trashAsset(assetId);
+    entry.afterSimilar = null;
+    entry.uploadMessage = `moved to the trash (asset ${assetId}; restore it on My assets)`;
+    renderRow(entry);
+    $('files-heading').focus();
+  }));
+  return button;
+}
+
+/**
+ * The question's pictures, made once per question: the file picked (decoded by the browser)
+ * beside the server's thumbnail of the closest similar asset, or the look-alike picked in
+ * this same upload.
+ */
+function questionPictures(entry) {
+  if (entry.questionPictures && entry.questionPictures.similar === entry.similar) return entry.questionPictures.node;
+  const node = document.createElement('span');
+  node.className = 'question-pictures';
+  const local = (file, alt) => {
+    const box = document.createElement('span');
+    box.className = 'thumb small';
+    const img = document.createElement('img');
+    img.src = URL.createObjectURL(file);
+    img.alt = alt;
+    img.addEventListener('load', () => URL.revokeObjectURL(img.src), { once: true });
+    box.append(img);
+    return box;
+  };
+  node.append(local(entry.file, `${entry.name} (this file)`));
+  const closest = entry.similar[0];
+  const inBatch = closest.batch_path && state.entries.get(closest.batch_path);
+  if (inBatch) {
+    node.append(local(inBatch.file, `${inBatch.name} (in this upload)`));
+  } else if (closest.asset_id != null && state.api) {
+    const box = thumbnailBox(state.api, { asset_id: closest.asset_id, original_filename: closest.original_filename }, { size: 128 });
+    box.classList.add('small');
+    const watch = new MutationObserver(() => {
+      if (box.dataset.state === 'none') box.remove(); // no picture on the server: the words say it
+      if (box.dataset.state !== 'loading') watch.disconnect();
+    });
+    watch.observe(box, { attributes: true });
+    node.append(box);
+  }
+  entry.questionPictures = { similar: entry.similar, node };
+  return node;
 }
 
 /** The two answers to "similar to asset 123 (a.jpg)": the upload of that file waits for one. */
@@ -156,6 +226,61 @@ function similarChoices(entry) {
   span.className = 'choices';
   span.append(...choices);
   return [span];
+}
+
+/** Redraws the progress line once per frame at most (rows change many times a second). */
+function scheduleProgress() {
+  if (state.progressQueued) return;
+  state.progressQueued = true;
+  requestAnimationFrame(() => {
+    state.progressQueued = false;
+    if (state.run && state.bytes) renderProgress();
+  });
+}
+
+/** The rate over the last 5 s of samples: a pause (a question, a retry) ends in the rate
+ *  falling to 0, not in a stale "about 1 s left". */
+function recentRate(now, sent) {
+  state.samples.push([now, sent]);
+  while (state.samples.length > 2 && now - state.samples[0][0] > 5000) state.samples.shift();
+  const [t0, s0] = state.samples[0];
+  return now - t0 > 250 ? Math.max(0, sent - s0) / ((now - t0) / 1000) : 0;
+}
+
+/**
+ * What the upload is doing, honestly: bytes and an ETA while bytes flow; "waiting for your
+ * answer" while only questions hold it up; "processing" once every byte is sent and the server
+ * is storing and fingerprinting before it answers.
+ */
+function renderProgress() {
+  const { sent, total } = state.bytes;
+  const entries = activeEntries();
+  const waiting = entries.filter((e) => e.uploadState === 'similar').length;
+  const sending = entries.filter((e) => e.uploadState === 'uploading' && !processing(e)).length;
+  const working = entries.filter(processing).length;
+  const fraction = total ? sent / total : 1;
+  const question = waiting ? `${waiting} similar file${waiting === 1 ? '' : 's'} waiting for your answer` : '';
+  $('similar-bar').hidden = waiting === 0;
+  $('similar-waiting').textContent = question ? `${question}.` : '';
+  const done = `${formatBytes(sent)} of ${formatBytes(total)}`;
+  if (sending === 0 && working > 0) {
+    setProgress(`Processing... ${done} sent; the server is storing ${working === 1 ? 'the file' : `${working} files`} and checking for similar files…${question ? `; ${question}` : ''}`, fraction);
+  } else if (sending === 0 && waiting > 0) {
+    setProgress(`Waiting for your answer... ${done} sent; ${question}.`, fraction);
+  } else {
+    const rate = recentRate(performance.now(), sent - state.bytes.resumed);
+    const eta = rate > 0 ? `about ${formatDuration((total - sent) / rate)} left` : 'estimating time left';
+    setProgress(`Uploading... ${done}, ${formatBytes(rate)}/s, ${eta}${question ? `; ${question}` : ''}`, fraction);
+  }
+}
+
+/** "Skip all similar" / "Upload all similar": answers every waiting question and the ones the
+ *  rest of this upload would ask. */
+function answerAllSimilar(choice) {
+  state.similarPolicy.choice = choice;
+  for (const entry of state.entries.values()) {
+    if (entry.uploadState === 'similar' && entry.choose) entry.choose(choice);
+  }
 }
 
 function updateButtons() {
@@ -329,7 +454,9 @@ async function upload() {
   try {
     await hashNow(entries);
     if (run.signal.aborted) return;
-    const started = performance.now();
+    state.similarPolicy = { choice: null };
+    state.samples = [];
+    state.bytes = null;
     await uploadEntries(entries, {
       db: state.db,
       api: state.api,
@@ -337,17 +464,18 @@ async function upload() {
       signal: run.signal,
       changed: renderRow,
       phasher: state.phasher,
+      similarPolicy: state.similarPolicy,
       resumableThreshold: state.resumableThreshold,
       chunkBytes: state.chunkBytes,
       retryBaseMs: state.retryBaseMs,
       onBytes: (sent, total, resumed = 0) => {
         // Bytes resumed from an earlier run count as done but not towards this run's speed.
-        const seconds = (performance.now() - started) / 1000;
-        const rate = seconds > 0 ? Math.max(0, sent - resumed) / seconds : 0;
-        const eta = rate > 0 ? (total - sent) / rate : Infinity;
-        setProgress(`Uploading... ${formatBytes(sent)} of ${formatBytes(total)}, ${formatBytes(rate)}/s, about ${formatDuration(eta)} left`, total ? sent / total : 1);
+        state.bytes = { sent, total, resumed };
+        renderProgress();
       },
     });
+    state.bytes = null;
+    $('similar-bar').hidden = true;
     setProgress('');
     $('summary').textContent = summarize([...state.entries.values()]).line; // system files left out count too
   } catch (error) {
@@ -356,6 +484,8 @@ async function upload() {
     if (error.status === 401) await signOut({ keepMessage: true });
   } finally {
     state.run = null;
+    state.bytes = null;
+    $('similar-bar').hidden = true;
     updateButtons();
     await showUnfinished();
   }
@@ -404,7 +534,7 @@ async function signIn(token) {
     await state.db.clearUserData();
     await state.db.setMeta('owner', owner);
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  storeToken(token);
   state.api = api;
   const select = $('provider');
   select.replaceChildren();
@@ -429,7 +559,7 @@ async function signOut({ keepMessage = false } = {}) {
   state.hashAbort.abort();
   state.hashAbort = new AbortController();
   state.pool.cancelAll();
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   sessionStorage.removeItem(PROVIDER_KEY);
   state.api = null;
   await state.db.clearUserData();
@@ -487,9 +617,11 @@ async function main() {
   $('upload').addEventListener('click', reporting(upload));
   $('retry-failed').addEventListener('click', reporting(upload));
   $('cancel').addEventListener('click', reporting(cancel));
+  $('skip-all-similar').addEventListener('click', () => answerAllSimilar('skip'));
+  $('upload-all-similar').addEventListener('click', () => answerAllSimilar('upload'));
   try {
     await renderRecentFolders();
-    const token = sessionStorage.getItem(TOKEN_KEY);
+    const token = storedToken();
     if (token) await signIn(token);
   } finally {
     updateButtons();

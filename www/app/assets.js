@@ -4,7 +4,7 @@
 // (sessionStorage, Authorization header only). Focus after an action goes to the same button on
 // the next row (or the one before), else to the list's heading: never to the page body.
 import { ApiClient, ApiError, providerIds } from './api.js';
-import { explain, formatBytes, showError, timeElement, TOKEN_KEY, wireSignInForm } from './common.js';
+import { explain, formatBytes, showError, thumbnailBox, timeElement, forgetToken, storedToken, storeToken, wireSignInForm } from './common.js';
 import { openDatabase } from './db.js';
 
 const PAGE_SIZE = 50;
@@ -84,6 +84,8 @@ function renderRow(asset, kind) {
   tr.dataset.mediaType = asset.media_type || 'other';
   tr.dataset.providers = providers.join(' ');
   tr.dataset.name = name;
+  tr.dataset.created = localDay(asset.created_at);
+  cell(tr, 'preview', 'Preview', thumbnailBox(state.api, asset, { size: 128 })).firstChild.classList.add('small');
   cell(tr, 'name', 'File name', name);
   cell(tr, 'kind', 'Type', asset.media_type || 'other');
   const size = cell(tr, 'size', 'Size', formatBytes(asset.size));
@@ -219,14 +221,32 @@ function rowsOf(kind) {
   return [...$(LISTS[kind].table).tBodies[0].rows];
 }
 
+/** The upload day in the browser's time zone, "YYYY-MM-DD" (what `<input type=date>` gives). */
+function localDay(iso) {
+  if (!iso) return '';
+  const text = /^\d{4}-\d\d-\d\d \d\d:\d\d/.test(iso) ? `${iso.replace(' ', 'T')}Z` : iso;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+function filtering() {
+  return Boolean($('filter-type').value || $('filter-provider').value || $('filter-from').value || $('filter-to').value);
+}
+
 /** Client-side filters over the rows loaded so far (the API lists by id only). */
 function applyFilters() {
   const type = $('filter-type').value;
   const provider = $('filter-provider').value;
+  const from = $('filter-from').value;
+  const to = $('filter-to').value;
   for (const tr of rowsOf('assets')) {
     const typeOk = !type || tr.dataset.mediaType === type;
     const providerOk = !provider || tr.dataset.providers.split(' ').includes(provider);
-    tr.hidden = !(typeOk && providerOk);
+    const day = tr.dataset.created;
+    const dateOk = (!from || (day && day >= from)) && (!to || (day && day <= to));
+    tr.hidden = !(typeOk && providerOk && dateOk);
   }
   updateSummary('assets');
 }
@@ -241,7 +261,7 @@ function updateSummary(kind) {
   let text;
   if (kind === 'assets') {
     const shown = rowsOf('assets').filter((tr) => !tr.hidden).length;
-    const filtered = $('filter-type').value || $('filter-provider').value;
+    const filtered = filtering();
     if (list.loaded === 0 && !more) text = 'No assets yet: upload some on the upload page.';
     else if (filtered) text = `${shown} of ${plural(list.loaded, 'loaded asset')} match the filters${more ? ' (filters apply to loaded pages only; more to load)' : ''}.`;
     else text = `${plural(list.loaded, 'asset')} shown${more ? '; more to load' : ''}.`;
@@ -317,7 +337,7 @@ async function signIn(token, { focus = true } = {}) {
     showError(explain(error));
     return false;
   }
-  sessionStorage.setItem(TOKEN_KEY, token);
+  storeToken(token);
   state.api = api;
   for (const provider of providers) addProviderOption(provider.id);
   $('sign-in-form').hidden = true;
@@ -329,7 +349,7 @@ async function signIn(token, { focus = true } = {}) {
 
 /** Signs out as the upload page does: the token goes, and the per-user cache in IndexedDB. */
 async function signOut({ keepMessage = false } = {}) {
-  sessionStorage.removeItem(TOKEN_KEY);
+  forgetToken();
   sessionStorage.removeItem(PROVIDER_KEY);
   state.api = null;
   for (const kind of Object.keys(LISTS)) {
@@ -341,6 +361,8 @@ async function signOut({ keepMessage = false } = {}) {
   state.providers.clear();
   $('filter-provider').replaceChildren($('filter-provider').options[0]);
   $('filter-type').value = '';
+  $('filter-from').value = '';
+  $('filter-to').value = '';
   $('views').hidden = true;
   $('token').value = '';
   $('sign-in-form').hidden = false;
@@ -370,8 +392,10 @@ async function main() {
   $('trash-more').addEventListener('click', reporting(() => loadMore('trash')));
   $('filter-type').addEventListener('change', applyFilters);
   $('filter-provider').addEventListener('change', applyFilters);
+  $('filter-from').addEventListener('change', applyFilters);
+  $('filter-to').addEventListener('change', applyFilters);
   try {
-    const token = sessionStorage.getItem(TOKEN_KEY);
+    const token = storedToken();
     if (token) await reporting(() => signIn(token, { focus: false }))();
   } finally {
     document.body.dataset.ready = 'true'; // tests wait for this

@@ -3,9 +3,28 @@
 
 import { ApiError } from './api.js';
 
-/** The API token's key in sessionStorage: one sign-in per tab for the upload page, My assets
- *  and the admin page. */
+/** The API token's key in sessionStorage (one sign-in per tab for every page) and, after
+ *  "Remember me", in localStorage (this browser, until sign-out). */
 export const TOKEN_KEY = 'assetdedup.token';
+
+/** The token this tab signed in with, else the one "Remember me" kept. */
+export function storedToken() {
+  return sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
+}
+
+/** Keeps the token for this tab, and in this browser too when the sign-in form's "Remember me"
+ *  (`#remember`) is ticked. A sign-in from the kept token leaves it kept. */
+export function storeToken(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  const remember = document.getElementById('remember');
+  if (remember && remember.checked) localStorage.setItem(TOKEN_KEY, token);
+}
+
+/** Sign-out: the token goes from this tab and from this browser. */
+export function forgetToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(TOKEN_KEY);
+}
 
 const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -75,4 +94,67 @@ export function wireSignInForm(signIn, wrap) {
     }
     return undefined;
   }));
+}
+
+/** "1920 × 1080 px", or '' when unknown. */
+export function formatResolution(width, height) {
+  return width && height ? `${width} × ${height} px` : '';
+}
+
+const THUMBNAIL_LANES = 4;
+let thumbnailsRunning = 0;
+const thumbnailWaiting = [];
+
+/** Runs `work` when one of THUMBNAIL_LANES is free: a page of 150 thumbnails asks the server
+ *  4 at a time, in the order they were shown, instead of 150 requests at once. */
+function inThumbnailLane(work) {
+  return new Promise((resolve, reject) => {
+    const start = () => {
+      thumbnailsRunning += 1;
+      work().then(resolve, reject).finally(() => {
+        thumbnailsRunning -= 1;
+        const next = thumbnailWaiting.shift();
+        if (next) next();
+      });
+    };
+    if (thumbnailsRunning < THUMBNAIL_LANES) start();
+    else thumbnailWaiting.push(start);
+  });
+}
+
+/**
+ * A thumbnail box for one asset: an `<img>` filled in from `GET /assets/{id}/thumbnail` (alt
+ * text: the file name), or the media type in words for content without one (videos, other
+ * files). `onSize(width, height)` hears the image's own size when the server knows it.
+ */
+export function thumbnailBox(api, asset, { size = 256, onSize = () => {} } = {}) {
+  const box = document.createElement('div');
+  box.className = 'thumb';
+  box.dataset.state = 'loading';
+  const name = asset.original_filename || `asset ${asset.asset_id}`;
+  const fallback = () => {
+    box.dataset.state = 'none';
+    box.textContent = asset.media_type === 'video' ? 'video (no preview)' : `${asset.media_type || 'file'} (no preview)`;
+  };
+  if (asset.media_type && asset.media_type !== 'image') {
+    fallback();
+    return box;
+  }
+  inThumbnailLane(() => api.thumbnail(asset.asset_id, size)).then((thumb) => {
+    if (!thumb) return fallback();
+    const img = document.createElement('img');
+    // The shown picture outlives its URL: revoked once loaded, pages of groups hold no blobs.
+    img.addEventListener('load', () => URL.revokeObjectURL(thumb.url), { once: true });
+    img.src = thumb.url;
+    img.alt = name;
+    img.decoding = 'async';
+    box.replaceChildren(img);
+    box.dataset.state = 'loaded';
+    if (thumb.width && thumb.height) onSize(thumb.width, thumb.height);
+    return undefined;
+  }).catch((error) => {
+    console.warn(`no thumbnail for asset ${asset.asset_id}:`, error.message);
+    fallback();
+  });
+  return box;
 }

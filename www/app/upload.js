@@ -119,7 +119,7 @@ export async function annotateFromLocalStore(entries, { db, changed }) {
  * not hold: without it every file uploads as before.
  */
 export async function uploadEntries(entries, {
-  db, api, providerId, changed, onBytes, signal, phasher = null,
+  db, api, providerId, changed, onBytes, signal, phasher = null, similarPolicy = { choice: null },
   resumableThreshold = RESUMABLE_THRESHOLD, chunkBytes = CHUNK_BYTES, retryBaseMs = RETRY_BASE_MS,
 }) {
   const leaders = markInFolderDuplicates(entries, changed);
@@ -188,6 +188,8 @@ export async function uploadEntries(entries, {
   signal.addEventListener('abort', onAbort, { once: true });
   const context = {
     db, api, providerId, changed, signal, progress, resumableThreshold, chunkBytes, retryBaseMs, phasher, stop: stop.signal,
+    similarPolicy,
+    batch: [], // {entry, phash} of this run's images going up: later look-alikes are asked about
   };
   const ready = [];
   let gating = queue.length;
@@ -242,9 +244,40 @@ export async function uploadEntries(entries, {
 
 /** "similar to asset 123 (a.jpg)", naming up to three assets, closest first. */
 export function similarMessage(similar) {
-  const named = similar.slice(0, 3).map((s) => `asset ${s.asset_id} (${s.original_filename || 'no name'})`);
+  const named = similar.slice(0, 3).map((s) => (s.batch_path
+    ? `${s.original_filename} (in this upload)`
+    : `asset ${s.asset_id} (${s.original_filename || 'no name'})`));
   const more = similar.length > 3 ? ` and ${similar.length - 3} more` : '';
   return `similar to ${named.join(', ')}${more}`;
+}
+
+/** The server's default `max_distance`: hashes this close are near-duplicates. */
+export const SIMILAR_THRESHOLD = 10;
+
+/** Bits that differ between two 16-hex-digit perceptual hashes. */
+export function hashDistance(a, b) {
+  let bits = 0;
+  for (let i = 0; i < 16; i += 8) {
+    let x = (parseInt(a.slice(i, i + 8), 16) ^ parseInt(b.slice(i, i + 8), 16)) >>> 0;
+    while (x) {
+      x &= x - 1;
+      bits += 1;
+    }
+  }
+  return bits;
+}
+
+/** Images of this run already going up that look like `phash`, closest first: the server
+ *  cannot know them yet (two similar new files picked together). */
+function similarInBatch(entry, phash, batch) {
+  return batch
+    .filter((other) => other.entry !== entry && !['skipped-similar', 'cancelled', 'failed'].includes(other.entry.uploadState))
+    .map((other) => ({ other, distance: hashDistance(phash, other.phash) }))
+    .filter(({ distance }) => distance <= SIMILAR_THRESHOLD)
+    .sort((x, y) => x.distance - y.distance)
+    .map(({ other, distance }) => ({
+      asset_id: null, batch_path: other.entry.path, original_filename: other.entry.name, distance, entry: other.entry,
+    }));
 }
 
 /**
@@ -270,15 +303,29 @@ async function nearDuplicateGate(entry, context) {
   }
   if (stop.aborted) return false;
   if (!entry.phash) return true;
+  // Look-alikes in this run first (no request), then the server's.
+  const inBatch = similarInBatch(entry, entry.phash, context.batch);
+  context.batch.push({ entry, phash: entry.phash });
   let answer;
   try {
     answer = await api.similar(entry.phash);
   } catch (error) {
     if (error.status === 401) throw error;
     if (![404, 405, 501].includes(error.status)) console.warn(`no near-duplicate check for ${entry.path}:`, error.message);
-    return true;
+    answer = null;
   }
-  const similar = Array.isArray(answer && answer.similar) ? answer.similar : [];
+  const found = Array.isArray(answer && answer.similar) ? answer.similar : [];
+  // A file of this run that went up meanwhile may be in the server's answer already (its row
+  // may not have the answer yet): by its asset id, or by its name while its bytes are on the way.
+  const ids = new Set(found.map((s) => s.asset_id));
+  const names = new Set(found.map((s) => s.original_filename));
+  const sent = (e) => ['uploading', 'done', 'pending'].includes(e.uploadState);
+  const similar = [
+    ...found,
+    ...inBatch
+      .filter((b) => !ids.has(b.entry.uploadedAssetId) && !(sent(b.entry) && names.has(b.entry.name)))
+      .map(({ entry: _, ...rest }) => rest),
+  ];
   if (stop.aborted) return false;
   if (similar.length === 0) {
     entry.uploadMessage = 'waiting to upload';
@@ -286,7 +333,8 @@ async function nearDuplicateGate(entry, context) {
     return true;
   }
   entry.similar = similar;
-  const chosen = new Promise((resolve) => {
+  const policy = context.similarPolicy.choice; // "Skip all similar" / "Upload all similar"
+  const chosen = policy ? Promise.resolve(policy) : new Promise((resolve) => {
     const onStop = () => resolve('cancel');
     stop.addEventListener('abort', onStop, { once: true });
     entry.choose = (value) => {
@@ -294,7 +342,7 @@ async function nearDuplicateGate(entry, context) {
       resolve(value);
     };
   });
-  settle(entry, 'similar', similarMessage(similar), changed); // the row offers entry.choose
+  if (!policy) settle(entry, 'similar', similarMessage(similar), changed); // the row offers entry.choose
   const choice = await chosen;
   entry.choose = null;
   if (choice === 'upload') {
@@ -531,10 +579,14 @@ async function settleAnswer(entry, { answer, bytesSent }, { db, providerId, chan
     settle(entry, 'done', bytesSent ? `uploaded (added to ${providerId}, asset ${answer.asset_id})` : `${held}added to ${providerId}${zero}`, changed);
   } else {
     // The server compares new content with the user's assets too: this catches what the
-    // question before the upload could not (two similar new files picked together).
+    // question before the upload could not (videos, whose fingerprint only the server makes,
+    // and images the browser cannot decode). The row then offers to move the upload to the
+    // trash (`entry.afterSimilar`).
+    entry.uploadedAssetId = answer.asset_id;
     const similar = Array.isArray(answer.similar) ? answer.similar.filter((s) => s.asset_id !== answer.asset_id) : [];
-    const note = similar.length && entry.similarChoice !== 'upload' ? `; ${similarMessage(similar)}` : '';
-    settle(entry, 'done', `uploaded (asset ${answer.asset_id})${note}`, changed);
+    const asked = similar.length && entry.similarChoice !== 'upload';
+    entry.afterSimilar = asked ? { assetId: answer.asset_id, similar } : null;
+    settle(entry, 'done', `uploaded (asset ${answer.asset_id})${asked ? `; ${similarMessage(similar)}` : ''}`, changed);
   }
   if (!bytesSent) entry.addedWithoutBytes = true;
 }

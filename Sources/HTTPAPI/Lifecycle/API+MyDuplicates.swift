@@ -66,6 +66,16 @@ extension API {
             let keep = rule.pick(assets)
             return (keep, assets.filter { $0.id != keep.id })
         }
+        // A preview's list, sent back: the groups changed since (an upload, a trash elsewhere)
+        // and nothing is trashed, so what a person confirmed is exactly what happens.
+        if let expected = body.expectTrash, !dryRun {
+            let planned = Set(plan.flatMap { $0.trash.map(\.id.rawValue) })
+            guard planned == Set(expected) else {
+                throw APIError(
+                    status: 409, code: "plan_changed",
+                    message: "your near-duplicate groups changed since the preview; nothing was trashed: preview again")
+            }
+        }
         var trashed = 0
         if !dryRun {
             for group in plan {
@@ -97,10 +107,12 @@ extension API {
     }
 }
 
-/// `POST /near-duplicates/resolve` body: `{rule, dry_run?}`.
+/// `POST /near-duplicates/resolve` body: `{rule, dry_run?, expect_trash?}`.
 struct ResolveRequest: JSONReadable {
     let rule: API.KeepRule
     let dryRun: Bool
+    /// The ids a preview (`dry_run`) said it would trash: a different plan is 409 `plan_changed`.
+    let expectTrash: [Int64]?
 
     init(json: JSONValue) throws {
         guard case .object(let members) = json else { throw JSONShapeError.wrongType(path: "") }
@@ -116,6 +128,19 @@ struct ResolveRequest: JSONReadable {
         case nil, .null?: dryRun = false
         case .bool(let value)?: dryRun = value
         default: throw JSONShapeError.wrongType(path: "dry_run")
+        }
+        switch member("expect_trash") {
+        case nil, .null?: expectTrash = nil
+        case .array(let items)?:
+            expectTrash = try items.enumerated().map { index, item in
+                switch item {
+                case .int(let id) where id > 0: return id
+                // 5.0 is an integer to JSON Schema.
+                case .double(let d) where d.rounded() == d && d >= 1 && d < 9.2e18: return Int64(d)
+                default: throw APIError.badRequest("invalid_field", "expect_trash[\(index)] must be an asset id")
+                }
+            }
+        default: throw JSONShapeError.wrongType(path: "expect_trash")
         }
     }
 }

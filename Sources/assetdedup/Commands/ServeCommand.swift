@@ -133,6 +133,8 @@ struct ServeCommand: ParsableCommand {
             return background
         }
         defer { backgroundFingerprints?.stop() }
+        // Review pages' thumbnails, kept by content on this node (a cache: safe to delete).
+        let thumbnails = ThumbnailCache(directory: "\(data)/thumbnails", maker: ImageThumbnailMaker())
         // nginx deletes its body files itself; only a killed nginx leaves some behind.
         let staleBodies = bodyFiles.sweep(olderThan: 6 * 3600)
         if staleBodies > 0 { logger.notice("removed \(staleBodies) request body file(s) a killed nginx left") }
@@ -169,7 +171,7 @@ struct ServeCommand: ParsableCommand {
                     api: API(
                         store: try openStore(), blobs: blobs, providers: providers, deliveries: hub, limits: limits,
                         bodyFiles: bodyFiles, metrics: metrics, fingerprinter: fingerprinter,
-                        backgroundFingerprints: backgroundFingerprints, logger: logger))
+                        backgroundFingerprints: backgroundFingerprints, thumbnails: thumbnails, logger: logger))
             },
             log: { logger.notice("\($0)") },
             // Requests waiting for a delivery answer (202 if still queued) before the grace ends.

@@ -42,7 +42,12 @@ final class APIResponder: FastCGIResponder {
             head.append(contentsOf: value.utf8)
             head.append(contentsOf: "\r\n".utf8)
         }
-        head.append(contentsOf: "Content-Length: \(response.body.count)\r\nCache-Control: no-store\r\n\r\n".utf8)
+        head.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
+        // Answers are not cached unless they say so (thumbnails: `private`, their content is fixed).
+        if !response.headers.contains(where: { $0.0 == "Cache-Control" }) {
+            head.append(contentsOf: "Cache-Control: no-store\r\n".utf8)
+        }
+        head.append(contentsOf: "\r\n".utf8)
         request.write(head)
         // A HEAD answer has the headers a GET would have and no body (resumable-upload offsets).
         if method != "HEAD" { request.write(response.body) }
