@@ -52,6 +52,10 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        // Linux file calls Glibc's Swift module leaves out (fallocate's KEEP_SIZE, sync_file_range,
+        // xattrs): the partial files of resumable uploads; only BlobStore imports it.
+        .systemLibrary(name: "CLinuxIO"),
+
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -109,7 +113,7 @@ let package = Package(
         .target(
             name: "BlobStore",
             dependencies: [
-                "AssetDedupCore", "CLibCrypto",
+                "AssetDedupCore", "CLibCrypto", "CLinuxIO",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
