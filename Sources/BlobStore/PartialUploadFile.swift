@@ -276,6 +276,8 @@ extension BlobStore {
             unlink(partial)
             return
         }
+        // A blob is not an upload: its marker would follow it into providers' hard links.
+        _ = clinuxio_remove_attribute(partial, PartialUploadFile.markerName)
         try sys("rename", partial) { Int(rename(partial, target)) }
         try Self.syncDirectory(folder)
     }

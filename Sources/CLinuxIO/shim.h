@@ -51,4 +51,10 @@ static inline ssize_t clinuxio_get_attribute(int fd, const char *name, void *val
     return fgetxattr(fd, name, value, size);
 }
 
+/// `removexattr(2)`: drops attribute `name` from the file at `path`; -1 with `ENODATA` when it
+/// has none.
+static inline int clinuxio_remove_attribute(const char *path, const char *name) {
+    return removexattr(path, name);
+}
+
 #endif

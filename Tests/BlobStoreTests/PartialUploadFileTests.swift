@@ -137,6 +137,21 @@ import Testing
         }
     }
 
+    @Test func theBlobAnUploadBecomesCarriesNoMarker() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("partial-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let blobs = try BlobStore(dataDirectory: data)
+        let content = bytes(mib, seed: 7)
+        let file = try blobs.createPartial(upload: "0123456789abcdef0123456789abcdef")
+        try content.withUnsafeBytes { try file.append($0) }
+        try file.sync(durable: true)
+        #expect(try marker(blobs.partialPath(upload: "0123456789abcdef0123456789abcdef")) != nil)
+        let digest = try BlobStore.sha256(ofFile: blobs.partialPath(upload: "0123456789abcdef0123456789abcdef")).digest
+        try blobs.commitPartial(upload: "0123456789abcdef0123456789abcdef", as: digest)
+        #expect(try marker(blobs.path(for: digest)) == nil)
+        #expect(try fileSize(blobs.path(for: digest)) == Int64(mib))
+    }
+
     @Test func aFileShorterThanWhatItMustHoldIsAnError() throws {
         try withPath { path in
             let file = try PartialUploadFile(creating: path, bootID: "boot-a", syncInterval: interval)
