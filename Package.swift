@@ -52,6 +52,10 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        // Linux file calls Glibc's Swift module leaves out (fallocate's KEEP_SIZE, sync_file_range,
+        // xattrs): the partial files of resumable uploads; only BlobStore imports it.
+        .systemLibrary(name: "CLinuxIO"),
+
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -129,7 +133,8 @@ let package = Package(
         ),
 
         // Content-addressed blob files under var/blobs: the local-folder BlobStorage (the default).
-        .target(name: "BlobStore", dependencies: ["AssetDedupCore", "BlobProtocols"]),
+        // CLinuxIO: the Linux file calls Glibc's module leaves out, for its partial files.
+        .target(name: "BlobStore", dependencies: ["AssetDedupCore", "BlobProtocols", "CLinuxIO"]),
 
         // libcurl's easy API behind Swift values (a handle per transfer, blocking); the only
         // importer of CCurl. Used by the http provider and the S3 client.
@@ -285,7 +290,9 @@ let package = Package(
         ),
         .testTarget(
             name: "BlobStoreTests",
-            dependencies: ["BlobStore", "AssetDedupCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "BlobStore", "BlobProtocols", "AssetDedupCore", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "SHA256KernelTests",

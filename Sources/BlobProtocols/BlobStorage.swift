@@ -51,7 +51,9 @@ public protocol PartialUploads: Sendable {
     /// Starts the partial bytes of resumable upload `id` (ids are never reused).
     func createPartial(upload id: String) throws -> any PartialUpload
     /// Opens upload `id`'s partial bytes at its recorded offset; anything past it (a crash
-    /// between writing and recording) is dropped, anything missing before it is an error.
+    /// between writing and recording) is dropped, anything missing before it is an error, but
+    /// for a local file opened after a power loss: that may come back shorter (its `length`),
+    /// at what it had made durable, and the caller rewinds the upload there.
     func openPartial(upload id: String, recordedOffset: Int64) throws -> any PartialUpload
     /// Whether upload `id` still has partial bytes (false once committed or removed).
     func hasPartial(upload id: String) throws -> Bool
@@ -98,13 +100,23 @@ extension BlobStorage {
 public protocol PartialUpload: AnyObject {
     /// The recorded offset plus what this owner appended since.
     var length: Int64 { get }
+    /// Makes room for `count` more bytes (the body about to be appended) where that saves work.
+    func reserve(_ count: Int64)
     /// Appends one chunk at the end.
     func append(_ bytes: UnsafeRawBufferPointer) throws
-    /// Makes the appended bytes durable (and, for a bucket, visible to every node); only then may
-    /// the caller record the new offset.
-    func sync() throws
+    /// Makes the appended bytes safe to record as the new offset: for a bucket durable and
+    /// visible to every node; for a local file past any crash of the app, and durable when
+    /// `durable` (an upload's last append) or at least every so many bytes (`PartialUploadFile`).
+    func sync(durable: Bool) throws
     /// Drops what was appended past `offset` (a failed append).
     func truncate(to offset: Int64) throws
+    /// The SHA-256 state of the bytes held, read again from the start: what the upload's record
+    /// gets when opening cut them back below its recorded offset (a power loss, `PartialUploadFile`).
+    func hashState() throws -> [UInt8]
+}
+
+extension PartialUpload {
+    public func reserve(_ count: Int64) {}
 }
 
 /// One blob as listed by `forEachBlob`.

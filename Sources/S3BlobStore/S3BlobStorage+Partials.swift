@@ -137,8 +137,9 @@ final class S3PartialUpload: PartialUpload {
         length += Int64(bytes.count)
     }
 
-    /// PUTs the staged bytes as the chunk at `chunkStart`; the next appends start a new chunk.
-    func sync() throws {
+    /// PUTs the staged bytes as the chunk at `chunkStart` (durable or not: other nodes need
+    /// them); the next appends start a new chunk.
+    func sync(durable: Bool) throws {
         guard let writer = staged, writer.size > 0 else { return }
         _ = try writer.finish()
         let key = storage.chunkKey(upload: id, offset: chunkStart)
@@ -149,6 +150,11 @@ final class S3PartialUpload: PartialUpload {
             })
         staged = nil
         chunkStart = length
+    }
+
+    /// Never needed: opening a bucket's upload never cuts it below its recorded offset.
+    func hashState() throws -> [UInt8] {
+        throw FileError("hash (upload \(id) is not cut back)", path: storage.location, errno: EINVAL)
     }
 
     func truncate(to offset: Int64) throws {

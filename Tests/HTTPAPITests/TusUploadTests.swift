@@ -4,6 +4,7 @@ import Foundation
 import PostgresTestSupport
 import Testing
 
+@testable import BlobStore
 @testable import HTTPAPI
 
 extension APIHarness {
@@ -93,6 +94,32 @@ extension APIHarness {
         #expect(result.response.status == 200 && result.json["asset_id"] as? Int == assetID)
     }
 
+    /// Appends are acknowledged from the page cache between fdatasyncs: after the machine
+    /// restarted (the partial file's marker names another boot), the upload is rewound to what
+    /// its file had synced, the PATCH at the old offset is 409 with the offset to resume from,
+    /// and the upload finishes from there with the right digest.
+    @Test func afterARestartOfTheMachineTheUploadResumesFromItsSyncedLength() throws {
+        let h = try APIHarness()
+        let bytes = sample(3000, seed: 5)
+        let location = try #require(h.tusCreate(length: bytes.count).location)
+        #expect(h.tusPatch(location, offset: 0, Array(bytes[0..<1000])).response.status == 204)
+        let id = String(location.split(separator: "/").last!)
+        let path = try #require(h.api.blobs as? BlobStore).partialPath(upload: id)
+        // What a power loss leaves: the marker of an earlier boot, nothing synced, bytes gone.
+        let fd = open(path, O_RDWR)
+        #expect(fd >= 0 && PartialUploadFile.setMarker(fd, bootID: "an-earlier-boot", synced: 0))
+        #expect(ftruncate(fd, 400) == 0)
+        close(fd)
+        #expect(h.tus("HEAD", location).response.header("Upload-Offset") == "1000")
+
+        let refused = h.tusPatch(location, offset: 1000, Array(bytes[1000..<2000]))
+        #expect(refused.response.status == 409)
+        #expect(refused.response.header("Upload-Offset") == "0")
+        #expect(h.tus("HEAD", location).response.header("Upload-Offset") == "0")
+        let last = h.tusPatch(location, offset: 0, bytes)
+        #expect(last.response.status == 201)
+        #expect(last.json["sha256"] as? String == SHA256Digest(bytes: Array(SHA256.hash(data: bytes))).hex)
+    }
     @Test(arguments: Backend.available) func checksumMismatchIs460AndKeepsNothingOfTheAppend(_ backend: Backend) throws {
         let h = try APIHarness(backend: backend)
         let bytes = sample(3000, seed: 9)

@@ -170,7 +170,7 @@ extension API {
             case let refused:
                 throw refusal(refused, provided: offset)
             }
-            file = try blobs.openPartial(upload: id, recordedOffset: session.offset)
+            file = try openPartial(session, owner: owner, provided: offset)
         } catch {
             try? store.unlockUploadSession(id: id, owner: owner)
             throw error

@@ -32,6 +32,7 @@ extension API {
         }
         let end = min(session.length ?? limits.maxUploadBytes, limits.maxUploadBytes)
         var broken: (any Error)?
+        if let expected = request.contentLength { file.reserve(min(expected, end - file.length)) }
         do {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { buffer.deallocate() }
@@ -58,7 +59,9 @@ extension API {
             if let checksum, broken != nil || !checksum.matches() {
                 throw broken == nil ? APIError.checksumMismatch(checksum.algorithm) : APIError.checksumUnchecked
             }
-            try file.sync()
+            // The last append is on the disk before it becomes a blob; the others at least
+            // every `PartialUploadFile.syncInterval` bytes (docs/DESIGN.md, Resumable uploads).
+            try file.sync(durable: complete)
         } catch {
             try? file.truncate(to: session.offset)
             try? store.unlockUploadSession(id: session.id, owner: owner)
@@ -122,6 +125,24 @@ extension API {
                 id: session.id, owner: owner, offset: offset, hashState: hasher.state, sha256: digest))
         if session.kind == .partial { return .stored(offset: offset) }
         return .finished(try finish(session, digest: digest, size: offset, user: user, request: request))
+    }
+
+    /// Opens the upload's partial bytes under the append lock. A local file opened after the
+    /// machine restarted comes back at the length its last `fdatasync` covered when appends
+    /// were acknowledged after it (a power loss may have taken them): the record is rewound
+    /// there, with the hash state of what is left, and the client gets the offset to resume
+    /// from, as for any other offset that is not the server's (409).
+    func openPartial(_ session: UploadSession, owner: String, provided: Int64) throws -> any PartialUpload {
+        let file = try blobs.openPartial(upload: session.id, recordedOffset: session.offset)
+        guard file.length < session.offset else { return file }
+        logger.warning(
+            "upload \(session.id): rewound from \(session.offset) to \(file.length) bytes, what its file kept across a restart of the machine"
+        )
+        try recorded(
+            store.recordAppend(
+                id: session.id, owner: owner, offset: file.length, hashState: try file.hashState(),
+                length: session.length))
+        throw UploadProblem.mismatchingOffset(expected: file.length, provided: provided)
     }
 
     /// Completion: the partial file becomes the blob by rename (never re-read), then the shared

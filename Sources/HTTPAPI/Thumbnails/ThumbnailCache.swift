@@ -1,5 +1,5 @@
 import AssetDedupCore
-import BlobStore
+import BlobProtocols
 import Foundation
 
 /// A small JPEG of an image and the image's own upright size: what review pages show side by

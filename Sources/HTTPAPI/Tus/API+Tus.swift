@@ -359,7 +359,7 @@ extension API {
             case let refused:
                 throw refusal(refused, provided: offset)
             }
-            file = try blobs.openPartial(upload: id, recordedOffset: session.offset)
+            file = try openPartial(session, owner: locked.owner, provided: offset)
         } catch {
             try? store.unlockUploadSession(id: id, owner: locked.owner)
             throw error
