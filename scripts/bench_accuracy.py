@@ -26,6 +26,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import math
 import pathlib
 import random
 import subprocess
@@ -105,7 +106,6 @@ def rotate(img, rng, degrees):
     angle = degrees * rng.choice((-1, 1))
     turned = img.rotate(angle, resample=Image.BICUBIC)
     w, h = img.size
-    import math
     a = math.radians(abs(angle))
     scale = 1 / (math.cos(a) + max(w / h, h / w) * math.sin(a))
     cw, ch = w * scale, h * scale
