@@ -43,7 +43,7 @@ extension PerceptualHash64 {
         self.init(bits: Self.hashBits(reduced32: reduced))
     }
 
-    private static func checkSize(count: Int, width: Int, height: Int) throws(PerceptualHashError) {
+    static func checkSize(count: Int, width: Int, height: Int) throws(PerceptualHashError) {
         guard width > 0, height > 0 else {
             throw PerceptualHashError(.invalidImage, "image size must be positive, got \(width)x\(height)")
         }
