@@ -103,25 +103,7 @@ extension PerceptualHash256 {
     static func bits(reduced64 plane: [Double]) -> [UInt64] {
         let side = reducedSide
         let block = blockSide
-        var t = [Double](repeating: 0, count: block * side)
-        for k in 0..<block {
-            for m in 0..<side {
-                let c = dctRows[k * side + m]
-                for n in 0..<side {
-                    t[k * side + n] += c * plane[m * side + n]
-                }
-            }
-        }
-        var d = [Double](repeating: 0, count: block * block)
-        for k in 0..<block {
-            for l in 0..<block {
-                var sum = 0.0
-                for n in 0..<side {
-                    sum += t[k * side + n] * dctRows[l * side + n]
-                }
-                d[k * block + l] = sum
-            }
-        }
+        let d = TruncatedDCT.coefficients(of: plane, side: side, block: block, rows: dctRows)
         let sorted = d.sorted()
         let median = (sorted[127] + sorted[128]) / 2
         var words = [UInt64](repeating: 0, count: 4)

@@ -68,27 +68,7 @@ extension PerceptualHash64 {
         let side = reducedSide
         let block = blockSide
         let pixels = reduced.map { min(255, max(0, $0.rounded(.toNearestOrAwayFromZero))) }
-        // Columns first (scipy axis 0): t[k][n] = sum over rows m of C[k][m] * P[m][n].
-        var t = [Double](repeating: 0, count: block * side)
-        for k in 0..<block {
-            for m in 0..<side {
-                let c = dctRows[k * side + m]
-                for n in 0..<side {
-                    t[k * side + n] += c * pixels[m * side + n]
-                }
-            }
-        }
-        // Then rows (axis 1): d[k][l] = sum over n of t[k][n] * C[l][n].
-        var d = [Double](repeating: 0, count: block * block)
-        for k in 0..<block {
-            for l in 0..<block {
-                var sum = 0.0
-                for n in 0..<side {
-                    sum += t[k * side + n] * dctRows[l * side + n]
-                }
-                d[k * block + l] = sum
-            }
-        }
+        let d = TruncatedDCT.coefficients(of: pixels, side: side, block: block, rows: dctRows)
         let sorted = d.sorted()
         let median = (sorted[31] + sorted[32]) / 2
         var bits: UInt64 = 0
