@@ -330,6 +330,14 @@ let package = Package(
                 "SQLiteStore", "PostgresStore", "PostgresTestSupport", "AssetDedupCore", "StoreProtocols",
                 "PerceptualHash",
             ]),
+        // The blob storage contract: one suite, run on the local folder and on S3 (moto) when
+        // this run has a server (`BlobBackend.available`).
+        .testTarget(
+            name: "BlobContractTests",
+            dependencies: [
+                "BlobProtocols", "BlobStore", "S3BlobStore", "S3", "AssetDedupCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "PostgresBackendTests",
             dependencies: ["PostgresStore", "PostgresTestSupport", "SQLiteStore", "AssetDedupCore"]),
