@@ -209,7 +209,7 @@ struct BlobStorageContract {
         #expect(first.length == 0)
         #expect(try t.storage.hasPartial(upload: id))
         try a.withUnsafeBytes { try first.append($0) }
-        try first.sync()
+        try first.sync(durable: true)
         #expect(first.length == 100_000)
 
         // The next request, here on another node (or after a restart), opens it at the offset
@@ -219,7 +219,7 @@ struct BlobStorageContract {
         let second = try other.openPartial(upload: id, recordedOffset: 100_000)
         #expect(second.length == 100_000)
         try b.withUnsafeBytes { try second.append($0) }
-        try second.sync()
+        try second.sync(durable: true)
         #expect(second.length == 250_000)
         let digest = sha256(a + b)
         #expect(try !t.storage.contains(digest), "nothing is published before completion")
@@ -240,15 +240,15 @@ struct BlobStorageContract {
         let id = uploadID()
         let before = try t.storage.createPartial(upload: id)
         try a.withUnsafeBytes { try before.append($0) }
-        try before.sync()
+        try before.sync(durable: true)
         // Appended and made durable, but the process died before the store recorded it.
         try lost.withUnsafeBytes { try before.append($0) }
-        try before.sync()
+        try before.sync(durable: true)
 
         let after = try t.storage.openPartial(upload: id, recordedOffset: 40_000)
         #expect(after.length == 40_000)
         try c.withUnsafeBytes { try after.append($0) }
-        try after.sync()
+        try after.sync(durable: true)
         #expect(throws: (any Error).self, "a record past the bytes kept") {
             try t.storage.openPartial(upload: id, recordedOffset: 60_001)
         }
@@ -265,12 +265,12 @@ struct BlobStorageContract {
         let id = uploadID()
         let partial = try t.storage.createPartial(upload: id)
         try a.withUnsafeBytes { try partial.append($0) }
-        try partial.sync()
+        try partial.sync(durable: true)
         try failed.withUnsafeBytes { try partial.append($0) }
         try partial.truncate(to: 10_000)
         #expect(partial.length == 10_000)
         try c.withUnsafeBytes { try partial.append($0) }
-        try partial.sync()
+        try partial.sync(durable: true)
         try t.storage.commitPartial(upload: id, as: sha256(a + c))
         #expect(try t.read(sha256(a + c)) == a + c)
     }
@@ -285,7 +285,7 @@ struct BlobStorageContract {
         for (id, content) in [(xid, x), (yid, y)] {
             let partial = try t.storage.createPartial(upload: id)
             try content.withUnsafeBytes { try partial.append($0) }
-            try partial.sync()
+            try partial.sync(durable: true)
         }
         let writer = try t.storage.makeTempWriter()
         try t.storage.copyPartial(upload: xid, length: 33_000, into: writer)
@@ -310,7 +310,7 @@ struct BlobStorageContract {
         let id = uploadID()
         let partial = try t.storage.createPartial(upload: id)
         try content.withUnsafeBytes { try partial.append($0) }
-        try partial.sync()
+        try partial.sync(durable: true)
         try t.storage.commitPartial(upload: id, as: digest)
         #expect(try !t.storage.hasPartial(upload: id))
         #expect(try t.storedNames() == [t.contentKey(digest)])
@@ -325,7 +325,7 @@ struct BlobStorageContract {
         let (id, empty) = (uploadID(), uploadID())
         let partial = try t.storage.createPartial(upload: id)
         try bytes(9000, seed: 22).withUnsafeBytes { try partial.append($0) }
-        try partial.sync()
+        try partial.sync(durable: true)
         _ = try t.storage.createPartial(upload: empty)
         #expect(try t.storage.hasPartial(upload: empty))
         #expect(t.storage.removePartial(upload: id))
@@ -344,7 +344,7 @@ struct BlobStorageContract {
         for id in [open, done, aborted] {
             let partial = try t.storage.createPartial(upload: id)
             try Array(id.utf8).withUnsafeBytes { try partial.append($0) }
-            try partial.sync()
+            try partial.sync(durable: true)
         }
         try t.storage.commitPartial(upload: done, as: sha256(Array(done.utf8)))
         t.storage.removePartial(upload: aborted)
@@ -369,7 +369,7 @@ struct BlobStorageContract {
         try inFlight.write(bytes(500, seed: 25))
         let partial = try t.storage.createPartial(upload: uploadID())
         try bytes(600, seed: 26).withUnsafeBytes { try partial.append($0) }
-        try partial.sync()
+        try partial.sync(durable: true)
 
         var listed: [StoredBlob] = []
         try t.storage.forEachBlob { listed.append($0) }
