@@ -4,7 +4,8 @@
 lib/upload.ts, see /work/notes/clients.md). Cut connections go through a TCP proxy
 (tus_support.Proxy) in front of nginx; the app is killed with SIGKILL between and during appends
 and the clients resume from their stored URL; bytes sent are counted by the proxy. Every upload
-ends with the asset row, its blob and the store checked (test_resumable.assert_asset)."""
+ends with the asset row, its blob and the store checked (test_resumable.assert_asset). The
+unmodified clients' tests are `whole_stack`: each real client also runs on PostgreSQL + S3."""
 import asyncio
 import email.utils
 import datetime
@@ -280,6 +281,7 @@ def test_deferred_length_with_resumable_upload(stack, token, raw, content_file, 
 # The clients, start to end
 
 
+@pytest.mark.whole_stack
 def test_tuspy_uploads_and_reads_the_asset_from_the_last_answer(stack, token, raw, content_file):
     content, path = content_file
     uploader = tuspy_client(stack.base_url, token).uploader(
@@ -293,6 +295,7 @@ def test_tuspy_uploads_and_reads_the_asset_from_the_last_answer(stack, token, ra
     assert stack.provider_uploads_count("pixverse") == 1
 
 
+@pytest.mark.whole_stack
 def test_aiotus_uploads_and_the_asset_is_read_with_get(stack, token, raw, content_file, caplog):
     content, path = content_file
     meta = {k: v.encode() for k, v in meta_for("a.mp4").items()}
@@ -305,6 +308,7 @@ def test_aiotus_uploads_and_the_asset_is_read_with_get(stack, token, raw, conten
     assert_asset(stack, content, "a.mp4")
 
 
+@pytest.mark.whole_stack
 @pytest.mark.parametrize("algorithm", [True, "sha256", "md5"])
 def test_resumable_upload_client_with_its_checksums(stack, token, raw, content_file, tmp_path, algorithm):
     # checksum=True is its default: sha1 on every PATCH.
@@ -323,6 +327,7 @@ def test_resumable_upload_client_with_its_checksums(stack, token, raw, content_f
 # Resuming: cut connections and kill -9
 
 
+@pytest.mark.whole_stack
 def test_tuspy_resumes_from_its_stored_url_after_a_cut_connection(stack, token, raw, proxy, content_file, tmp_path):
     content, path = content_file
     storage = FileStorage(str(tmp_path / "tuspy-urls.json"))
@@ -348,6 +353,7 @@ def test_tuspy_resumes_from_its_stored_url_after_a_cut_connection(stack, token, 
     assert_asset(stack, content, "clip.mp4")
 
 
+@pytest.mark.whole_stack
 def test_aiotus_retries_a_cut_append_from_the_server_offset(stack, token, raw, proxy, content_file, caplog):
     content, path = content_file
     cut = proxy.cut_at(CHUNK * 5 // 2)
@@ -360,6 +366,7 @@ def test_aiotus_retries_a_cut_append_from_the_server_offset(stack, token, raw, p
     assert_asset(stack, content, "clip.mp4")
 
 
+@pytest.mark.whole_stack
 def test_resumable_upload_client_retries_a_cut_append(stack, token, raw, proxy, content_file, tmp_path):
     content, path = content_file
     cut = proxy.cut_at(CHUNK * 5 // 2)
@@ -372,6 +379,7 @@ def test_resumable_upload_client_retries_a_cut_append(stack, token, raw, proxy, 
     assert_asset(stack, content, "clip.mp4")
 
 
+@pytest.mark.whole_stack
 def test_tuspy_resumes_after_kill_9_between_appends(stack, token, raw, content_file, tmp_path):
     content, path = content_file
     storage = FileStorage(str(tmp_path / "tuspy-urls.json"))
@@ -388,6 +396,7 @@ def test_tuspy_resumes_after_kill_9_between_appends(stack, token, raw, content_f
     assert_asset(stack, content, "clip.mp4")
 
 
+@pytest.mark.whole_stack
 def test_resumable_upload_client_resumes_after_kill_9(stack, token, raw, content_file, tmp_path):
     content, path = content_file
     patched = []
@@ -461,6 +470,7 @@ def test_checksum_mismatch_is_460_and_the_append_is_discarded(stack, raw):
     assert_asset(stack, content)
 
 
+@pytest.mark.whole_stack
 def test_resumable_upload_client_gets_460_then_resumes(stack, token, raw, content_file, tmp_path):
     """A wrong Upload-Checksum on the second append (set through the client's own
     before_request hook): 460, the offset stays at the first append; the next run of the same
@@ -483,6 +493,7 @@ def test_resumable_upload_client_gets_460_then_resumes(stack, token, raw, conten
     assert_asset(stack, content, "clip.mp4")
 
 
+@pytest.mark.whole_stack
 def test_tuspy_sha1_checksum_catches_a_byte_flipped_in_transit(stack, token, raw, proxy, content_file, tmp_path):
     content, path = content_file
     storage = FileStorage(str(tmp_path / "tuspy-urls.json"))
@@ -595,6 +606,7 @@ def test_held_content_costs_the_clients_no_body_bytes(stack, token, raw, proxy, 
     assert_asset(stack, content)
 
 
+@pytest.mark.whole_stack
 def test_tus_js_client_and_tuspy_default_flow_on_held_content(stack, token, raw, content_file):
     """tus-js-client (lib/upload.ts _createUpload) and tuspy's upload() PATCH from 0 after a
     creation without asking the offset. On an upload answered at creation that PATCH is 204 with
@@ -651,6 +663,7 @@ def test_aiotus_upload_multiple(stack, token, raw, tmp_path, caplog):
     assert_asset(stack, content, "joined.mp4")
 
 
+@pytest.mark.whole_stack
 def test_resumable_upload_client_parallel_uploads(stack, token, raw, content_file, tmp_path):
     content, path = content_file
     client = ru_client(stack.base_url, token, tmp_path, store_url=False)
