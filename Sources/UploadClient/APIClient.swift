@@ -41,6 +41,8 @@ public struct UploadAnswer: Sendable, Equatable {
     public let note: String?
     /// Bytes of file content the client sent for it (0 for add-provider and held content).
     public var bytesSent: Int64 = 0
+    /// The caller's near-duplicates the server named (`similar[].asset_id`), nearest first.
+    public var similar: [Int64] = []
 }
 
 /// The HTTP API over libcurl, one easy handle per request (any thread). 503 and transient
@@ -184,8 +186,10 @@ public final class APIClient: @unchecked Sendable {
         else {
             throw APIError(message: response.errorText, fatal: response.status == 401)
         }
+        let similar = (json["similar"] as? [[String: Any]] ?? []).compactMap { int64($0["asset_id"]) }
         return UploadAnswer(
-            status: status, assetID: int64(json["asset_id"]), note: json["note"] as? String, bytesSent: bytes)
+            status: status, assetID: int64(json["asset_id"]), note: json["note"] as? String, bytesSent: bytes,
+            similar: similar)
     }
 
     /// `POST /assets/{id}/providers`: zero file bytes.
