@@ -76,7 +76,7 @@ extension UploadProgress.Snapshot {
     /// (redrawn) and in a log (one line each).
     public var line: String {
         var text = "\(phase): files \(filesDone)/\(filesTotal), \(Self.bytes(bytesDone)) of \(Self.bytes(bytesTotal))"
-        text += ", " + (rate.map { Self.bytes(Int64($0)) + "/s" } ?? "- B/s")
+        text += ", " + (rate.map { Self.bytes(Int64($0.rounded())) + "/s" } ?? "- B/s")
         text += ", ETA " + (eta.map(Self.duration) ?? "-")
         return text
     }
