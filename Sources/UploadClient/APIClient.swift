@@ -151,7 +151,7 @@ public final class APIClient: @unchecked Sendable {
                     timeout: 120)
             }
         } catch {
-            throw APIError(message: "cannot reach \(server): \(error)", fatal: true)
+            throw APIError(message: "\(Self.unreachable(server)): \(error)", fatal: true)
         }
         guard response.status == 200, let results = response.json?["results"] as? [[String: Any]],
             results.count == hashes.count
@@ -330,6 +330,15 @@ public final class APIClient: @unchecked Sendable {
             offset = now
         }
     }
+
+    /// A failure in a report's words: a server that cannot be reached is named as such.
+    public func describe(_ error: any Error) -> String {
+        if let curl = error as? CurlError, curl.isUnreachable { return Self.unreachable(server) + ": \(curl)" }
+        return "\(error)"
+    }
+
+    /// The prefix of a failure that stops the run (exit 2).
+    public static func unreachable(_ server: String) -> String { "cannot reach \(server)" }
 
     func isOnServer(_ location: String) -> Bool {
         location.hasPrefix("/") || location.hasPrefix(server + "/")

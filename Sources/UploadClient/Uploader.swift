@@ -87,6 +87,9 @@ public struct Uploader: Sendable {
     public var cache: HashCache?
     /// Files and bytes done per phase, for a progress display; nil: not counted.
     public var progress: UploadProgress?
+    /// Set once the server could not be reached: the files after it are not tried (each would
+    /// wait out its retries), they fail naming the reason, and the run exits 2.
+    let unreachable = Latch()
 
     public init(client: APIClient, options: UploadOptions, cache: HashCache? = nil) {
         self.client = client
@@ -199,6 +202,11 @@ public struct Uploader: Sendable {
             }
             let report = byIndex[index]!
             if report.outcome == .failed, report.reason?.hasPrefix("HTTP 401") == true { fatal = report.reason }
+            if fatal == nil, report.outcome == .failed,
+                report.reason?.hasPrefix(APIClient.unreachable(client.server)) == true
+            {
+                fatal = report.reason
+            }
             reports.append(report)
         }
         let results = Array(byIndex.values)
@@ -223,13 +231,16 @@ public struct Uploader: Sendable {
             preconditionFailure("resolved by the caller")
         case .addProvider(let id):
             if options.dryRun { return Self.report(item, .added_provider, assetID: id, reason: dry) }
+            if let gone = unreachable.value {
+                return Self.report(item, .failed, assetID: id, reason: "not sent: \(gone)")
+            }
             do {
                 let answer = try client.addProvider(assetID: id, provider: item.provider)
                 log?("added_provider \(item.provider) \(item.file.path)")
                 return Self.report(
                     item, Self.outcome(answer.status, adding: true), assetID: answer.assetID ?? id, reason: answer.note)
             } catch {
-                return Self.report(item, .failed, assetID: id, reason: "\(error)")
+                return Self.report(item, .failed, assetID: id, reason: failure(error))
             }
         case .upload(let method):
             if options.dryRun {
@@ -237,6 +248,9 @@ public struct Uploader: Sendable {
                 return Self.report(item, .new, assetID: nil, reason: dry)
             }
             defer { progress?.advance(files: 1, bytes: options.dryRun ? 0 : item.file.size) }
+            if let gone = unreachable.value {
+                return Self.report(item, .failed, assetID: nil, reason: "not sent: \(gone)")
+            }
             do {
                 let answer =
                     method == .tus
@@ -250,9 +264,18 @@ public struct Uploader: Sendable {
                 r.similar = answer.similar
                 return r
             } catch {
-                return Self.report(item, .failed, assetID: nil, reason: "\(error)")
+                return Self.report(item, .failed, assetID: nil, reason: failure(error))
             }
         }
+    }
+
+    /// A request's failure in words; a server that cannot be reached also stops the rest.
+    func failure(_ error: any Error) -> String {
+        let text = client.describe(error)
+        if text.hasPrefix(APIClient.unreachable(client.server)) {
+            unreachable.set(APIClient.unreachable(client.server))
+        }
+        return text
     }
 
     /// Content `sender` sent to another provider in this run: add this provider to its asset.
@@ -296,6 +319,14 @@ struct HashStats {
     var files = 0
     var bytes: Int64 = 0
     var cached = 0
+}
+
+/// A value set once by any thread (the first setting wins) and read by all.
+final class Latch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    var value: String? { lock.withLock { stored } }
+    func set(_ text: String) { lock.withLock { if stored == nil { stored = text } } }
 }
 
 private struct Pair: Sendable {

@@ -659,3 +659,51 @@ def test_a_server_that_is_down_is_named_and_exits_2(tmp_path):
     assert f"cannot reach {url}" in r.stderr
     summary = json.loads(r.stdout)
     assert summary["error"].startswith(f"cannot reach {url}") and summary["counts"]["new"] == 0
+
+
+def test_a_server_that_goes_down_after_the_check_fails_the_files_by_name_and_exits_2(tmp_path):
+    """The check is answered (nothing held), then nothing listens any more: the first upload
+    fails `cannot reach`, the rest are not tried (`not sent`), each is named, exit 2."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    def answer_the_check_then_go():
+        conn, _ = listener.accept()
+        listener.close()  # before answering: every later connection is refused
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, body = data.split(b"\r\n\r\n", 1)
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < length:
+                body += conn.recv(65536)
+            items = json.loads(body)["items"]
+            reply = json.dumps({"results": [{"sha256": i["sha256"], "exists": False, "asset_id": None,
+                                             "uploaded_to_providers": []} for i in items]}).encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(reply) + reply)
+
+    server = threading.Thread(target=answer_the_check_then_go, daemon=True)
+    server.start()
+    root = tmp_path / "going"
+    root.mkdir()
+    for i in range(3):
+        (root / f"f{i}.bin").write_bytes(os.urandom(1_000 + i))
+    token_file = tmp_path / "token"
+    token_file.write_text("anything\n")
+    r = subprocess.run([UPLOAD_BIN, "--server", url, "--token-file", str(token_file), "--provider", "pixverse",
+                        "--retries", "0", "--concurrency", "1", "--json", str(root)], capture_output=True, text=True,
+                       timeout=60, env=cli_env(token_file))
+    server.join(timeout=10)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    summary = json.loads(r.stdout)
+    reasons = sorted(f["reason"] for f in summary["files"])
+    assert [f["outcome"] for f in summary["files"]] == ["failed"] * 3
+    assert reasons[0].startswith(f"cannot reach {url}: curl error 7"), reasons
+    assert reasons[1:] == [f"not sent: cannot reach {url}"] * 2, reasons
+    assert summary["error"] == reasons[0]
+    for i in range(3):
+        assert f"f{i}.bin" in r.stderr
