@@ -24,6 +24,12 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
         return transient.contains { Int32(bitPattern: $0.rawValue) == code }
     }
 
+    /// No connection could be made at all (refused, no route, no such host): the server is down
+    /// or the address is wrong, so other requests to it will fail the same way.
+    public var isUnreachable: Bool {
+        [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST].contains { Int32(bitPattern: $0.rawValue) == code }
+    }
+
     /// A connect or transfer timeout, or the low-speed limit tripping.
     public var isTimeout: Bool { code == Int32(bitPattern: CURLE_OPERATION_TIMEDOUT.rawValue) }
 

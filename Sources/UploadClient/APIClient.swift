@@ -41,6 +41,8 @@ public struct UploadAnswer: Sendable, Equatable {
     public let note: String?
     /// Bytes of file content the client sent for it (0 for add-provider and held content).
     public var bytesSent: Int64 = 0
+    /// The caller's near-duplicates the server named (`similar[].asset_id`), nearest first.
+    public var similar: [Int64] = []
 }
 
 /// The HTTP API over libcurl, one easy handle per request (any thread). 503 and transient
@@ -149,7 +151,7 @@ public final class APIClient: @unchecked Sendable {
                     timeout: 120)
             }
         } catch {
-            throw APIError(message: "cannot reach \(server): \(error)", fatal: true)
+            throw APIError(message: "\(Self.unreachable(server)): \(error)", fatal: true)
         }
         guard response.status == 200, let results = response.json?["results"] as? [[String: Any]],
             results.count == hashes.count
@@ -184,8 +186,10 @@ public final class APIClient: @unchecked Sendable {
         else {
             throw APIError(message: response.errorText, fatal: response.status == 401)
         }
+        let similar = (json["similar"] as? [[String: Any]] ?? []).compactMap { int64($0["asset_id"]) }
         return UploadAnswer(
-            status: status, assetID: int64(json["asset_id"]), note: json["note"] as? String, bytesSent: bytes)
+            status: status, assetID: int64(json["asset_id"]), note: json["note"] as? String, bytesSent: bytes,
+            similar: similar)
     }
 
     /// `POST /assets/{id}/providers`: zero file bytes.
@@ -326,6 +330,15 @@ public final class APIClient: @unchecked Sendable {
             offset = now
         }
     }
+
+    /// A failure in a report's words: a server that cannot be reached is named as such.
+    public func describe(_ error: any Error) -> String {
+        if let curl = error as? CurlError, curl.isUnreachable { return Self.unreachable(server) + ": \(curl)" }
+        return "\(error)"
+    }
+
+    /// The prefix of a failure that stops the run (exit 2).
+    public static func unreachable(_ server: String) -> String { "cannot reach \(server)" }
 
     func isOnServer(_ location: String) -> Bool {
         location.hasPrefix("/") || location.hasPrefix(server + "/")

@@ -13,6 +13,9 @@ public struct FileReport: Sendable, Codable, Equatable {
     public var outcome: Outcome
     public var asset_id: Int64?
     public var reason: String?
+    /// The caller's near-duplicates of new content, as the upload answer names them (asset ids,
+    /// nearest first); empty when none or not computed.
+    public var similar: [Int64] = []
     /// File bytes this client sent for it (0 for reused and added_provider).
     public var bytes_sent: Int64 = 0
 
@@ -26,6 +29,7 @@ public struct FileReport: Sendable, Codable, Equatable {
         try c.encode(outcome, forKey: .outcome)
         try c.encode(asset_id, forKey: .asset_id)
         try c.encode(reason, forKey: .reason)
+        try c.encode(similar, forKey: .similar)
         try c.encode(bytes_sent, forKey: .bytes_sent)
     }
 }
@@ -62,7 +66,10 @@ public struct Summary: Sendable, Codable {
 
 public struct UploadOptions: Sendable {
     public var providers: [String] = []
+    /// Files hashed at once (`--jobs`: disk and CPU bound).
     public var jobs = 2
+    /// Requests to the server at once (`--concurrency`: link and server bound).
+    public var concurrency = 2
     public var dryRun = false
     public var resumableThreshold: Int64 = 16 << 20
     public var chunkSize: Int64 = 8 << 20
@@ -78,6 +85,11 @@ public struct Uploader: Sendable {
     public var log: (@Sendable (String) -> Void)?
     /// Digests by file identity and tus URLs across runs (`HashCache`); nil: hash everything, resume nothing.
     public var cache: HashCache?
+    /// Files and bytes done per phase, for a progress display; nil: not counted.
+    public var progress: UploadProgress?
+    /// Set once the server could not be reached: the files after it are not tried (each would
+    /// wait out its retries), they fail naming the reason, and the run exits 2.
+    let unreachable = Latch()
 
     public init(client: APIClient, options: UploadOptions, cache: HashCache? = nil) {
         self.client = client
@@ -94,6 +106,7 @@ public struct Uploader: Sendable {
     func hash(_ path: String) -> HashStep {
         if let cache, let identity = FileIdentity.of(path: path), let sha256 = cache.sha256(for: identity) {
             log?("cached \(path)")
+            progress?.advance(files: 1, bytes: identity.size)
             return HashStep(result: .success(HashedFile(path: path, size: identity.size, sha256: sha256)))
         }
         // A file that changed while read is read once more (a copy still being written may have
@@ -108,6 +121,7 @@ public struct Uploader: Sendable {
             cache?.record(hashed.identity, sha256: hashed.file.sha256, hashedAt: started)
             log?("hashed \(path)")
         }
+        progress?.advance(files: 1, bytes: (try? result.get())?.file.size ?? 0)
         return HashStep(result: result.map(\.file), read: true)
     }
 
@@ -117,6 +131,7 @@ public struct Uploader: Sendable {
         for s in crawl.skipped { reports.append(FileReport(path: s.path, outcome: .skipped, reason: s.reason)) }
         for f in crawl.failed { reports.append(FileReport(path: f.path, outcome: .failed, reason: f.reason)) }
 
+        progress?.begin("hashing", files: crawl.files.count, bytes: crawl.files.reduce(0) { $0 + $1.size })
         let steps = parallelMap(crawl.files, jobs: options.jobs) { file in self.hash(file.path) }
         var stats = HashStats()
         var files: [HashedFile] = []
@@ -153,20 +168,23 @@ public struct Uploader: Sendable {
         // of held content); add-provider of content the first round sent to another provider;
         // then copies inside the run take the answer of the item they wait for.
         var byIndex: [Int: FileReport] = [:]
+        let sends = plan.filter { if case .upload = $0.action { return true } else { return false } }
+        progress?.begin(
+            "sending", files: sends.count, bytes: options.dryRun ? 0 : sends.reduce(0) { $0 + $1.file.size })
         let first = plan.indices.filter {
             switch plan[$0].action {
             case .sameAs, .addProviderAfter: return false
             default: return true
             }
         }
-        for (index, report) in zip(first, parallelMap(first, jobs: options.jobs) { self.execute(plan[$0]) }) {
+        for (index, report) in zip(first, parallelMap(first, jobs: options.concurrency) { self.execute(plan[$0]) }) {
             byIndex[index] = report
         }
         let second = plan.indices.compactMap { index -> (Int, FileReport)? in
             guard case .addProviderAfter(let sender) = plan[index].action else { return nil }
             return (index, byIndex[sender]!)
         }
-        let secondReports = parallelMap(second.map { Pair($0.0, $0.1) }, jobs: options.jobs) { pair in
+        let secondReports = parallelMap(second.map { Pair($0.0, $0.1) }, jobs: options.concurrency) { pair in
             self.execute(plan[pair.index], after: pair.sender)
         }
         for (pair, report) in zip(second, secondReports) { byIndex[pair.0] = report }
@@ -184,6 +202,11 @@ public struct Uploader: Sendable {
             }
             let report = byIndex[index]!
             if report.outcome == .failed, report.reason?.hasPrefix("HTTP 401") == true { fatal = report.reason }
+            if fatal == nil, report.outcome == .failed,
+                report.reason?.hasPrefix(APIClient.unreachable(client.server)) == true
+            {
+                fatal = report.reason
+            }
             reports.append(report)
         }
         let results = Array(byIndex.values)
@@ -208,16 +231,26 @@ public struct Uploader: Sendable {
             preconditionFailure("resolved by the caller")
         case .addProvider(let id):
             if options.dryRun { return Self.report(item, .added_provider, assetID: id, reason: dry) }
+            if let gone = unreachable.value {
+                return Self.report(item, .failed, assetID: id, reason: "not sent: \(gone)")
+            }
             do {
                 let answer = try client.addProvider(assetID: id, provider: item.provider)
                 log?("added_provider \(item.provider) \(item.file.path)")
                 return Self.report(
                     item, Self.outcome(answer.status, adding: true), assetID: answer.assetID ?? id, reason: answer.note)
             } catch {
-                return Self.report(item, .failed, assetID: id, reason: "\(error)")
+                return Self.report(item, .failed, assetID: id, reason: failure(error))
             }
         case .upload(let method):
-            if options.dryRun { return Self.report(item, .new, assetID: nil, reason: dry) }
+            if options.dryRun {
+                progress?.advance(files: 1)
+                return Self.report(item, .new, assetID: nil, reason: dry)
+            }
+            defer { progress?.advance(files: 1, bytes: options.dryRun ? 0 : item.file.size) }
+            if let gone = unreachable.value {
+                return Self.report(item, .failed, assetID: nil, reason: "not sent: \(gone)")
+            }
             do {
                 let answer =
                     method == .tus
@@ -228,11 +261,21 @@ public struct Uploader: Sendable {
                 var r = Self.report(
                     item, Self.outcome(answer.status, adding: false), assetID: answer.assetID, reason: answer.note)
                 r.bytes_sent = answer.bytesSent
+                r.similar = answer.similar
                 return r
             } catch {
-                return Self.report(item, .failed, assetID: nil, reason: "\(error)")
+                return Self.report(item, .failed, assetID: nil, reason: failure(error))
             }
         }
+    }
+
+    /// A request's failure in words; a server that cannot be reached also stops the rest.
+    func failure(_ error: any Error) -> String {
+        let text = client.describe(error)
+        if text.hasPrefix(APIClient.unreachable(client.server)) {
+            unreachable.set(APIClient.unreachable(client.server))
+        }
+        return text
     }
 
     /// Content `sender` sent to another provider in this run: add this provider to its asset.
@@ -276,6 +319,14 @@ struct HashStats {
     var files = 0
     var bytes: Int64 = 0
     var cached = 0
+}
+
+/// A value set once by any thread (the first setting wins) and read by all.
+final class Latch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    var value: String? { lock.withLock { stored } }
+    func set(_ text: String) { lock.withLock { if stored == nil { stored = text } } }
 }
 
 private struct Pair: Sendable {

@@ -7,10 +7,13 @@ import hashlib
 import json
 import os
 import pathlib
+import pty
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.parse
 import uuid
@@ -129,7 +132,7 @@ def test_upload_folder_rerun_dry_run_and_second_provider(stack, user, folder):
     r = run_upload(stack, token_file, "--provider", "pixverse", "--json", "--jobs", "2",
                    "--resumable-threshold", str(THRESHOLD), "--chunk-size", str(CHUNK), str(root), check_rc=0)
     summary = json.loads(r.stdout)
-    keys = {"path", "sha256", "size", "provider", "outcome", "asset_id", "reason", "bytes_sent"}
+    keys = {"path", "sha256", "size", "provider", "outcome", "asset_id", "reason", "similar", "bytes_sent"}
     assert all(set(f) == keys for f in summary["files"]), summary["files"]
     assert summary["error"] is None and summary["dry_run"] is False
     out = by_path(summary)
@@ -503,3 +506,204 @@ def test_a_big_upload_killed_mid_way_resumes_from_head(stack, user, tmp_path):
     assert rest <= sum(e["length"] for e in patches) < rest + 1024 * len(patches)
     assert out["bytes_sent"] == rest
 
+
+
+def cli_env(token_file):
+    env = {k: v for k, v in os.environ.items() if k != "ASSETDEDUP_TOKEN"}
+    env["XDG_CONFIG_HOME"] = str(pathlib.Path(token_file).parent / "no-config")
+    env["XDG_CACHE_HOME"] = str(pathlib.Path(token_file).parent / "cache")
+    return env
+
+
+def test_progress_on_a_tty_plain_lines_on_a_pipe_and_near_duplicates_named(stack, user, tmp_path):
+    """stderr on a terminal (a pty) gets one progress line redrawn in place; on a pipe, plain
+    lines with the same words. A picture near one already held is uploaded and its answer's
+    near-duplicates are named, in the plain lines and in --json."""
+    token, token_file = user
+    media = tmp_path / "media"
+    media.mkdir()
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "mandelbrot=s=512x384", "-frames:v", "1",
+                    str(media / "original.png")], check=True)
+    subprocess.run(["vips", "resize", str(media / "original.png"), str(tmp_path / "copy.jpg[Q=60]"), "0.5"], check=True)
+    original = stack.upload(token, (media / "original.png").read_bytes(), filename="original.png", mime="image/png")
+    assert original.status_code == 201, original.text
+    tty_root = tmp_path / "tty"
+    tty_root.mkdir()
+    for i in range(3):
+        (tty_root / f"f{i}.bin").write_bytes(os.urandom(20_000))
+    (tty_root / "copy.jpg").write_bytes((tmp_path / "copy.jpg").read_bytes())
+
+    master, slave = pty.openpty()
+    argv = [UPLOAD_BIN, "--server", stack.base_url, "--token-file", str(token_file), "--provider", "pixverse",
+            str(tty_root)]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave,
+                            env=cli_env(token_file))
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the uploader closed the terminal's last descriptor
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    stdout = proc.stdout.read().decode()
+    assert proc.wait(timeout=60) == 0, (stdout, shown)
+    text = shown.decode()
+    assert "\r\x1b[K" in text, text
+    assert re.search(r"\r\x1b\[Ksending: files 4/4, \d+\.\d kB of \d+\.\d kB, .*B/s, ETA \d+:\d\d", text), text
+    assert text.endswith("\n")
+    near = re.search(r"^new\tpixverse\t.*copy\.jpg\tasset \d+.*\tsimilar to asset (\d+)$", stdout, re.M)
+    assert near and int(near.group(1)) == original.json()["asset_id"], stdout
+    assert not re.search(r"f0\.bin.*similar", stdout)
+
+    # A pipe: plain lines (no carriage return, no escape), each phase's end at least.
+    pipe_root = tmp_path / "pipe"
+    pipe_root.mkdir()
+    (pipe_root / "one.bin").write_bytes(os.urandom(1_000))
+    (pipe_root / "copy.jpg").write_bytes((tmp_path / "copy.jpg").read_bytes())
+    r = run_upload(stack, token_file, "--provider", "runway", "--json", str(pipe_root), check_rc=0)
+    assert "\r" not in r.stderr and "\x1b" not in r.stderr, r.stderr
+    assert re.search(r"^hashing: files 2/2, \d+\.\d kB of \d+\.\d kB", r.stderr, re.M), r.stderr
+    assert re.search(r"^sending: files 1/1, ", r.stderr, re.M), r.stderr
+    out = by_path(json.loads(r.stdout), provider="runway")
+    assert out["one.bin"]["outcome"] == "new" and out["one.bin"]["similar"] == []
+    # copy.jpg is held (from the tty run): added to runway with zero bytes, no fresh answer of near-duplicates.
+    assert out["copy.jpg"]["outcome"] == "added_provider"
+
+
+class Lines:
+    """A child's output lines as they come (a reader thread per stream), so a test waits on the
+    line it needs instead of sleeping."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream):
+        for line in stream:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout=60):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines:
+                    if line is not None and (m := re.search(pattern, line)):
+                        return m
+                left = deadline - time.monotonic()
+                assert left > 0 and None not in self.lines, (pattern, self.lines)
+                self.cond.wait(left)
+
+
+def test_watch_uploads_files_once_they_stop_changing_and_ctrl_c_ends(stack, user, tmp_path):
+    """--watch: a file written slowly (pauses shorter than the settle time) is sent once, whole;
+    a file in a folder made after the watch began is found too; SIGINT ends the run, exit 0."""
+    token, token_file = user
+    root = tmp_path / "inbox"
+    root.mkdir()
+    argv = [UPLOAD_BIN, "--server", stack.base_url, "--token-file", str(token_file), "--provider", "pixverse",
+            "--watch", "--settle-seconds", "2", str(root)]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=cli_env(token_file))
+    try:
+        out, err = Lines(proc.stdout), Lines(proc.stderr)
+        err.wait_for(r"^watching ")
+        parts = [os.urandom(50_000) for _ in range(4)]
+        with open(root / "slow.bin", "wb") as f:
+            for i, part in enumerate(parts):
+                f.write(part)
+                f.flush()
+                if i < len(parts) - 1:
+                    time.sleep(0.2)  # the writer's pace (under the settle time), not a wait for the uploader
+        m = out.wait_for(r"^new\tpixverse\t.*/slow\.bin\tasset (\d+)\b")
+        asset = stack.api("GET", f"/api/v1/assets/{m.group(1)}", token).json()
+        assert asset["sha256"] == sha(b"".join(parts)), "a part-written file was sent"
+        (root / "later").mkdir()
+        (root / "later" / "inner.bin").write_bytes(b"inner")
+        out.wait_for(r"^new\tpixverse\t.*/later/inner\.bin\tasset \d+\b")
+        assert asset_count(stack, token) == 2
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        err.wait_for(r"^watch ended$")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_server_that_is_down_is_named_and_exits_2(tmp_path):
+    """Nothing listening: the run stops at the check with the server named, exit 2, nothing
+    remembered as done (the next run hashes from its cache and checks again)."""
+    root = tmp_path / "down"
+    root.mkdir()
+    (root / "one.bin").write_bytes(os.urandom(100))
+    token_file = tmp_path / "token"
+    token_file.write_text("anything\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    url = f"http://127.0.0.1:{port}"
+    r = subprocess.run([UPLOAD_BIN, "--server", url, "--token-file", str(token_file), "--provider", "pixverse",
+                        "--retries", "0", "--json", str(root)], capture_output=True, text=True, timeout=60,
+                       env=cli_env(token_file))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert f"cannot reach {url}" in r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["error"].startswith(f"cannot reach {url}") and summary["counts"]["new"] == 0
+
+
+def test_a_server_that_goes_down_after_the_check_fails_the_files_by_name_and_exits_2(tmp_path):
+    """The check is answered (nothing held), then nothing listens any more: the first upload
+    fails `cannot reach`, the rest are not tried (`not sent`), each is named, exit 2."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    def answer_the_check_then_go():
+        conn, _ = listener.accept()
+        listener.close()  # before answering: every later connection is refused
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, body = data.split(b"\r\n\r\n", 1)
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < length:
+                body += conn.recv(65536)
+            items = json.loads(body)["items"]
+            reply = json.dumps({"results": [{"sha256": i["sha256"], "exists": False, "asset_id": None,
+                                             "uploaded_to_providers": []} for i in items]}).encode()
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(reply) + reply)
+
+    server = threading.Thread(target=answer_the_check_then_go, daemon=True)
+    server.start()
+    root = tmp_path / "going"
+    root.mkdir()
+    for i in range(3):
+        (root / f"f{i}.bin").write_bytes(os.urandom(1_000 + i))
+    token_file = tmp_path / "token"
+    token_file.write_text("anything\n")
+    r = subprocess.run([UPLOAD_BIN, "--server", url, "--token-file", str(token_file), "--provider", "pixverse",
+                        "--retries", "0", "--concurrency", "1", "--json", str(root)], capture_output=True, text=True,
+                       timeout=60, env=cli_env(token_file))
+    server.join(timeout=10)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    summary = json.loads(r.stdout)
+    reasons = sorted(f["reason"] for f in summary["files"])
+    assert [f["outcome"] for f in summary["files"]] == ["failed"] * 3
+    assert reasons[0].startswith(f"cannot reach {url}: curl error 7"), reasons
+    assert reasons[1:] == [f"not sent: cannot reach {url}"] * 2, reasons
+    assert summary["error"] == reasons[0]
+    for i in range(3):
+        assert f"f{i}.bin" in r.stderr
