@@ -26,6 +26,9 @@ import urllib.parse
 import pytest
 
 import browser_support
+# The browser fixtures, defined here once: a fixture imported into a test module is that
+# module's own, so a session-scoped Chromium imported by each module ran once per module.
+from browser_support import browser, browser_session, static_site  # noqa: F401
 import processes
 import s3_support
 

@@ -13,7 +13,7 @@ import conftest
 if not (hasattr(conftest, "Stack") or hasattr(conftest, "stack")):
     pytest.skip("needs the `stack` fixture (real nginx + app) from conftest.py", allow_module_level=True)
 
-from browser_support import browser_session, clear_origin, skip_logged_requests, wait_until  # noqa: F401
+from browser_support import clear_origin, skip_logged_requests, wait_until
 from conftest import ROOT, run_cli
 
 TEMPLATES = str(ROOT / "templates")

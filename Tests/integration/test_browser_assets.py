@@ -13,8 +13,8 @@ import conftest
 if not (hasattr(conftest, "Stack") or hasattr(conftest, "stack")):
     pytest.skip("needs the `stack` fixture (real nginx + app) from conftest.py", allow_module_level=True)
 
-from browser_support import (add_folder, browser_session, clear_origin, open_app, rows,  # noqa: F401
-                             severe_console_errors, skip_logged_requests, wait_hashed, wait_until)
+from browser_support import (add_folder, clear_origin, open_app, rows, severe_console_errors, skip_logged_requests,
+                             wait_hashed, wait_until)
 
 # The first bytes of real formats: the server takes the media type from the content.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"

@@ -5,8 +5,7 @@ import hashlib
 import os
 
 
-from browser_support import (add_folder, browser, browser_session, idb, open_app, rows,
-                             static_site, wait_hashed, wait_until)
+from browser_support import add_folder, idb, open_app, rows, wait_hashed, wait_until
 
 # The page's IndexedDB in a static site: no app, no store.
 

@@ -12,7 +12,7 @@ import conftest
 if not (hasattr(conftest, "Stack") or hasattr(conftest, "stack")):
     pytest.skip("needs the `stack` fixture (real nginx + app) from conftest.py", allow_module_level=True)
 
-from browser_support import browser_session, clear_origin, severe_console_errors, skip_logged_requests, wait_until  # noqa: F401
+from browser_support import clear_origin, severe_console_errors, skip_logged_requests, wait_until
 from test_browser_assets import focused, press, sign_in_with_keyboard, tab_to
 
 

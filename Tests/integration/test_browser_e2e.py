@@ -18,8 +18,7 @@ import processes
 if not (hasattr(conftest, "Stack") or hasattr(conftest, "stack")):
     pytest.skip("needs the `stack` fixture (real nginx + app) from conftest.py", allow_module_level=True)
 
-from browser_support import (add_folder, browser_session, clear_origin, idb, open_app, rows,
-                             wait_hashed, wait_until)
+from browser_support import add_folder, clear_origin, idb, open_app, rows, wait_hashed, wait_until
 
 
 @pytest.fixture

@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-from browser_support import (add_files, add_folder, browser, browser_session, chromium_rss_bytes,
-                             open_app, rows, severe_console_errors, static_site, wait_hashed,
-                             wait_until)
+from browser_support import (add_files, add_folder, chromium_rss_bytes, open_app, rows, severe_console_errors,
+                             wait_hashed, wait_until)
 
 # Hashing in the page on a static site: no app, no store.
 

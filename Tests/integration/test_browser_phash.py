@@ -10,8 +10,7 @@ import subprocess
 
 import pytest
 
-from browser_support import (add_folder, browser, browser_session, open_app, rows, severe_console_errors,
-                             static_site, wait_hashed, wait_until)
+from browser_support import add_folder, open_app, rows, severe_console_errors, wait_hashed, wait_until
 from fake_upload_api import FakeUploadAPI
 from image_files import hamming, scaled_rgb, vectors, write_png
 

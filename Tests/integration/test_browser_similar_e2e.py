@@ -15,7 +15,7 @@ if not (hasattr(conftest, "Stack") or hasattr(conftest, "stack")):
     pytest.skip("needs the `stack` fixture (real nginx + app) from conftest.py", allow_module_level=True)
 
 from browser_images import draw_images
-from browser_support import add_folder, browser_session, clear_origin, open_app, rows, severe_console_errors, wait_until
+from browser_support import add_folder, clear_origin, open_app, rows, severe_console_errors, wait_until
 from image_files import hamming
 from test_browser_e2e import provider_ids, sign_in, upload_and_wait
 from test_browser_phash import hash_files_in_page

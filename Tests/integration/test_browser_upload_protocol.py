@@ -9,8 +9,7 @@ import os
 
 import pytest
 
-from browser_support import (add_folder, browser, browser_session, idb, open_app, rows, static_site,
-                             wait_hashed, wait_until)
+from browser_support import add_folder, idb, open_app, rows, wait_hashed, wait_until
 from fake_upload_api import FakeUploadAPI
 
 # The page against an in-process fake API: no app, no store.
