@@ -301,7 +301,7 @@ let package = Package(
         .testTarget(
             name: "AssetStoreTests",
             dependencies: [
-                "SQLiteStore", "AssetDedupCore", "BlobStore",
+                "SQLiteStore", "AssetDedupCore", "BlobStore", "BlobProtocols",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,4 +1,5 @@
 import AssetDedupCore
+
 import struct Crypto.SHA256
 
 #if canImport(Glibc)
@@ -85,24 +86,4 @@ public final class HashingFileWriter {
 public protocol WriteFollower: AnyObject {
     /// The file now holds `total` bytes.
     func written(_ total: Int64)
-}
-
-/// Streams a whole file through SHA-256 in 1 MiB reads.
-public enum FileHasher {
-    public static func sha256(path: String) throws -> (digest: SHA256Digest, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("open", path: path) }
-        defer { close(fd) }
-        var hasher = SHA256()
-        var size: Int64 = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try sys("read", path) { read(fd, buffer.baseAddress, buffer.count) }
-            if count == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            size += Int64(count)
-        }
-        return (SHA256Digest(bytes: hasher.finalize()), size)
-    }
 }

@@ -81,7 +81,7 @@ public struct BlobStore: BlobStorage, BlobStaging {
     /// it lives on another file system. Returns the digest and size.
     @discardableResult
     public func ingest(existingFile source: String) throws -> (digest: SHA256Digest, size: Int64) {
-        let (digest, size) = try FileHasher.sha256(path: source)
+        let (digest, size) = try LocalFiles.sha256(ofFile: source)
         guard !contains(digest) else { return (digest, size) }
         let target = path(for: digest)
         let folder = String(target[..<target.lastIndex(of: "/")!])

@@ -1,7 +1,8 @@
 import AssetDedupCore
-import SQLiteStore
+import BlobProtocols
 import BlobStore
 import Foundation
+import SQLiteStore
 import Testing
 
 @Suite struct BackfillTests {
@@ -40,7 +41,7 @@ import Testing
             #expect(summary.failed.map(\.0) == [AssetID(5)], "the row with a missing file is reported, not dropped")
             #expect(lines == 5)
 
-            let same = try FileHasher.sha256(path: dir + "/legacy/1.bin").digest
+            let same = try LocalFiles.sha256(ofFile: dir + "/legacy/1.bin").digest
             // Row 2 is older than row 1, so 2 is kept and 1 is folded into it.
             let kept = try #require(try store.findAsset(user: UserID(1), sha256: same))
             #expect(kept.id == AssetID(2))
@@ -82,7 +83,9 @@ import Testing
             }.run()
             #expect(resumed.hashed + resumed.merged == 2)
             #expect(try store.unhashedAssetCount() == 1)
-            #expect(try store.db.queryFirst("SELECT count(*) FROM provider_uploads", cached: false) { $0.int(0) } == 3, "1 folded into 2: pixverse of 1 kept in asset_merges only")
+            #expect(
+                try store.db.queryFirst("SELECT count(*) FROM provider_uploads", cached: false) { $0.int(0) } == 3,
+                "1 folded into 2: pixverse of 1 kept in asset_merges only")
         }
     }
 }
