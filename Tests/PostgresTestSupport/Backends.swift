@@ -1,6 +1,6 @@
-import SQLiteStore
 import Foundation
 import PostgresStore
+import SQLiteStore
 import StoreProtocols
 
 /// The stores a contract suite runs on: one test body, each backend. PostgreSQL is left out
@@ -39,20 +39,28 @@ public final class StoreUnderTest: @unchecked Sendable {
             _ = try Migrator(db: store.db).up(to: version)
             (self.store, schema) = (store, nil)
             open = { try SQLiteStore(path: path) }
-            first = { arguments, sql in try store.db.queryFirst(sql, arguments, cached: false) { Int($0.int(0)) } }
-            change = { arguments, sql in try store.db.run(sql, arguments, cached: false) }
+            (first, change) = Self.rawSQL(on: store.db)
         case .postgresql:
             let schema = try TestSchema()
             let store = SQLStore(db: try PostgresConnection(url: schema.url))
             _ = try Migrator(db: store.db).up(to: version)
             (self.store, self.schema) = (store, schema)
             open = { SQLStore(db: try PostgresConnection(url: schema.url)) }
-            first = { arguments, sql in try store.db.queryFirst(sql, arguments, cached: false) { Int($0.int(0)) } }
-            change = { arguments, sql in try store.db.run(sql, arguments, cached: false) }
+            (first, change) = Self.rawSQL(on: store.db)
         }
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// `integer` and `run` on one connection, whatever its backend.
+    private static func rawSQL<C: SQLConnection>(on db: C) -> (
+        first: ([SQLBindable], String) throws -> Int?, change: ([SQLBindable], String) throws -> Void
+    ) {
+        (
+            { arguments, sql in try db.queryFirst(sql, arguments, cached: false) { Int($0.int(0)) } },
+            { arguments, sql in try db.run(sql, arguments, cached: false) }
+        )
+    }
 
     /// Another connection to the same database, as another process or node would have.
     public func connect() throws -> any AssetDedupStore { try open() }
